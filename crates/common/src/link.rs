@@ -1,0 +1,212 @@
+//! The parent's end of one worker process: start it, send it work, read its answer, notice
+//! when it dies or overruns a time limit.
+
+use std::io;
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::child::Child;
+use crate::error::{Error, Exit, Result};
+use crate::progress::{Position, Progress};
+use crate::sys;
+use crate::wire::{self, Frame, FromWorker, PROTOCOL, ToWorker};
+use crate::worker::WORKER_ENV;
+
+/// How long a new worker may take to say hello before we give up on it.
+const HELLO_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How often a timed task's clock is checked while its worker is silent.
+const TICK: Duration = Duration::from_millis(20);
+
+/// A running worker process and our end of its channel.
+#[derive(Debug)]
+pub(crate) struct Link {
+    child: Arc<Child>,
+    sock: UnixStream,
+    progress: Progress,
+    seq: u64,
+    ready: bool,
+}
+
+/// What came back from a [`Link::run`].
+#[derive(Debug)]
+pub(crate) enum Reply {
+    /// The outcomes, one per item, in the frame's body.
+    Done(Frame),
+    /// The worker died; `at` says how far into the chunk it got.
+    Died { pid: u32, exit: Exit, at: Position },
+    /// Item `item` overran the time limit; the worker was killed.
+    TimedOut { item: usize },
+    /// The worker never became ready (it has been killed and reaped).
+    Failed(Error),
+}
+
+impl Link {
+    /// Starts this binary again as a worker. It is not ready yet: see [`Link::ready`].
+    pub(crate) fn spawn() -> Result<Link> {
+        let (sock, theirs) = UnixStream::pair().map_err(Error::spawn)?;
+        let (progress, page) = Progress::create().map_err(Error::spawn)?;
+        // /proc/self/exe names the running binary even if its file was replaced since.
+        let mut command = Command::new("/proc/self/exe");
+        command
+            .arg0(worker_label())
+            .env(WORKER_ENV, std::process::id().to_string())
+            .stdin(Stdio::from(OwnedFd::from(theirs)));
+        let child = command.spawn().map_err(Error::spawn)?;
+        // From here on `Child` owns the process: if anything fails, dropping it kills and reaps.
+        let child = Arc::new(Child::new(child.id()));
+        drop(command); // closes our copy of the worker's end, so its death shows as end-of-file
+        // The page goes out now; the worker reads it when it gets there. A one-byte message
+        // always fits in the socket buffer, so this does not wait for the worker.
+        let _ = sys::send_fd(&sock, page.as_fd());
+        Ok(Link {
+            child,
+            sock,
+            progress,
+            seq: 0,
+            ready: false,
+        })
+    }
+
+    /// Waits until the worker has said hello (once). On failure the worker is killed and reaped.
+    pub(crate) fn ready(&mut self) -> Result<()> {
+        if self.ready {
+            return Ok(());
+        }
+        let failed = |link: &Link, why: &str| {
+            let exit = link.child.kill_and_wait();
+            Error::spawn(io::Error::other(format!(
+                "worker {} {why} ({exit}); is common::init(...) the first line of main?",
+                link.child.pid()
+            )))
+        };
+        if !sys::poll_readable(self.sock.as_fd(), HELLO_TIMEOUT).unwrap_or(false) {
+            return Err(failed(self, "did not say hello within 30 s"));
+        }
+        match wire::read_frame(&mut self.sock) {
+            Ok(Some(frame)) => match frame.header::<FromWorker>() {
+                Ok(FromWorker::Hello {
+                    protocol: PROTOCOL, ..
+                }) => {
+                    self.ready = true;
+                    Ok(())
+                }
+                Ok(FromWorker::Hello { protocol, .. }) => Err(failed(
+                    self,
+                    &format!("speaks protocol {protocol}, not {PROTOCOL}"),
+                )),
+                _ => Err(failed(self, "sent something other than hello")),
+            },
+            _ => Err(failed(self, "exited at start-up")),
+        }
+    }
+
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.pid()
+    }
+
+    /// The process, shared so another thread can kill it (terminate, timeouts).
+    pub(crate) fn child(&self) -> &Arc<Child> {
+        &self.child
+    }
+
+    /// Runs `task` on the encoded arguments `args` (item lengths in `lens`) and waits for the
+    /// answer. With `limit`, an item running longer than that is killed with its worker.
+    pub(crate) fn run(
+        &mut self,
+        task: &str,
+        args: &[u8],
+        lens: &[u32],
+        limit: Option<Duration>,
+        exit_after: bool,
+    ) -> Reply {
+        if let Err(e) = self.ready() {
+            return Reply::Failed(e);
+        }
+        self.seq += 1;
+        let seq = self.seq;
+        let request = ToWorker::Run {
+            seq,
+            task: task.to_owned(),
+            timed: limit.is_some(),
+            exit_after,
+            lens: lens.to_vec(),
+        };
+        if wire::write_frame(&mut self.sock, &request, args).is_err() {
+            return self.died(seq);
+        }
+        loop {
+            if let Some(limit) = limit {
+                match self.overran(seq, limit) {
+                    Ok(item) => {
+                        self.child.kill_and_wait();
+                        return Reply::TimedOut { item };
+                    }
+                    Err(wait) => match sys::poll_readable(self.sock.as_fd(), wait) {
+                        Ok(true) => {}
+                        Ok(false) => continue,
+                        Err(_) => return self.died(seq),
+                    },
+                }
+            }
+            return match wire::read_frame(&mut self.sock) {
+                Ok(Some(frame)) => match frame.header::<FromWorker>() {
+                    Ok(FromWorker::Done { seq: done }) if done == seq => Reply::Done(frame),
+                    // A worker that breaks the protocol cannot be trusted with more work.
+                    _ => self.died(seq),
+                },
+                Ok(None) | Err(_) => self.died(seq),
+            };
+        }
+    }
+
+    /// `Ok(item)` if the running item has overrun `limit`, else how long to wait before looking
+    /// again.
+    fn overran(&self, seq: u64, limit: Duration) -> Result<usize, Duration> {
+        match self.progress.position(seq) {
+            Position::Running { item, started_ns } => {
+                let ran = Duration::from_nanos(sys::monotonic_nanos().saturating_sub(started_ns));
+                if ran >= limit {
+                    Ok(item)
+                } else {
+                    Err((limit - ran).min(TICK))
+                }
+            }
+            Position::Finished | Position::NotStarted => Err(TICK),
+        }
+    }
+
+    /// The worker is gone (or misbehaved): make sure it is dead, reap it, say how far it got.
+    fn died(&self, seq: u64) -> Reply {
+        // Killing a process that already exited does not change its exit status.
+        let exit = self.child.kill_and_wait();
+        Reply::Died {
+            pid: self.pid(),
+            exit,
+            at: self.progress.position(seq),
+        }
+    }
+
+    /// Ends an idle worker: closing the channel makes it exit; a worker that does not within a
+    /// grace period is killed. Returns how it ended.
+    pub(crate) fn shutdown(self) -> Exit {
+        let Link { child, sock, .. } = self;
+        drop(sock);
+        child
+            .wait_timeout(Duration::from_secs(2))
+            .unwrap_or_else(|| child.kill_and_wait())
+    }
+}
+
+/// `argv[0]` of a worker, so `ps` and `top` show `q5_pool (pool worker)`.
+fn worker_label() -> String {
+    let program = std::env::current_exe()
+        .ok()
+        .and_then(|path| path.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "common".to_owned());
+    format!("{program} (pool worker)")
+}

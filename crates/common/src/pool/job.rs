@@ -1,0 +1,227 @@
+//! What travels from a call to a supervisor (a [`Job`]: a chunk of encoded arguments) and back
+//! (a [`Delivery`]), and how a call's input is cut into chunks.
+
+use std::marker::PhantomData;
+use std::ops::Range;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use crossbeam_channel::Sender;
+use serde::Serialize;
+
+use crate::error::Error;
+use crate::wire::{self, Frame};
+
+/// State shared by one call (`map`, `imap`…) and the jobs it submitted.
+#[derive(Debug)]
+pub(crate) struct CallState {
+    /// Jobs whose first item is at or past this index are no longer wanted (`usize::MAX`:
+    /// all are). `map` lowers it past its first failure; a dropped `imap` sets it to 0.
+    skip_from: AtomicUsize,
+}
+
+impl CallState {
+    pub(crate) fn new() -> Arc<Self> {
+        Arc::new(CallState {
+            skip_from: AtomicUsize::new(usize::MAX),
+        })
+    }
+
+    pub(crate) fn skip_from(&self, index: usize) {
+        self.skip_from.fetch_min(index, Ordering::Relaxed);
+    }
+
+    pub(crate) fn wants(&self, first: usize) -> bool {
+        first < self.skip_from.load(Ordering::Relaxed)
+    }
+}
+
+/// A chunk of consecutive items of one call, encoded, waiting for a worker.
+#[derive(Debug)]
+pub(crate) struct Job {
+    pub task: &'static str,
+    /// Input index of the chunk's first item.
+    pub first: usize,
+    /// The items' encodings, end to end.
+    pub args: Vec<u8>,
+    /// Each item's encoded length.
+    pub lens: Vec<u32>,
+    /// Time limit per item.
+    pub limit: Option<Duration>,
+    pub call: Arc<CallState>,
+    pub reply: Sender<Delivery>,
+}
+
+impl Job {
+    /// Number of items.
+    pub(crate) fn len(&self) -> usize {
+        self.lens.len()
+    }
+
+    /// The encodings and lengths of items `range` (offsets into this job).
+    pub(crate) fn slice(&self, range: Range<usize>) -> (&[u8], &[u32]) {
+        let start: usize = self.lens[..range.start].iter().map(|&l| l as usize).sum();
+        let len: usize = self.lens[range.clone()].iter().map(|&l| l as usize).sum();
+        (&self.args[start..start + len], &self.lens[range])
+    }
+
+    /// Reports items `range` (offsets into this job) as done by a worker.
+    pub(crate) fn done(&self, range: Range<usize>, frame: Frame) {
+        let _ = self.reply.send(Delivery::Done {
+            first: self.first + range.start,
+            count: range.len(),
+            frame,
+        });
+    }
+
+    /// Reports items `range` (offsets into this job) as failed with `error`.
+    pub(crate) fn fail(&self, range: Range<usize>, error: Error) {
+        if !range.is_empty() {
+            let _ = self.reply.send(Delivery::Failed {
+                first: self.first + range.start,
+                count: range.len(),
+                error,
+            });
+        }
+    }
+}
+
+/// What a call receives for a run of consecutive items. Every item of every job a call still
+/// wants is answered exactly once: that is what lets callers wait without timeouts.
+#[derive(Debug)]
+pub(crate) enum Delivery {
+    /// A worker's outcomes for items `first..first + count`, in the frame's body.
+    Done {
+        first: usize,
+        count: usize,
+        frame: Frame,
+    },
+    /// Items `first..first + count` failed with `error` (the same for each).
+    Failed {
+        first: usize,
+        count: usize,
+        error: Error,
+    },
+}
+
+/// A piece of a call's input: a chunk ready to submit, or an item that could not be encoded.
+#[derive(Debug)]
+pub(crate) enum Piece {
+    Chunk {
+        first: usize,
+        args: Vec<u8>,
+        lens: Vec<u32>,
+    },
+    Unencodable {
+        index: usize,
+        error: Error,
+    },
+}
+
+/// Cuts an input into chunks of at most `size` items, encoding them on the way.
+#[derive(Debug)]
+pub(crate) struct Chunker<I, A> {
+    items: I,
+    size: usize,
+    next_index: usize,
+    held: Option<Piece>,
+    _arg: PhantomData<fn(A)>,
+}
+
+impl<I: Iterator<Item = A>, A: Serialize> Chunker<I, A> {
+    pub(crate) fn new(items: I, size: usize) -> Self {
+        Chunker {
+            items,
+            size,
+            next_index: 0,
+            held: None,
+            _arg: PhantomData,
+        }
+    }
+}
+
+impl<I: Iterator<Item = A>, A: Serialize> Iterator for Chunker<I, A> {
+    type Item = Piece;
+
+    fn next(&mut self) -> Option<Piece> {
+        if let Some(piece) = self.held.take() {
+            return Some(piece);
+        }
+        let first = self.next_index;
+        let mut args = Vec::new();
+        let mut lens = Vec::new();
+        while lens.len() < self.size {
+            let Some(item) = self.items.next() else { break };
+            let index = self.next_index;
+            self.next_index += 1;
+            let before = args.len();
+            let encoded = wire::encode_value(&item, &mut args).and_then(|()| {
+                u32::try_from(args.len() - before)
+                    .map_err(|_| "argument larger than 4 GiB".to_owned())
+            });
+            match encoded {
+                Ok(len) => lens.push(len),
+                Err(message) => {
+                    args.truncate(before);
+                    let bad = Piece::Unencodable {
+                        index,
+                        error: Error::Encode {
+                            index: Some(index),
+                            message,
+                        },
+                    };
+                    // Chunks hold consecutive items: end this one before the bad item.
+                    if lens.is_empty() {
+                        return Some(bad);
+                    }
+                    self.held = Some(bad);
+                    break;
+                }
+            }
+        }
+        (!lens.is_empty()).then_some(Piece::Chunk { first, args, lens })
+    }
+}
+
+/// Python's default `chunksize` for `map`: `ceil(len / (4 * workers))`, at least 1.
+pub(crate) fn default_chunksize(len: usize, workers: usize) -> usize {
+    len.div_ceil(4 * workers).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Picky(u32);
+    impl Serialize for Picky {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            if self.0 == 13 {
+                Err(serde::ser::Error::custom("unlucky"))
+            } else {
+                s.serialize_u32(self.0)
+            }
+        }
+    }
+
+    #[test]
+    fn chunks_hold_consecutive_items_around_unencodable_ones() {
+        let pieces: Vec<_> = Chunker::new((10..17).map(Picky), 2).collect();
+        let shape: Vec<String> = pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Chunk { first, lens, .. } => format!("{first}+{}", lens.len()),
+                Piece::Unencodable { index, .. } => format!("!{index}"),
+            })
+            .collect();
+        assert_eq!(shape, ["0+2", "2+1", "!3", "4+2", "6+1"]);
+    }
+
+    #[test]
+    fn python_chunksize() {
+        assert_eq!(default_chunksize(0, 4), 1);
+        assert_eq!(default_chunksize(11, 4), 1);
+        assert_eq!(default_chunksize(17, 4), 2);
+        assert_eq!(default_chunksize(1_000_000, 4), 62_500);
+    }
+}

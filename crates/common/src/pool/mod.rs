@@ -1,0 +1,499 @@
+//! [`Pool`]: a fixed set of worker processes that run tasks, like Python's
+//! `multiprocessing.Pool`.
+
+mod job;
+mod results;
+mod shared;
+mod supervisor;
+
+use std::fmt;
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use self::job::{CallState, Job, default_chunksize};
+pub use self::results::{AsyncResult, IMap};
+use self::shared::{Initializer, Shared};
+use self::supervisor::Supervisor;
+use crate::error::{Error, Result};
+use crate::task::{self, Task};
+use crate::wire;
+
+/// A pool of worker processes.
+///
+/// Each worker is this binary started again (see [`init`](crate::init)) and runs tasks sent to
+/// it, one at a time, for as long as the pool lives. The methods mirror Python's
+/// `multiprocessing.Pool`: [`map`](Self::map), [`starmap`](Self::starmap),
+/// [`imap`](Self::imap), [`imap_unordered`](Self::imap_unordered), [`apply`](Self::apply),
+/// [`apply_async`](Self::apply_async), [`close`](Self::close), [`join`](Self::join),
+/// [`terminate`](Self::terminate). Per-call options come first, as in
+/// `pool.chunksize(8).map(&TASK, items)`.
+///
+/// ```
+/// fn square(x: u64) -> u64 {
+///     x * x
+/// }
+/// const SQUARE: common::Task<u64, u64> = common::task!(square);
+///
+/// fn main() -> common::Result<()> {
+///     common::init(&[&SQUARE]);
+///     let pool = common::Pool::new(3)?;
+///     assert_eq!(pool.map(&SQUARE, [1, 2, 3, 4, 5])?, [1, 4, 9, 16, 25]);
+///     Ok(())
+/// }
+/// ```
+///
+/// Unlike Python's, this pool survives its workers: a worker that dies or overruns a time limit
+/// fails only the task it was running and is replaced (see the crate docs for the full table).
+/// Dropping the pool is [`terminate`](Self::terminate): workers are killed and reaped, queued
+/// tasks fail with [`Error::PoolTerminated`]. Call [`join`](Self::join) to let queued work finish.
+pub struct Pool {
+    shared: Arc<Shared>,
+    supervisors: Vec<JoinHandle<()>>,
+}
+
+impl fmt::Debug for Pool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pool")
+            .field("workers", &self.workers())
+            .field("pids", &self.pids())
+            .finish()
+    }
+}
+
+/// Builds a [`Pool`] with options; start from [`Pool::builder`].
+pub struct PoolBuilder {
+    workers: Option<usize>,
+    initializer: Option<Result<Initializer>>,
+    max_tasks_per_child: Option<usize>,
+    task_timeout: Option<Duration>,
+}
+
+impl fmt::Debug for PoolBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PoolBuilder")
+            .field("workers", &self.workers)
+            .field("max_tasks_per_child", &self.max_tasks_per_child)
+            .field("task_timeout", &self.task_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PoolBuilder {
+    /// Number of worker processes (default: [`available_parallelism`], like Python's
+    /// `os.cpu_count()`).
+    ///
+    /// [`available_parallelism`]: std::thread::available_parallelism
+    pub fn workers(mut self, n: usize) -> Self {
+        self.workers = Some(n);
+        self
+    }
+
+    /// A task every new worker runs once before any other (Python's `initializer`/`initargs`).
+    /// If it fails, [`build`](Self::build) returns [`Error::InitializerFailed`].
+    pub fn initializer<A: Serialize>(mut self, task: &Task<A, ()>, arg: A) -> Self {
+        let mut encoded = Vec::new();
+        let initializer = wire::encode_value(&arg, &mut encoded)
+            .map(|()| Initializer {
+                task: task.name(),
+                arg: encoded,
+            })
+            .map_err(|message| Error::Encode {
+                index: None,
+                message,
+            });
+        self.initializer = Some(initializer.and_then(|init| {
+            task::ensure_registered(init.task)?;
+            Ok(init)
+        }));
+        self
+    }
+
+    /// Replace a worker after it has run `n` tasks (Python's `maxtasksperchild`; as there, a
+    /// chunk of `map` counts as one task).
+    pub fn max_tasks_per_child(mut self, n: usize) -> Self {
+        self.max_tasks_per_child = Some(n);
+        self
+    }
+
+    /// Default time limit for every task: a task running longer fails with
+    /// [`Error::TaskTimeout`] and its worker is killed and replaced.
+    pub fn task_timeout(mut self, limit: Duration) -> Self {
+        self.task_timeout = Some(limit);
+        self
+    }
+
+    /// Starts the workers and waits until every one is ready.
+    pub fn build(self) -> Result<Pool> {
+        task::ensure_initialized()?;
+        let workers = match self.workers {
+            Some(0) => {
+                return Err(Error::InvalidArgument(
+                    "a pool needs at least one worker".into(),
+                ));
+            }
+            Some(n) => n,
+            None => thread::available_parallelism().map_or(1, |n| n.get()),
+        };
+        if self.max_tasks_per_child == Some(0) {
+            return Err(Error::InvalidArgument(
+                "max_tasks_per_child must be at least 1".into(),
+            ));
+        }
+        let initializer = self.initializer.transpose()?;
+        let (queue, jobs) = crossbeam_channel::unbounded();
+        let shared = Arc::new(Shared::new(
+            queue,
+            workers,
+            initializer,
+            self.max_tasks_per_child,
+            self.task_timeout,
+        ));
+        let (ready_tx, ready_rx) = crossbeam_channel::bounded(workers);
+        let mut pool = Pool {
+            shared,
+            supervisors: Vec::with_capacity(workers),
+        };
+        for slot in 0..workers {
+            let (shared, jobs, ready) = (Arc::clone(&pool.shared), jobs.clone(), ready_tx.clone());
+            let spawned = thread::Builder::new()
+                .name(format!("pool worker {slot}"))
+                .spawn(move || Supervisor::run(shared, slot, jobs, ready));
+            match spawned {
+                Ok(handle) => pool.supervisors.push(handle),
+                Err(e) => return Err(Error::spawn(e)), // dropping `pool` stops the others
+            }
+        }
+        drop(ready_tx);
+        for _ in 0..workers {
+            // A supervisor that cannot start its worker reports why; dropping `pool` cleans up.
+            ready_rx.recv().unwrap_or(Err(Error::PoolTerminated))?;
+        }
+        Ok(pool)
+    }
+}
+
+impl Pool {
+    /// A pool of `n` worker processes, ready when this returns. `n == 0` is
+    /// [`Error::InvalidArgument`].
+    pub fn new(n: usize) -> Result<Pool> {
+        Pool::builder().workers(n).build()
+    }
+
+    /// A builder for a pool with options.
+    pub fn builder() -> PoolBuilder {
+        PoolBuilder {
+            workers: None,
+            initializer: None,
+            max_tasks_per_child: None,
+            task_timeout: None,
+        }
+    }
+
+    /// Number of worker processes.
+    pub fn workers(&self) -> usize {
+        self.supervisors.len()
+    }
+
+    /// Process ids of the workers alive now (a replaced worker has a new id).
+    pub fn pids(&self) -> Vec<u32> {
+        self.shared.pids()
+    }
+
+    /// Options for one call: the chunk size of `map`, `starmap` and the `imap`s.
+    pub fn chunksize(&self, n: usize) -> Call<'_> {
+        self.call().chunksize(n)
+    }
+
+    /// Options for one call: a time limit per task (overrides the pool's).
+    pub fn task_timeout(&self, limit: Duration) -> Call<'_> {
+        self.call().task_timeout(limit)
+    }
+
+    fn call(&self) -> Call<'_> {
+        Call {
+            pool: self,
+            chunksize: None,
+            task_timeout: self.shared.task_timeout,
+        }
+    }
+
+    /// Runs `task` on every item, in parallel; results in input order. See [`Call::map`].
+    pub fn map<A, R>(&self, task: &Task<A, R>, items: impl IntoIterator<Item = A>) -> Result<Vec<R>>
+    where
+        A: Serialize,
+        R: DeserializeOwned,
+    {
+        self.call().map(task, items)
+    }
+
+    /// `map` for a task of several arguments, given as tuples. See [`Call::starmap`].
+    pub fn starmap<A, R>(
+        &self,
+        task: &Task<A, R>,
+        items: impl IntoIterator<Item = A>,
+    ) -> Result<Vec<R>>
+    where
+        A: Args,
+        R: DeserializeOwned,
+    {
+        self.call().starmap(task, items)
+    }
+
+    /// Results one by one, in input order, as they become available. See [`Call::imap`].
+    pub fn imap<A, R, I>(&self, task: &Task<A, R>, items: I) -> IMap<'_, I::IntoIter, R>
+    where
+        I: IntoIterator<Item = A>,
+        A: Serialize,
+        R: DeserializeOwned,
+    {
+        self.call().imap(task, items)
+    }
+
+    /// Results one by one, in completion order. See [`Call::imap_unordered`].
+    pub fn imap_unordered<A, R, I>(&self, task: &Task<A, R>, items: I) -> IMap<'_, I::IntoIter, R>
+    where
+        I: IntoIterator<Item = A>,
+        A: Serialize,
+        R: DeserializeOwned,
+    {
+        self.call().imap_unordered(task, items)
+    }
+
+    /// Runs `task(arg)` in a worker and waits for the result.
+    pub fn apply<A: Serialize, R: DeserializeOwned>(&self, task: &Task<A, R>, arg: A) -> Result<R> {
+        self.call().apply(task, arg)
+    }
+
+    /// Starts `task(arg)` in a worker and returns at once with a handle to the result.
+    pub fn apply_async<A: Serialize, R: DeserializeOwned>(
+        &self,
+        task: &Task<A, R>,
+        arg: A,
+    ) -> Result<AsyncResult<R>> {
+        self.call().apply_async(task, arg)
+    }
+
+    /// Stops accepting tasks; those already submitted still run. Later submissions fail with
+    /// [`Error::PoolClosed`].
+    pub fn close(&self) {
+        self.shared.close();
+    }
+
+    /// Closes the pool, waits for every submitted task to finish, then ends and reaps the
+    /// workers. (Python requires `close()` first; here `join` implies it.)
+    pub fn join(mut self) {
+        self.shared.close();
+        for supervisor in self.supervisors.drain(..) {
+            let _ = supervisor.join();
+        }
+    }
+
+    /// Stops at once: kills every worker, fails running and queued tasks with
+    /// [`Error::PoolTerminated`], and returns when every worker has been reaped. Takes `&self`
+    /// so another thread can stop a pool that is busy in `map`.
+    pub fn terminate(&self) {
+        self.shared.terminate();
+    }
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        self.shared.terminate();
+        for supervisor in self.supervisors.drain(..) {
+            let _ = supervisor.join();
+        }
+    }
+}
+
+/// One call's options, made by [`Pool::chunksize`] or [`Pool::task_timeout`]; it has the same
+/// methods as [`Pool`].
+#[derive(Debug, Clone, Copy)]
+pub struct Call<'p> {
+    pool: &'p Pool,
+    chunksize: Option<usize>,
+    task_timeout: Option<Duration>,
+}
+
+impl<'p> Call<'p> {
+    /// Items per chunk: a worker receives and answers a chunk as one message. Larger chunks
+    /// mean fewer messages; smaller ones balance uneven tasks better. Defaults: for `map` and
+    /// `starmap`, Python's `ceil(len / (4 * workers))`; for the `imap`s, 1.
+    pub fn chunksize(mut self, n: usize) -> Self {
+        self.chunksize = Some(n);
+        self
+    }
+
+    /// A time limit per task for this call.
+    pub fn task_timeout(mut self, limit: Duration) -> Self {
+        self.task_timeout = Some(limit);
+        self
+    }
+
+    fn checked_chunksize(&self, default: usize) -> Result<usize> {
+        match self.chunksize {
+            Some(0) => Err(Error::InvalidArgument(
+                "chunksize must be at least 1".into(),
+            )),
+            Some(n) if n > u32::MAX as usize / 2 => {
+                Err(Error::InvalidArgument("chunksize is too large".into()))
+            }
+            Some(n) => Ok(n),
+            None => Ok(default),
+        }
+    }
+
+    /// Runs `task` on every item and returns the results in input order.
+    ///
+    /// On failure returns the error of the failing item with the lowest index, whatever the
+    /// order in which workers finished; chunks after it are skipped.
+    pub fn map<A, R>(self, task: &Task<A, R>, items: impl IntoIterator<Item = A>) -> Result<Vec<R>>
+    where
+        A: Serialize,
+        R: DeserializeOwned,
+    {
+        task::ensure_registered(task.name())?;
+        let items: Vec<A> = items.into_iter().collect();
+        let chunksize =
+            self.checked_chunksize(default_chunksize(items.len(), self.pool.workers()))?;
+        results::map(
+            &self.pool.shared,
+            task.name(),
+            items,
+            chunksize,
+            self.task_timeout,
+        )
+    }
+
+    /// `map` for a task that takes several arguments, made with `task!(f(a, b))`: each item is
+    /// a tuple of arguments (Python's `starmap`).
+    pub fn starmap<A, R>(
+        self,
+        task: &Task<A, R>,
+        items: impl IntoIterator<Item = A>,
+    ) -> Result<Vec<R>>
+    where
+        A: Args,
+        R: DeserializeOwned,
+    {
+        self.map(task, items)
+    }
+
+    /// Results one by one in input order, as soon as each (and all before it) is done.
+    ///
+    /// The input is read lazily and at most about `2 × workers × chunksize` items are in flight,
+    /// so an endless iterator works: `pool.imap(&T, 0..).take(10)`. Unlike `map`, a failure is
+    /// one `Err` item and iteration goes on.
+    pub fn imap<A, R, I>(self, task: &Task<A, R>, items: I) -> IMap<'p, I::IntoIter, R>
+    where
+        I: IntoIterator<Item = A>,
+        A: Serialize,
+        R: DeserializeOwned,
+    {
+        self.make_imap(task, items, true)
+    }
+
+    /// Like [`imap`](Self::imap), but yields results in the order they finish.
+    pub fn imap_unordered<A, R, I>(self, task: &Task<A, R>, items: I) -> IMap<'p, I::IntoIter, R>
+    where
+        I: IntoIterator<Item = A>,
+        A: Serialize,
+        R: DeserializeOwned,
+    {
+        self.make_imap(task, items, false)
+    }
+
+    fn make_imap<A, R, I>(
+        self,
+        task: &Task<A, R>,
+        items: I,
+        ordered: bool,
+    ) -> IMap<'p, I::IntoIter, R>
+    where
+        I: IntoIterator<Item = A>,
+        A: Serialize,
+        R: DeserializeOwned,
+    {
+        let shared = &self.pool.shared;
+        let workers = self.pool.workers();
+        // Checks that fail here surface as the iterator's first item.
+        let checked = task::ensure_registered(task.name()).and_then(|()| self.checked_chunksize(1));
+        let (chunksize, poisoned) = match checked {
+            Ok(n) => (n, None),
+            Err(e) => (1, Some(e)),
+        };
+        let mut imap = IMap::new(
+            shared,
+            task.name(),
+            items.into_iter(),
+            chunksize,
+            self.task_timeout,
+            2 * workers * chunksize,
+            ordered,
+        );
+        if let Some(error) = poisoned {
+            imap.poison(error);
+        }
+        imap
+    }
+
+    /// Runs `task(arg)` in a worker and waits for the result.
+    pub fn apply<A: Serialize, R: DeserializeOwned>(self, task: &Task<A, R>, arg: A) -> Result<R> {
+        self.apply_async(task, arg)?.get()
+    }
+
+    /// Starts `task(arg)` in a worker; returns at once with a handle to the result.
+    pub fn apply_async<A: Serialize, R: DeserializeOwned>(
+        self,
+        task: &Task<A, R>,
+        arg: A,
+    ) -> Result<AsyncResult<R>> {
+        task::ensure_registered(task.name())?;
+        let mut args = Vec::new();
+        wire::encode_value(&arg, &mut args).map_err(|message| Error::Encode {
+            index: None,
+            message,
+        })?;
+        let len = u32::try_from(args.len()).map_err(|_| Error::Encode {
+            index: None,
+            message: "argument larger than 4 GiB".into(),
+        })?;
+        let (reply, delivery) = crossbeam_channel::bounded(1);
+        let job = Job {
+            task: task.name(),
+            first: 0,
+            args,
+            lens: vec![len],
+            limit: self.task_timeout,
+            call: CallState::new(),
+            reply,
+        };
+        self.pool.shared.submit(job)?;
+        Ok(AsyncResult::new(delivery))
+    }
+}
+
+/// Argument tuples for [`Pool::starmap`]: tuples of 1 to 6 serde values.
+pub trait Args: Serialize + sealed::Sealed {}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+macro_rules! args_tuples {
+    ($(($($t:ident),+)),+ $(,)?) => {$(
+        impl<$($t: serde::Serialize),+> sealed::Sealed for ($($t,)+) {}
+        impl<$($t: serde::Serialize),+> Args for ($($t,)+) {}
+    )+};
+}
+args_tuples!(
+    (A),
+    (A, B),
+    (A, B, C),
+    (A, B, C, D),
+    (A, B, C, D, E),
+    (A, B, C, D, E, F)
+);

@@ -1,0 +1,414 @@
+//! Turning deliveries back into typed results: for `map` (all or the lowest failure), for the
+//! `imap` iterators (in order or as they come), and for one `apply_async`.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::job::{CallState, Chunker, Delivery, Job, Piece};
+use super::shared::Shared;
+use crate::error::{Error, Result};
+use crate::wire::Outcomes;
+
+/// Decodes one delivery into `(index, result)` pairs.
+fn unpack<R: DeserializeOwned>(delivery: Delivery, mut each: impl FnMut(usize, Result<R>)) {
+    match delivery {
+        Delivery::Done {
+            first,
+            count,
+            frame,
+        } => {
+            let mut outcomes = Outcomes::new(frame.body());
+            for index in first..first + count {
+                each(index, outcomes.next(Some(index)));
+            }
+        }
+        Delivery::Failed {
+            first,
+            count,
+            error,
+        } => {
+            for index in first..first + count {
+                each(index, Err(error.clone().at(index)));
+            }
+        }
+    }
+}
+
+/// `map`: submit every chunk, then collect. Returns all results in input order, or the error of
+/// the failing item with the lowest index (always the same one, whatever the timing: items
+/// below it are awaited, chunks above it are skipped).
+pub(crate) fn map<A: Serialize, R: DeserializeOwned>(
+    shared: &Shared,
+    task: &'static str,
+    items: Vec<A>,
+    chunksize: usize,
+    limit: Option<std::time::Duration>,
+) -> Result<Vec<R>> {
+    let n = items.len();
+    let call = CallState::new();
+    let (reply, deliveries) = crossbeam_channel::unbounded();
+    let mut results: Vec<Option<R>> = (0..n).map(|_| None).collect();
+    // The failure with the lowest index so far; chunks starting above it are skipped.
+    let mut first_error: Option<(usize, Error)> = None;
+    let note_error = |index: usize, error: Error, first_error: &mut Option<(usize, Error)>| {
+        if first_error
+            .as_ref()
+            .is_none_or(|(lowest, _)| index < *lowest)
+        {
+            call.skip_from(index + 1);
+            *first_error = Some((index, error));
+        }
+    };
+    for piece in Chunker::new(items.into_iter(), chunksize) {
+        match piece {
+            Piece::Chunk { first, args, lens } => {
+                let job = Job {
+                    task,
+                    first,
+                    args,
+                    lens,
+                    limit,
+                    call: Arc::clone(&call),
+                    reply: reply.clone(),
+                };
+                if let Err(e) = shared.submit(job) {
+                    call.skip_from(0);
+                    return Err(e);
+                }
+            }
+            Piece::Unencodable { index, error } => note_error(index, error, &mut first_error),
+        }
+    }
+    drop(reply);
+
+    // Every item below `resolved` has arrived; stop once that reaches the first failure.
+    let mut resolved = 0;
+    let mut arrived = vec![false; n];
+    while resolved < first_error.as_ref().map_or(n, |(index, _)| *index) {
+        let Ok(delivery) = deliveries.recv() else {
+            // Only possible if a job vanished unanswered; never wait for it.
+            return Err(first_error.map_or(Error::PoolTerminated, |(_, e)| e));
+        };
+        unpack(delivery, |index, result| {
+            arrived[index] = true;
+            match result {
+                Ok(value) => results[index] = Some(value),
+                Err(error) => note_error(index, error, &mut first_error),
+            }
+        });
+        while resolved < n && arrived[resolved] {
+            resolved += 1;
+        }
+    }
+    match first_error {
+        Some((_, error)) => Err(error),
+        None => Ok(results
+            .into_iter()
+            .map(|r| r.expect("every item arrived"))
+            .collect()),
+    }
+}
+
+/// The iterator of [`Pool::imap`](crate::Pool::imap) and
+/// [`Pool::imap_unordered`](crate::Pool::imap_unordered).
+///
+/// It reads its input lazily and keeps a bounded number of items in flight, so an endless input
+/// works and memory stays flat. Dropping it cancels the chunks not yet started.
+pub struct IMap<'p, I, R>
+where
+    I: Iterator,
+{
+    shared: &'p Shared,
+    task: &'static str,
+    limit: Option<Duration>,
+    chunks: Chunker<I, I::Item>,
+    exhausted: bool,
+    call: Arc<CallState>,
+    reply: Sender<Delivery>,
+    deliveries: Receiver<Delivery>,
+    /// Most items submitted but not yet yielded.
+    window: usize,
+    submitted: usize,
+    yielded: usize,
+    ordered: bool,
+    /// In order: slot `i` holds item `yielded + i` once it arrives. Unordered: arrivals, FIFO.
+    buffer: VecDeque<Option<(usize, Result<R>)>>,
+}
+
+impl<I: Iterator, R> fmt::Debug for IMap<'_, I, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IMap")
+            .field("task", &self.task)
+            .field("ordered", &self.ordered)
+            .field("submitted", &self.submitted)
+            .field("yielded", &self.yielded)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'p, I, R> IMap<'p, I, R>
+where
+    I: Iterator,
+    I::Item: Serialize,
+    R: DeserializeOwned,
+{
+    pub(crate) fn new(
+        shared: &'p Shared,
+        task: &'static str,
+        items: I,
+        chunksize: usize,
+        limit: Option<Duration>,
+        window: usize,
+        ordered: bool,
+    ) -> Self {
+        let (reply, deliveries) = crossbeam_channel::unbounded();
+        IMap {
+            shared,
+            task,
+            limit,
+            chunks: Chunker::new(items, chunksize),
+            exhausted: false,
+            call: CallState::new(),
+            reply,
+            deliveries,
+            window: window.max(chunksize),
+            submitted: 0,
+            yielded: 0,
+            ordered,
+            buffer: VecDeque::new(),
+        }
+    }
+
+    /// Makes the iterator yield `error` once and end (a bad call caught before any work).
+    pub(crate) fn poison(&mut self, error: Error) {
+        self.exhausted = true;
+        self.submitted = 1;
+        self.store(0, Err(error));
+    }
+
+    /// Files one `(index, result)` where `next` will find it.
+    fn store(&mut self, index: usize, result: Result<R>) {
+        if self.ordered {
+            let slot = index - self.yielded;
+            if self.buffer.len() <= slot {
+                self.buffer.resize_with(slot + 1, || None);
+            }
+            self.buffer[slot] = Some((index, result));
+        } else {
+            self.buffer.push_back(Some((index, result)));
+        }
+    }
+
+    /// Submits chunks until the window is full or the input ends.
+    fn top_up(&mut self) {
+        while !self.exhausted && self.submitted - self.yielded < self.window {
+            match self.chunks.next() {
+                None => self.exhausted = true,
+                Some(Piece::Unencodable { index, error }) => {
+                    self.submitted += 1;
+                    self.store(index, Err(error));
+                }
+                Some(Piece::Chunk { first, args, lens }) => {
+                    let count = lens.len();
+                    self.submitted += count;
+                    let call = Arc::clone(&self.call);
+                    let job = Job {
+                        task: self.task,
+                        first,
+                        args,
+                        lens,
+                        limit: self.limit,
+                        call,
+                        reply: self.reply.clone(),
+                    };
+                    if let Err(error) = self.shared.submit(job) {
+                        // The pool stopped taking work: fail this chunk and end the input.
+                        for index in first..first + count {
+                            self.store(index, Err(error.clone()));
+                        }
+                        self.exhausted = true;
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl<I, R> Iterator for IMap<'_, I, R>
+where
+    I: Iterator,
+    I::Item: Serialize,
+    R: DeserializeOwned,
+{
+    type Item = Result<R>;
+
+    fn next(&mut self) -> Option<Result<R>> {
+        loop {
+            self.top_up();
+            if matches!(self.buffer.front(), Some(Some(_))) {
+                let (_, result) = self
+                    .buffer
+                    .pop_front()
+                    .flatten()
+                    .expect("checked just above");
+                self.yielded += 1;
+                return Some(result);
+            }
+            if self.yielded == self.submitted {
+                return None; // input exhausted and everything yielded
+            }
+            let delivery = match self.deliveries.recv() {
+                Ok(delivery) => delivery,
+                Err(_) => unreachable!("the iterator holds a sender"),
+            };
+            let mut arrived = Vec::new();
+            unpack(delivery, |index, result| arrived.push((index, result)));
+            for (index, result) in arrived {
+                self.store(index, result);
+            }
+        }
+    }
+}
+
+impl<I: Iterator, R> Drop for IMap<'_, I, R> {
+    fn drop(&mut self) {
+        // Chunks still queued are not wanted any more.
+        self.call.skip_from(0);
+    }
+}
+
+/// The handle [`Pool::apply_async`](crate::Pool::apply_async) returns: a result that will arrive.
+///
+/// Like Python's `AsyncResult`: [`ready`](Self::ready), [`wait`](Self::wait),
+/// [`get`](Self::get) and [`get_timeout`](Self::get_timeout). Giving up on waiting does not stop
+/// the task; it may still finish later and the result can be fetched then.
+pub struct AsyncResult<R> {
+    delivery: Receiver<Delivery>,
+    arrived: Mutex<Option<Delivery>>,
+    _result: PhantomData<fn() -> R>,
+}
+
+impl<R> fmt::Debug for AsyncResult<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AsyncResult")
+            .field("ready", &self.ready())
+            .finish()
+    }
+}
+
+impl<R> AsyncResult<R> {
+    pub(crate) fn new(delivery: Receiver<Delivery>) -> Self {
+        AsyncResult {
+            delivery,
+            arrived: Mutex::new(None),
+            _result: PhantomData,
+        }
+    }
+
+    /// Waits up to `timeout` (forever with `None`) for the delivery; whether it is here.
+    fn fetch(&self, timeout: Option<Duration>) -> bool {
+        let mut arrived = self.arrived.lock().unwrap_or_else(|e| e.into_inner());
+        if arrived.is_none() {
+            let received = match timeout {
+                Some(timeout) => self.delivery.recv_timeout(timeout),
+                None => self
+                    .delivery
+                    .recv()
+                    .map_err(|_| RecvTimeoutError::Disconnected),
+            };
+            *arrived = match received {
+                Ok(delivery) => Some(delivery),
+                Err(RecvTimeoutError::Timeout) => return false,
+                // Every job is answered, so this only means the result was already taken.
+                Err(RecvTimeoutError::Disconnected) => Some(Delivery::Failed {
+                    first: 0,
+                    count: 1,
+                    error: Error::InvalidArgument("this result was already taken".into()),
+                }),
+            };
+        }
+        true
+    }
+
+    /// Whether the result has arrived (never blocks).
+    pub fn ready(&self) -> bool {
+        self.fetch(Some(Duration::ZERO))
+    }
+
+    /// Blocks until the result has arrived.
+    pub fn wait(&self) {
+        self.fetch(None);
+    }
+
+    /// Blocks up to `timeout`; returns whether the result has arrived.
+    pub fn wait_timeout(&self, timeout: Duration) -> bool {
+        self.fetch(Some(timeout))
+    }
+}
+
+impl<R: DeserializeOwned> AsyncResult<R> {
+    /// Blocks until the result arrives and returns it.
+    pub fn get(mut self) -> Result<R> {
+        self.get_inner(None)
+    }
+
+    /// Waits up to `timeout` for the result. On [`Error::WaitTimeout`] the task keeps running
+    /// and this handle stays usable: call again later. After a result has been returned, later
+    /// calls return [`Error::InvalidArgument`].
+    pub fn get_timeout(&mut self, timeout: Duration) -> Result<R> {
+        self.get_inner(Some(timeout))
+    }
+
+    fn get_inner(&mut self, timeout: Option<Duration>) -> Result<R> {
+        if !self.fetch(timeout) {
+            return Err(Error::WaitTimeout(timeout.unwrap_or_default()));
+        }
+        let delivery = self
+            .arrived
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        let mut result = Err(Error::InvalidArgument(
+            "this result was already taken".into(),
+        ));
+        if let Some(delivery) = delivery {
+            unpack(delivery, |_, r| result = r);
+        }
+        // Single-item calls report no index.
+        result.map_err(strip_index)
+    }
+}
+
+fn strip_index(error: Error) -> Error {
+    match error {
+        Error::TaskPanicked {
+            message, location, ..
+        } => Error::TaskPanicked {
+            index: None,
+            message,
+            location,
+        },
+        Error::WorkerDied { pid, exit, .. } => Error::WorkerDied {
+            index: None,
+            pid,
+            exit,
+        },
+        Error::TaskTimeout { limit, .. } => Error::TaskTimeout { index: None, limit },
+        Error::Encode { message, .. } => Error::Encode {
+            index: None,
+            message,
+        },
+        Error::Decode { message, .. } => Error::Decode {
+            index: None,
+            message,
+        },
+        other => other,
+    }
+}

@@ -1,0 +1,201 @@
+//! One thread per worker slot: it spawns the worker, feeds it jobs from the shared queue,
+//! notices its death or overrun, replaces it, and reaps it at the end.
+//!
+//! A dedicated thread per worker keeps every step a plain blocking call, and it is also what the
+//! worker's parent-death signal is tied to: the thread lives exactly as long as its worker.
+
+use std::collections::VecDeque;
+use std::ops::Range;
+use std::sync::Arc;
+
+use crossbeam_channel::{Receiver, Sender};
+
+use super::job::Job;
+use super::shared::Shared;
+use crate::error::{Error, Result};
+use crate::link::{Link, Reply};
+use crate::progress::Position;
+use crate::wire::Outcomes;
+
+/// A worker that dies before starting (or after finishing) a chunk is not the chunk's fault, so
+/// the chunk is retried; this many times, in case something keeps killing fresh workers.
+const RETRIES: u32 = 3;
+
+pub(crate) struct Supervisor {
+    shared: Arc<Shared>,
+    slot: usize,
+    link: Option<Link>,
+    /// Jobs run by the current worker, for `max_tasks_per_child`.
+    tasks_done: usize,
+}
+
+impl Supervisor {
+    /// The thread body: start a worker, report readiness, then serve jobs until the queue
+    /// closes.
+    pub(crate) fn run(
+        shared: Arc<Shared>,
+        slot: usize,
+        jobs: Receiver<Job>,
+        ready: Sender<Result<()>>,
+    ) {
+        let mut this = Supervisor {
+            shared,
+            slot,
+            link: None,
+            tasks_done: 0,
+        };
+        match this.start_worker() {
+            Ok(()) => drop(ready.send(Ok(()))),
+            Err(e) => return drop(ready.send(Err(e))),
+        }
+        drop(ready);
+        for job in jobs {
+            if this.shared.is_terminated() {
+                job.fail(0..job.len(), Error::PoolTerminated);
+            } else if job.call.wants(job.first) {
+                this.run_job(&job);
+            }
+        }
+        this.stop_worker();
+    }
+
+    fn start_worker(&mut self) -> Result<()> {
+        let mut link = Link::spawn()?;
+        // Publish the child before anything can block, so `terminate` can always reach it.
+        self.shared
+            .publish(self.slot, Some(Arc::clone(link.child())));
+        if self.shared.is_terminated() {
+            link.child().kill_and_wait();
+            self.shared.publish(self.slot, None);
+            return Err(Error::PoolTerminated);
+        }
+        link.ready()?;
+        if let Some(init) = &self.shared.initializer {
+            let outcome =
+                match link.run(init.task, &init.arg, &[init.arg.len() as u32], None, false) {
+                    Reply::Done(frame) => Outcomes::new(frame.body()).next::<()>(None),
+                    Reply::Died { pid, exit, .. } => Err(Error::WorkerDied {
+                        index: None,
+                        pid,
+                        exit,
+                    }),
+                    Reply::Failed(e) => Err(e),
+                    Reply::TimedOut { .. } => unreachable!("no time limit was set"),
+                };
+            if let Err(e) = outcome {
+                link.child().kill_and_wait();
+                self.shared.publish(self.slot, None);
+                return Err(Error::InitializerFailed(Box::new(e)));
+            }
+        }
+        self.link = Some(link);
+        self.tasks_done = 0;
+        Ok(())
+    }
+
+    /// Ends the current worker: gracefully if the pool is closing, at once if terminated.
+    fn stop_worker(&mut self) {
+        if let Some(link) = self.link.take() {
+            if self.shared.is_terminated() {
+                link.child().kill_and_wait();
+            } else {
+                link.shutdown();
+            }
+        }
+        self.shared.publish(self.slot, None);
+    }
+
+    /// Runs every item of `job`, answering each exactly once.
+    fn run_job(&mut self, job: &Job) {
+        // Ranges of the job still to run. A death in the middle of a range splits it: the item
+        // that was running fails, the rest run again on a fresh worker.
+        let mut todo: VecDeque<Range<usize>> = VecDeque::new();
+        todo.push_back(0..job.len());
+        let mut retries = 0;
+        while let Some(range) = todo.pop_front() {
+            if self.shared.is_terminated() {
+                job.fail(range.start..job.len(), Error::PoolTerminated);
+                return;
+            }
+            if self.link.is_none() {
+                if let Err(e) = self.start_worker() {
+                    job.fail(range, e);
+                    continue;
+                }
+            }
+            let link = self.link.as_mut().expect("a worker was just started");
+            let (args, lens) = job.slice(range.clone());
+            let reply = link.run(job.task, args, lens, job.limit, false);
+            let item_failed = match reply {
+                Reply::Done(frame) => {
+                    job.done(range, frame);
+                    continue;
+                }
+                Reply::Failed(e) => {
+                    self.lost_worker();
+                    job.fail(range, e);
+                    continue;
+                }
+                Reply::TimedOut { item } => {
+                    let limit = job.limit.expect("only timed jobs time out");
+                    (item, Error::TaskTimeout { index: None, limit })
+                }
+                Reply::Died { pid, exit, at } => match at {
+                    Position::Running { item, .. } => (
+                        item,
+                        Error::WorkerDied {
+                            index: None,
+                            pid,
+                            exit,
+                        },
+                    ),
+                    Position::NotStarted | Position::Finished if retries < RETRIES => {
+                        retries += 1;
+                        self.lost_worker();
+                        todo.push_front(range);
+                        continue;
+                    }
+                    Position::NotStarted | Position::Finished => {
+                        self.lost_worker();
+                        job.fail(
+                            range,
+                            Error::WorkerDied {
+                                index: None,
+                                pid,
+                                exit,
+                            },
+                        );
+                        continue;
+                    }
+                },
+            };
+            self.lost_worker();
+            let (item, error) = item_failed;
+            let failed = range.start + item;
+            let error = if self.shared.is_terminated() {
+                Error::PoolTerminated
+            } else {
+                error.at(job.first + failed)
+            };
+            job.fail(failed..failed + 1, error);
+            // Items before the failed one finished, but their results died with the worker.
+            todo.push_front(failed + 1..range.end);
+            todo.push_front(range.start..failed);
+            todo.retain(|r| !r.is_empty());
+        }
+        self.tasks_done += 1;
+        if self
+            .shared
+            .max_tasks_per_child
+            .is_some_and(|max| self.tasks_done >= max)
+        {
+            self.stop_worker();
+        }
+    }
+
+    /// The worker is gone (already reaped by the link); forget it.
+    fn lost_worker(&mut self) {
+        self.link = None;
+        self.shared.publish(self.slot, None);
+    }
+}

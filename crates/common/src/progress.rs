@@ -1,0 +1,124 @@
+//! Which item a worker is running, in memory shared with the parent.
+//!
+//! A worker sends results once per chunk (one write for many items keeps `map` fast), so when
+//! it dies the parent has no message saying how far it got. This page says: the worker stores
+//! the chunk and item it is starting (and, for timed tasks, when it started) with one atomic
+//! write, and the parent reads it after a death or while enforcing a time limit. That is how a
+//! death or timeout is pinned on the exact item that was running.
+
+use std::io;
+use std::os::fd::{AsFd, OwnedFd};
+use std::sync::atomic::Ordering;
+
+use crate::sys::{self, SharedPage};
+
+const POSITION: usize = 0;
+const STARTED: usize = 1;
+
+/// Where a worker stands, as the parent sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Position {
+    /// The worker is running item `item` of the chunk with this `seq`, started at `started_ns`
+    /// (0 when the chunk is not timed).
+    Running { item: usize, started_ns: u64 },
+    /// The worker finished every item of this chunk.
+    Finished,
+    /// The worker never started this chunk.
+    NotStarted,
+}
+
+/// One worker's progress page.
+#[derive(Debug)]
+pub(crate) struct Progress {
+    page: SharedPage,
+}
+
+/// Packs a chunk number and an item index into one word, so both change in one atomic store.
+/// Only the low 32 bits of `seq` are kept: enough to tell this chunk from the previous ones.
+fn pack(seq: u64, item: u64) -> u64 {
+    (seq << 32) | (item & 0xffff_ffff)
+}
+
+impl Progress {
+    /// A new zeroed page and the descriptor to hand to the worker.
+    pub(crate) fn create() -> io::Result<(Progress, OwnedFd)> {
+        let fd = sys::memfd(c"common-progress", SharedPage::LEN)?;
+        let page = SharedPage::map(fd.as_fd())?;
+        Ok((Progress { page }, fd))
+    }
+
+    /// The worker's view of a page received from the parent.
+    pub(crate) fn open(fd: OwnedFd) -> io::Result<Progress> {
+        Ok(Progress {
+            page: SharedPage::map(fd.as_fd())?,
+        })
+    }
+
+    /// Worker: starting item `item` of chunk `seq`.
+    pub(crate) fn begin(&self, seq: u64, item: usize, timed: bool) {
+        let words = self.page.words();
+        if timed {
+            words[STARTED].store(sys::monotonic_nanos(), Ordering::Relaxed);
+        }
+        words[POSITION].store(pack(seq, item as u64 + 1), Ordering::Release);
+    }
+
+    /// Worker: every item of chunk `seq` is done.
+    pub(crate) fn finish(&self, seq: u64) {
+        self.page.words()[POSITION].store(pack(seq, 0xffff_ffff), Ordering::Release);
+    }
+
+    /// Parent: where the worker stands in chunk `seq`.
+    pub(crate) fn position(&self, seq: u64) -> Position {
+        let words = self.page.words();
+        let position = words[POSITION].load(Ordering::Acquire);
+        let started_ns = words[STARTED].load(Ordering::Relaxed);
+        // Item numbers are stored plus one, so a fresh (zeroed) page reads as "not started".
+        match position.checked_sub(pack(seq, 0)) {
+            Some(0xffff_ffff) => Position::Finished,
+            Some(n @ 1..0xffff_ffff) => Position::Running {
+                item: n as usize - 1,
+                started_ns,
+            },
+            _ => Position::NotStarted,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_follow_the_worker() {
+        let (parent, fd) = Progress::create().unwrap();
+        let worker = Progress::open(fd).unwrap();
+        assert_eq!(parent.position(1), Position::NotStarted);
+        worker.begin(1, 0, false);
+        assert!(matches!(
+            parent.position(1),
+            Position::Running {
+                item: 0,
+                started_ns: 0
+            }
+        ));
+        worker.begin(1, 5, true);
+        let Position::Running {
+            item: 5,
+            started_ns,
+        } = parent.position(1)
+        else {
+            panic!()
+        };
+        assert!(started_ns > 0);
+        assert_eq!(parent.position(2), Position::NotStarted, "another chunk");
+        worker.finish(1);
+        assert_eq!(parent.position(1), Position::Finished);
+        worker.begin(2, 0, false);
+        assert_eq!(
+            parent.position(1),
+            Position::NotStarted,
+            "an old chunk is not this one"
+        );
+    }
+}

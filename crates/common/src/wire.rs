@@ -1,0 +1,323 @@
+//! The wire protocol between the parent and a worker process.
+//!
+//! Every message is one frame on the worker's private socket:
+//!
+//! ```text
+//! | u32 LE: length of the rest | u32 LE: header length | header (postcard) | body (raw bytes) |
+//! ```
+//!
+//! The header is a small enum; the body carries the bulk (encoded arguments or results) so big
+//! payloads are never copied through serde a second time. Arguments and outcomes are postcard
+//! values laid end to end; the header of a `Run` lists each argument's length.
+
+use std::io::{self, Read, Write};
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+use crate::panic::Caught;
+
+/// Bumped whenever a frame's layout changes, so a stale worker is refused rather than misread.
+pub(crate) const PROTOCOL: u32 = 1;
+
+/// Parent → worker.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) enum ToWorker {
+    /// Run `task` on each argument in the body (lengths in `lens`), in order.
+    Run {
+        seq: u64,
+        task: String,
+        /// Record each item's start time, for a task time limit.
+        timed: bool,
+        /// Exit after answering (a [`Process`](crate::Process) runs one task).
+        exit_after: bool,
+        lens: Vec<u32>,
+    },
+}
+
+/// Worker → parent.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) enum FromWorker {
+    /// Sent once, when the worker is ready for work.
+    Hello { pid: u32, protocol: u32 },
+    /// The outcomes of `Run { seq }`, one per argument, in the body.
+    Done { seq: u64 },
+}
+
+/// Why one task failed inside a worker; becomes an [`Error`] in the parent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum Failure {
+    Panicked {
+        message: String,
+        location: Option<String>,
+    },
+    Encode(String),
+    Decode(String),
+    Unregistered(String),
+}
+
+impl From<Caught> for Failure {
+    fn from(caught: Caught) -> Self {
+        Failure::Panicked {
+            message: caught.message,
+            location: caught.location,
+        }
+    }
+}
+
+impl Failure {
+    pub(crate) fn into_error(self, index: Option<usize>) -> Error {
+        match self {
+            Failure::Panicked { message, location } => Error::TaskPanicked {
+                index,
+                message,
+                location,
+            },
+            Failure::Encode(message) => Error::Encode { index, message },
+            Failure::Decode(message) => Error::Decode { index, message },
+            Failure::Unregistered(name) => Error::UnregisteredTask(name),
+        }
+    }
+}
+
+/// One received frame: its header and body share one allocation.
+#[derive(Debug)]
+pub(crate) struct Frame {
+    buf: Vec<u8>,
+    header_len: usize,
+}
+
+impl Frame {
+    pub(crate) fn header<H: DeserializeOwned>(&self) -> io::Result<H> {
+        postcard::from_bytes(&self.buf[..self.header_len]).map_err(|e| {
+            io::Error::new(io::ErrorKind::InvalidData, format!("bad frame header: {e}"))
+        })
+    }
+
+    pub(crate) fn body(&self) -> &[u8] {
+        &self.buf[self.header_len..]
+    }
+}
+
+/// Below this size a frame is copied into one buffer and sent with one `write`; above it the
+/// body goes out on its own so a large payload is not copied again.
+const COALESCE: usize = 64 * 1024;
+
+/// Writes one frame.
+pub(crate) fn write_frame<H: Serialize>(
+    w: &mut impl Write,
+    header: &H,
+    body: &[u8],
+) -> io::Result<()> {
+    let mut buf = Vec::with_capacity(
+        64 + if body.len() <= COALESCE {
+            body.len()
+        } else {
+            0
+        },
+    );
+    buf.extend_from_slice(&[0; 8]);
+    postcard::to_io(header, &mut buf).map_err(io::Error::other)?;
+    let header_len = buf.len() - 8;
+    let rest = u32::try_from(header_len + 4 + body.len())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "frame larger than 4 GiB"))?;
+    buf[..4].copy_from_slice(&rest.to_le_bytes());
+    // header_len fits: it is smaller than `rest`.
+    buf[4..8].copy_from_slice(&(header_len as u32).to_le_bytes());
+    if body.len() <= COALESCE {
+        buf.extend_from_slice(body);
+        w.write_all(&buf)
+    } else {
+        w.write_all(&buf)?;
+        w.write_all(body)
+    }
+}
+
+/// Reads one frame; `Ok(None)` when the peer closed the connection between frames.
+pub(crate) fn read_frame(r: &mut impl Read) -> io::Result<Option<Frame>> {
+    let mut len = [0u8; 4];
+    let mut got = 0;
+    while got < 4 {
+        match r.read(&mut len[got..]) {
+            Ok(0) if got == 0 => return Ok(None),
+            Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let rest = u32::from_le_bytes(len) as usize;
+    if rest < 4 {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "frame too short",
+        ));
+    }
+    let mut header_len = [0u8; 4];
+    r.read_exact(&mut header_len)?;
+    let header_len = u32::from_le_bytes(header_len) as usize;
+    if header_len > rest - 4 {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "frame header too long",
+        ));
+    }
+    let mut buf = vec![0; rest - 4];
+    r.read_exact(&mut buf)?;
+    Ok(Some(Frame { buf, header_len }))
+}
+
+/// Appends `value`'s encoding to `out`; on failure `out` is left as it was.
+pub(crate) fn encode_value<T: Serialize + ?Sized>(
+    value: &T,
+    out: &mut Vec<u8>,
+) -> Result<(), String> {
+    let start = out.len();
+    postcard::to_io(value, &mut *out).map(drop).map_err(|e| {
+        out.truncate(start);
+        match e {
+            // postcard drops the message of a `Serialize` impl's own error (it is no_std);
+            // serde_json keeps it, so ask it what the impl said.
+            postcard::Error::SerdeSerCustom => {
+                match serde_json::to_writer(std::io::sink(), value) {
+                    Err(e) => e.to_string(),
+                    Ok(()) => postcard::Error::SerdeSerCustom.to_string(),
+                }
+            }
+            e => e.to_string(),
+        }
+    })
+}
+
+const OK: u8 = 0;
+const FAILED: u8 = 1;
+
+/// Appends one task outcome to `out`. Returns whether it is a success.
+///
+/// A result that cannot be encoded becomes an `Encode` failure for that task alone.
+pub(crate) fn encode_outcome<R: Serialize>(
+    outcome: &Result<R, Failure>,
+    out: &mut Vec<u8>,
+) -> bool {
+    let failure = match outcome {
+        Ok(value) => {
+            out.push(OK);
+            match encode_value(value, out) {
+                Ok(()) => return true,
+                Err(message) => {
+                    out.pop();
+                    Failure::Encode(message)
+                }
+            }
+        }
+        Err(failure) => failure.clone(),
+    };
+    out.push(FAILED);
+    encode_value(&failure, out).expect("a failure always encodes");
+    false
+}
+
+/// Reads outcomes laid end to end by [`encode_outcome`].
+#[derive(Debug)]
+pub(crate) struct Outcomes<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Outcomes<'a> {
+    pub(crate) fn new(bytes: &'a [u8]) -> Self {
+        Outcomes { rest: bytes }
+    }
+
+    /// The next outcome; `index` labels a failure. A malformed stream yields `Decode` forever
+    /// after, so a count mismatch can never read garbage.
+    pub(crate) fn next<R: DeserializeOwned>(&mut self, index: Option<usize>) -> Result<R, Error> {
+        let decode_error = |message: String| Error::Decode { index, message };
+        let Some((&tag, rest)) = self.rest.split_first() else {
+            return Err(decode_error("result missing".into()));
+        };
+        let taken = match tag {
+            OK => postcard::take_from_bytes::<R>(rest).map(|(v, rest)| (Ok(v), rest)),
+            FAILED => postcard::take_from_bytes::<Failure>(rest)
+                .map(|(f, rest)| (Err(f.into_error(index)), rest)),
+            _ => {
+                self.rest = &[];
+                return Err(decode_error(format!("bad result tag {tag}")));
+            }
+        };
+        match taken {
+            Ok((outcome, rest)) => {
+                self.rest = rest;
+                outcome
+            }
+            Err(e) => {
+                // Without a length we cannot find the next outcome: give up on the rest.
+                self.rest = &[];
+                Err(decode_error(e.to_string()))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_round_trip_small_and_large() {
+        for size in [0, 10, COALESCE, COALESCE + 1, 1 << 20] {
+            let body: Vec<u8> = (0..size).map(|i| i as u8).collect();
+            let mut wire = Vec::new();
+            write_frame(&mut wire, &FromWorker::Done { seq: 9 }, &body).unwrap();
+            let frame = read_frame(&mut wire.as_slice()).unwrap().unwrap();
+            assert!(matches!(
+                frame.header().unwrap(),
+                FromWorker::Done { seq: 9 }
+            ));
+            assert_eq!(frame.body(), &body[..]);
+        }
+    }
+
+    #[test]
+    fn clean_eof_is_none_and_torn_frame_is_an_error() {
+        assert!(read_frame(&mut &[][..]).unwrap().is_none());
+        let mut wire = Vec::new();
+        write_frame(&mut wire, &FromWorker::Done { seq: 1 }, b"abc").unwrap();
+        wire.pop();
+        assert!(read_frame(&mut wire.as_slice()).is_err());
+        assert!(read_frame(&mut &[1, 0][..]).is_err());
+    }
+
+    #[test]
+    fn outcomes_round_trip() {
+        let mut out = Vec::new();
+        assert!(encode_outcome::<String>(&Ok("a".into()), &mut out));
+        assert!(!encode_outcome::<String>(
+            &Err(Failure::Encode("x".into())),
+            &mut out
+        ));
+        let mut outcomes = Outcomes::new(&out);
+        assert_eq!(outcomes.next::<String>(Some(0)).unwrap(), "a");
+        let err = outcomes.next::<String>(Some(1)).unwrap_err();
+        assert!(matches!(err, Error::Encode { index: Some(1), .. }));
+        assert!(matches!(
+            outcomes.next::<String>(Some(2)),
+            Err(Error::Decode { .. })
+        ));
+    }
+
+    #[test]
+    fn unencodable_result_becomes_a_failure() {
+        struct Refuses;
+        impl Serialize for Refuses {
+            fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+                Err(serde::ser::Error::custom("refused"))
+            }
+        }
+        let mut out = vec![7];
+        assert!(!encode_outcome(&Ok(Refuses), &mut out));
+        let mut outcomes = Outcomes::new(&out[1..]);
+        let err = outcomes.next::<()>(None).unwrap_err();
+        assert!(matches!(err, Error::Encode { .. }), "{err:?}");
+    }
+}

@@ -1,0 +1,161 @@
+//! The worker side: what a re-executed binary does when [`init`] finds it is a worker.
+
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::io::{self, Write};
+use std::os::unix::net::UnixStream;
+
+use crate::progress::Progress;
+use crate::sys;
+use crate::task::{self, Registered};
+use crate::wire::{self, Failure, FromWorker, PROTOCOL, ToWorker};
+
+/// Set in a worker's environment to the parent's process id. Its presence is what makes
+/// [`init`] serve tasks instead of returning.
+pub(crate) const WORKER_ENV: &str = "COMMON_POOL_WORKER";
+
+/// Registers the tasks this binary can run in a worker, and turns this process into a worker if
+/// it was started as one. Call it first thing in `main`.
+///
+/// A worker is this same binary started again by a [`Pool`](crate::Pool) or
+/// [`Process`](crate::Process). In the parent, `init` records the task names and returns at
+/// once. In a worker it never returns: it runs tasks for its parent until the parent closes the
+/// channel or dies, then exits. This is the Rust counterpart of Python's
+/// `if __name__ == "__main__":` guard, made impossible to forget: pools and processes refuse to
+/// start ([`Error::NotInitialized`](crate::Error::NotInitialized)) until `init` has run.
+///
+/// ```
+/// fn square(x: i64) -> i64 {
+///     x * x
+/// }
+/// const SQUARE: common::Task<i64, i64> = common::task!(square);
+///
+/// fn main() {
+///     common::init(&[&SQUARE]);
+///     // ... the program proper: only the parent gets here.
+/// }
+/// ```
+///
+/// # Panics
+/// If two tasks in the list have the same name.
+pub fn init(tasks: &[&dyn Registered]) {
+    task::register(tasks);
+    let Some(parent) = std::env::var_os(WORKER_ENV) else {
+        return;
+    };
+    let code = match serve(tasks, &parent) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("common: worker {} stopped: {e}", std::process::id());
+            101
+        }
+    };
+    std::process::exit(code)
+}
+
+/// Runs tasks for the parent; returns the exit code.
+fn serve(tasks: &[&dyn Registered], parent: &OsString) -> io::Result<i32> {
+    forget_worker_env();
+    // If the parent dies, so do we, even in the middle of a long task. The signal is tied to
+    // the parent *thread* that spawned us; the parent keeps that thread alive while we live.
+    sys::set_parent_death_signal(libc::SIGKILL)?;
+    let parent: u32 = parent
+        .to_str()
+        .and_then(|p| p.parse().ok())
+        .ok_or_else(|| io::Error::other(format!("{WORKER_ENV} is not a process id")))?;
+    if sys::parent_pid() != parent {
+        // The parent died before we asked for the signal (or we were not started by a pool).
+        return Err(io::Error::other(format!(
+            "{WORKER_ENV} is set but process {parent} is not our parent"
+        )));
+    }
+    let mut sock = UnixStream::from(sys::take_stdin()?);
+    let progress = Progress::open(sys::recv_fd(&sock)?)?;
+    let hello = FromWorker::Hello {
+        pid: std::process::id(),
+        protocol: PROTOCOL,
+    };
+    wire::write_frame(&mut sock, &hello, &[])?;
+
+    let tasks: HashMap<&str, &dyn Registered> = tasks.iter().map(|t| (t.name(), *t)).collect();
+    let mut out = Vec::new();
+    while let Some(frame) = wire::read_frame(&mut sock)? {
+        let ToWorker::Run {
+            seq,
+            task,
+            timed,
+            exit_after,
+            lens,
+        } = frame.header()?;
+        out.clear();
+        let all_ok = run_chunk(
+            tasks.get(task.as_str()).copied(),
+            &task,
+            seq,
+            timed,
+            &lens,
+            frame.body(),
+            &progress,
+            &mut out,
+        );
+        progress.finish(seq);
+        // Output printed by the tasks reaches the terminal before the results reach the parent.
+        let _ = io::stdout().flush();
+        let _ = io::stderr().flush();
+        wire::write_frame(&mut sock, &FromWorker::Done { seq }, &out)?;
+        if exit_after {
+            // Python's convention for a Process: exit code 1 when the target raised.
+            return Ok(if all_ok { 0 } else { 1 });
+        }
+        if out.capacity() > 1 << 20 {
+            // Do not keep a huge buffer around between tasks: idle workers should stay small.
+            out = Vec::new();
+        }
+    }
+    Ok(0)
+}
+
+/// Runs every item of one chunk, appending one outcome per item to `out`.
+#[allow(clippy::too_many_arguments)]
+fn run_chunk(
+    task: Option<&dyn Registered>,
+    name: &str,
+    seq: u64,
+    timed: bool,
+    lens: &[u32],
+    args: &[u8],
+    progress: &Progress,
+    out: &mut Vec<u8>,
+) -> bool {
+    let mut all_ok = true;
+    let mut offset = 0usize;
+    for (item, &len) in lens.iter().enumerate() {
+        progress.begin(seq, item, timed);
+        let arg = args.get(offset..offset + len as usize);
+        offset += len as usize;
+        all_ok &= match (task, arg) {
+            (Some(task), Some(arg)) => task.run_encoded(arg, out),
+            (None, _) => {
+                wire::encode_outcome::<()>(&Err(Failure::Unregistered(name.to_owned())), out)
+            }
+            (_, None) => {
+                wire::encode_outcome::<()>(&Err(Failure::Decode("argument cut short".into())), out)
+            }
+        };
+    }
+    all_ok
+}
+
+/// Removes the worker marker from our environment so programs a task starts are not mistaken
+/// for workers. Only done while this is the only thread: changing the environment while another
+/// thread might read it is undefined behaviour.
+fn forget_worker_env() {
+    let single_threaded = std::fs::read_dir("/proc/self/task")
+        .map(|d| d.count() == 1)
+        .unwrap_or(false);
+    if single_threaded {
+        // SAFETY: no other thread exists (checked just above), so nothing reads the
+        // environment concurrently; `init` is documented to run first in `main`.
+        unsafe { std::env::remove_var(WORKER_ENV) };
+    }
+}

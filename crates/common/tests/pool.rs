@@ -1,0 +1,587 @@
+//! The process pool as a caller sees it: results, ordering, chunking, options and errors.
+//!
+//! This file has its own `main` (harness = false): every worker is this test binary started
+//! again, so `main` must call `common::init` before anything else, like any program using the
+//! pool.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::process::Command;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use common::{Error, Pool, Task, task};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+use serde::Serialize;
+use support::test;
+
+fn square(x: i64) -> i64 {
+    x * x
+}
+fn add(a: i64, b: i64) -> i64 {
+    a + b
+}
+fn panic_on_multiple((x, of): (u32, u32)) -> u32 {
+    assert!(x % of != 0, "{x} is a multiple of {of}");
+    x
+}
+fn worker_pid(_: ()) -> u32 {
+    std::process::id()
+}
+fn sleep_then((ms, value): (u64, u32)) -> u32 {
+    std::thread::sleep(Duration::from_millis(ms));
+    value
+}
+fn shout(word: String) -> String {
+    println!("worker says {word}");
+    word.to_uppercase()
+}
+
+static SETTING: AtomicU64 = AtomicU64::new(0);
+fn configure(value: u64) {
+    SETTING.store(value, Ordering::Relaxed);
+}
+fn setting(_: ()) -> u64 {
+    SETTING.load(Ordering::Relaxed)
+}
+
+/// Encodes like a u32, except that 13 refuses to be encoded.
+#[derive(Debug, serde::Deserialize)]
+struct Picky(u32);
+impl Serialize for Picky {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if self.0 == 13 {
+            Err(serde::ser::Error::custom("13 is unlucky"))
+        } else {
+            s.serialize_u32(self.0)
+        }
+    }
+}
+fn picky_result(x: u32) -> Picky {
+    Picky(x)
+}
+fn picky_echo(x: Picky) -> u32 {
+    x.0
+}
+fn unit_to_u32(x: u32) -> u32 {
+    x
+}
+
+const SQUARE: Task<i64, i64> = task!(square);
+const ADD: Task<(i64, i64), i64> = task!(add(a, b));
+const PANIC_ON_MULTIPLE: Task<(u32, u32), u32> = task!(panic_on_multiple);
+const WORKER_PID: Task<(), u32> = task!(worker_pid);
+const SLEEP_THEN: Task<(u64, u32), u32> = task!(sleep_then);
+const SHOUT: Task<String, String> = task!(shout);
+const CONFIGURE: Task<u64, ()> = task!(configure);
+const SETTING_TASK: Task<(), u64> = task!(setting);
+const PICKY_RESULT: Task<u32, Picky> = task!(picky_result);
+const PICKY_ECHO: Task<Picky, u32> = task!(picky_echo);
+/// Deliberately left out of `init`.
+const UNLISTED: Task<u32, u32> = task!(unit_to_u32);
+
+fn main() {
+    // Modes in which this binary plays a user's program, for tests that watch it from outside.
+    let mode = std::env::var("POOL_TEST_MODE").unwrap_or_default();
+    if mode == "no-init" {
+        match Pool::new(1) {
+            Ok(_) => println!("pool started"),
+            Err(e) => println!("{e}"),
+        }
+        return;
+    }
+    common::init(&[
+        &SQUARE,
+        &ADD,
+        &PANIC_ON_MULTIPLE,
+        &WORKER_PID,
+        &SLEEP_THEN,
+        &SHOUT,
+        &CONFIGURE,
+        &SETTING_TASK,
+        &PICKY_RESULT,
+        &PICKY_ECHO,
+    ]);
+    if mode == "print" {
+        let pool = Pool::new(2).unwrap();
+        let results = pool.map(&SHOUT, ["a", "b", "c"].map(String::from)).unwrap();
+        println!("results: {results:?}");
+        return;
+    }
+
+    let args = libtest_mimic::Arguments::from_args();
+    let tests = vec![
+        test(
+            "map_returns_results_in_input_order",
+            map_returns_results_in_input_order,
+        ),
+        test(
+            "every_chunk_size_gives_the_same_answer",
+            every_chunk_size_gives_the_same_answer,
+        ),
+        test(
+            "empty_input_gives_empty_output",
+            empty_input_gives_empty_output,
+        ),
+        test("zero_workers_is_an_error", zero_workers_is_an_error),
+        test("starmap_unpacks_tuples", starmap_unpacks_tuples),
+        test("imap_yields_in_input_order", imap_yields_in_input_order),
+        test(
+            "imap_unordered_yields_in_completion_order",
+            imap_unordered_yields_in_completion_order,
+        ),
+        test(
+            "imap_reads_an_endless_input_lazily",
+            imap_reads_an_endless_input_lazily,
+        ),
+        test("apply_and_apply_async", apply_and_apply_async),
+        test(
+            "get_timeout_leaves_the_task_running",
+            get_timeout_leaves_the_task_running,
+        ),
+        test(
+            "workers_are_separate_reused_processes",
+            workers_are_separate_reused_processes,
+        ),
+        test(
+            "initializer_runs_in_every_worker",
+            initializer_runs_in_every_worker,
+        ),
+        test(
+            "a_panic_is_an_error_with_message_and_location",
+            a_panic_is_an_error_with_message_and_location,
+        ),
+        test(
+            "map_reports_the_lowest_failing_index",
+            map_reports_the_lowest_failing_index,
+        ),
+        test(
+            "imap_reports_each_failure_and_goes_on",
+            imap_reports_each_failure_and_goes_on,
+        ),
+        test(
+            "unencodable_values_fail_only_their_task",
+            unencodable_values_fail_only_their_task,
+        ),
+        test("unregistered_task_is_refused", unregistered_task_is_refused),
+        test("bad_chunksize_is_an_error", bad_chunksize_is_an_error),
+        test(
+            "close_refuses_new_work_and_join_finishes_queued_work",
+            close_refuses_new_work_and_join_finishes_queued_work,
+        ),
+        test("terminate_fails_pending_work", terminate_fails_pending_work),
+        test(
+            "task_output_reaches_stdout_intact",
+            task_output_reaches_stdout_intact,
+        ),
+        test(
+            "a_program_without_init_cannot_start_workers",
+            a_program_without_init_cannot_start_workers,
+        ),
+        test(
+            "thread_pool_has_the_same_shape",
+            thread_pool_has_the_same_shape,
+        ),
+        test(
+            "map_equals_sequential_map_for_any_input",
+            map_equals_sequential_map_for_any_input,
+        ),
+    ];
+    libtest_mimic::run(&args, tests).exit();
+}
+
+fn map_returns_results_in_input_order() {
+    let pool = Pool::new(3).unwrap();
+    let xs: Vec<i64> = (0..1000).rev().collect();
+    let expected: Vec<i64> = xs.iter().map(|x| x * x).collect();
+    assert_eq!(pool.map(&SQUARE, xs).unwrap(), expected);
+    // Uneven task lengths finish out of order; the results still come back in order.
+    let jobs: Vec<(u64, u32)> = (0..12)
+        .map(|i| (if i % 3 == 0 { 60 } else { 1 }, i))
+        .collect();
+    assert_eq!(
+        pool.chunksize(1).map(&SLEEP_THEN, jobs).unwrap(),
+        (0..12).collect::<Vec<_>>()
+    );
+}
+
+fn every_chunk_size_gives_the_same_answer() {
+    let pool = Pool::new(3).unwrap();
+    let n = 23;
+    let expected: Vec<i64> = (0..n).map(|x| x * x).collect();
+    for chunksize in 1..=n as usize + 2 {
+        assert_eq!(
+            pool.chunksize(chunksize).map(&SQUARE, 0..n).unwrap(),
+            expected,
+            "chunksize {chunksize}"
+        );
+        let imapped: Vec<i64> = pool
+            .chunksize(chunksize)
+            .imap(&SQUARE, 0..n)
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(imapped, expected, "imap chunksize {chunksize}");
+    }
+}
+
+fn empty_input_gives_empty_output() {
+    let pool = Pool::new(2).unwrap();
+    assert_eq!(pool.map(&SQUARE, Vec::new()).unwrap(), Vec::<i64>::new());
+    assert_eq!(pool.starmap(&ADD, Vec::new()).unwrap(), Vec::<i64>::new());
+    assert_eq!(pool.imap(&SQUARE, Vec::new()).count(), 0);
+    assert_eq!(pool.imap_unordered(&SQUARE, Vec::new()).count(), 0);
+}
+
+fn zero_workers_is_an_error() {
+    assert!(matches!(Pool::new(0), Err(Error::InvalidArgument(_))));
+    assert!(matches!(
+        Pool::builder().max_tasks_per_child(0).build(),
+        Err(Error::InvalidArgument(_))
+    ));
+    assert!(matches!(
+        common::ThreadPool::new(0),
+        Err(Error::InvalidArgument(_))
+    ));
+    // The default is one worker per available core.
+    let cores = std::thread::available_parallelism().unwrap().get();
+    assert_eq!(Pool::builder().build().unwrap().workers(), cores);
+}
+
+fn starmap_unpacks_tuples() {
+    let pool = Pool::new(2).unwrap();
+    let pairs: Vec<(i64, i64)> = (0..50).map(|i| (i, 10 * i)).collect();
+    let expected: Vec<i64> = pairs.iter().map(|(a, b)| a + b).collect();
+    assert_eq!(pool.starmap(&ADD, pairs).unwrap(), expected);
+}
+
+fn imap_yields_in_input_order() {
+    let pool = Pool::new(3).unwrap();
+    // The first item is the slowest, yet order is kept.
+    let jobs: Vec<(u64, u32)> = (0..8).map(|i| (if i == 0 { 100 } else { 1 }, i)).collect();
+    let got: Vec<u32> = pool.imap(&SLEEP_THEN, jobs).map(Result::unwrap).collect();
+    assert_eq!(got, (0..8).collect::<Vec<_>>());
+}
+
+fn imap_unordered_yields_in_completion_order() {
+    let pool = Pool::new(2).unwrap();
+    // Item 0 sleeps long; with two workers the short items overtake it.
+    let jobs = vec![(400, 0), (1, 1), (1, 2), (1, 3)];
+    let got: Vec<u32> = pool
+        .imap_unordered(&SLEEP_THEN, jobs)
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        got.iter().copied().collect::<BTreeSet<_>>(),
+        BTreeSet::from([0, 1, 2, 3])
+    );
+    assert_eq!(got.last(), Some(&0), "the slow item comes last: {got:?}");
+}
+
+fn imap_reads_an_endless_input_lazily() {
+    let pool = Pool::new(2).unwrap();
+    let pulled = AtomicU64::new(0);
+    let input = (0..).inspect(|_| {
+        pulled.fetch_add(1, Ordering::Relaxed);
+    });
+    let first: Vec<i64> = pool
+        .imap(&SQUARE, input)
+        .take(10)
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(first, (0..10).map(|x| x * x).collect::<Vec<i64>>());
+    let pulled = pulled.load(Ordering::Relaxed);
+    assert!(pulled <= 10 + 2 * 2, "read {pulled} items for 10 results");
+}
+
+fn apply_and_apply_async() {
+    let pool = Pool::new(2).unwrap();
+    assert_eq!(pool.apply(&SQUARE, 12).unwrap(), 144);
+    let handle = pool.apply_async(&SLEEP_THEN, (50, 7)).unwrap();
+    handle.wait();
+    assert!(handle.ready());
+    assert_eq!(handle.get().unwrap(), 7);
+}
+
+fn get_timeout_leaves_the_task_running() {
+    let pool = Pool::new(1).unwrap();
+    let mut handle = pool.apply_async(&SLEEP_THEN, (300, 9)).unwrap();
+    assert!(!handle.ready());
+    assert!(matches!(
+        handle.get_timeout(Duration::from_millis(10)),
+        Err(Error::WaitTimeout(_))
+    ));
+    assert_eq!(
+        handle.get_timeout(Duration::from_secs(30)).unwrap(),
+        9,
+        "the task finished later"
+    );
+    assert!(matches!(
+        handle.get_timeout(Duration::ZERO),
+        Err(Error::InvalidArgument(_))
+    ));
+}
+
+fn workers_are_separate_reused_processes() {
+    let pool = Pool::new(3).unwrap();
+    let pids: BTreeSet<u32> = pool.pids().into_iter().collect();
+    assert_eq!(pids.len(), 3);
+    assert!(!pids.contains(&std::process::id()));
+    let used: BTreeSet<u32> = pool
+        .chunksize(1)
+        .map(&WORKER_PID, vec![(); 60])
+        .unwrap()
+        .into_iter()
+        .collect();
+    assert!(
+        used.is_subset(&pids),
+        "tasks ran in the pool's workers: {used:?} vs {pids:?}"
+    );
+    assert_eq!(
+        pool.pids().into_iter().collect::<BTreeSet<_>>(),
+        pids,
+        "workers are reused"
+    );
+}
+
+fn initializer_runs_in_every_worker() {
+    let pool = Pool::builder()
+        .workers(2)
+        .initializer(&CONFIGURE, 42)
+        .build()
+        .unwrap();
+    let seen = pool.chunksize(1).map(&SETTING_TASK, vec![(); 20]).unwrap();
+    assert!(seen.iter().all(|&v| v == 42), "{seen:?}");
+    assert_eq!(
+        setting(()),
+        0,
+        "the parent's copy is untouched: processes do not share memory"
+    );
+}
+
+fn a_panic_is_an_error_with_message_and_location() {
+    let pool = Pool::new(2).unwrap();
+    let err = pool.apply(&PANIC_ON_MULTIPLE, (21, 7)).unwrap_err();
+    let Error::TaskPanicked {
+        index: None,
+        message,
+        location: Some(location),
+    } = &err
+    else {
+        panic!("unexpected {err:?}")
+    };
+    assert_eq!(message, "21 is a multiple of 7");
+    assert!(
+        location.starts_with("crates/common/tests/pool.rs:"),
+        "{location}"
+    );
+    // The worker caught the panic and is still usable.
+    assert_eq!(pool.apply(&PANIC_ON_MULTIPLE, (22, 7)).unwrap(), 22);
+}
+
+fn map_reports_the_lowest_failing_index() {
+    let pool = Pool::new(3).unwrap();
+    // Items 14, 21, 28, … fail (multiples of 7 above 7); the reported one must always be 14.
+    let items: Vec<(u32, u32)> = (8..60).map(|x| (x, 7)).collect();
+    for chunksize in [1, 2, 5, 64] {
+        for _ in 0..3 {
+            let err = pool
+                .chunksize(chunksize)
+                .map(&PANIC_ON_MULTIPLE, items.clone())
+                .unwrap_err();
+            assert_eq!(err.index(), Some(14 - 8), "chunksize {chunksize}: {err}");
+            assert!(err.to_string().contains("14 is a multiple of 7"), "{err}");
+        }
+    }
+}
+
+fn imap_reports_each_failure_and_goes_on() {
+    let pool = Pool::new(2).unwrap();
+    let results: Vec<_> = pool
+        .chunksize(3)
+        .imap(&PANIC_ON_MULTIPLE, (1..=10).map(|x| (x, 4)))
+        .collect();
+    assert_eq!(results.len(), 10);
+    for (i, result) in results.iter().enumerate() {
+        let x = i as u32 + 1;
+        match result {
+            Ok(v) => assert_eq!(*v, x),
+            Err(e) => {
+                assert_eq!(x % 4, 0, "{e}");
+                assert_eq!(e.index(), Some(i));
+            }
+        }
+    }
+    assert_eq!(results.iter().filter(|r| r.is_err()).count(), 2);
+}
+
+fn unencodable_values_fail_only_their_task() {
+    let pool = Pool::new(2).unwrap();
+    // A result that cannot be encoded in the worker.
+    let err = pool.apply(&PICKY_RESULT, 13).unwrap_err();
+    assert!(
+        matches!(&err, Error::Encode { index: None, message } if message.contains("13 is unlucky")),
+        "{err:?}"
+    );
+    let results: Vec<_> = pool.chunksize(4).imap(&PICKY_RESULT, 10..16).collect();
+    assert_eq!(results.iter().filter(|r| r.is_err()).count(), 1);
+    assert!(matches!(
+        results[3],
+        Err(Error::Encode { index: Some(3), .. })
+    ));
+    // An argument that cannot be encoded in the parent.
+    let err = pool.map(&PICKY_ECHO, (10..16).map(Picky)).unwrap_err();
+    assert!(
+        matches!(err, Error::Encode { index: Some(3), .. }),
+        "{err:?}"
+    );
+    // The pool is still fine.
+    assert_eq!(pool.apply(&SQUARE, 3).unwrap(), 9);
+}
+
+fn unregistered_task_is_refused() {
+    let pool = Pool::new(1).unwrap();
+    let err = pool.apply(&UNLISTED, 1).unwrap_err();
+    assert!(
+        matches!(&err, Error::UnregisteredTask(name) if name.ends_with("::unit_to_u32")),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("common::init"));
+    assert!(matches!(
+        pool.map(&UNLISTED, [1]),
+        Err(Error::UnregisteredTask(_))
+    ));
+    assert!(matches!(
+        common::Process::start(&UNLISTED, 1),
+        Err(Error::UnregisteredTask(_))
+    ));
+}
+
+fn bad_chunksize_is_an_error() {
+    let pool = Pool::new(1).unwrap();
+    assert!(matches!(
+        pool.chunksize(0).map(&SQUARE, [1]),
+        Err(Error::InvalidArgument(_))
+    ));
+    let first = pool.chunksize(0).imap(&SQUARE, [1, 2]).next();
+    assert!(matches!(first, Some(Err(Error::InvalidArgument(_)))));
+}
+
+fn close_refuses_new_work_and_join_finishes_queued_work() {
+    let pool = Pool::new(2).unwrap();
+    let pending: Vec<_> = (0..6)
+        .map(|i| pool.apply_async(&SLEEP_THEN, (30, i)).unwrap())
+        .collect();
+    pool.close();
+    assert!(matches!(pool.apply(&SQUARE, 1), Err(Error::PoolClosed)));
+    assert!(matches!(pool.map(&SQUARE, [1]), Err(Error::PoolClosed)));
+    let pids = pool.pids();
+    pool.join();
+    for (i, handle) in pending.into_iter().enumerate() {
+        assert_eq!(handle.get().unwrap(), i as u32, "queued work finished");
+    }
+    for pid in pids {
+        assert!(!support::exists(pid), "worker {pid} reaped");
+    }
+}
+
+fn terminate_fails_pending_work() {
+    let pool = Pool::new(2).unwrap();
+    let pending: Vec<_> = (0..20)
+        .map(|i| pool.apply_async(&SLEEP_THEN, (5_000, i)).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(50));
+    let pids = pool.pids();
+    pool.terminate();
+    for handle in pending {
+        assert!(matches!(handle.get(), Err(Error::PoolTerminated)));
+    }
+    assert!(matches!(pool.apply(&SQUARE, 1), Err(Error::PoolTerminated)));
+    drop(pool);
+    for pid in pids {
+        assert!(!support::exists(pid), "worker {pid} reaped");
+    }
+}
+
+fn task_output_reaches_stdout_intact() {
+    let out = Command::new(std::env::current_exe().unwrap())
+        .env("POOL_TEST_MODE", "print")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let mut lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.pop(), Some(r#"results: ["A", "B", "C"]"#), "{stdout}");
+    lines.sort_unstable(); // workers print concurrently: their order may vary
+    assert_eq!(lines, ["worker says a", "worker says b", "worker says c"]);
+}
+
+fn a_program_without_init_cannot_start_workers() {
+    let out = Command::new(std::env::current_exe().unwrap())
+        .env("POOL_TEST_MODE", "no-init")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        format!("{}\n", Error::NotInitialized)
+    );
+}
+
+fn thread_pool_has_the_same_shape() {
+    let threads = common::ThreadPool::new(3).unwrap();
+    let pool = Pool::new(3).unwrap();
+    let xs: Vec<i64> = (0..100).collect();
+    assert_eq!(
+        threads.map(&SQUARE, xs.clone()).unwrap(),
+        pool.map(&SQUARE, xs.clone()).unwrap()
+    );
+    let pairs: Vec<(i64, i64)> = (0..10).map(|i| (i, i)).collect();
+    assert_eq!(
+        threads.starmap(&ADD, pairs.clone()).unwrap(),
+        pool.starmap(&ADD, pairs).unwrap()
+    );
+    let imapped: Vec<i64> = threads
+        .imap(&SQUARE, 0..)
+        .take(50)
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(imapped, (0..50).map(|x| x * x).collect::<Vec<i64>>());
+    let items: Vec<(u32, u32)> = (8..60).map(|x| (x, 7)).collect();
+    let err = threads.map(&PANIC_ON_MULTIPLE, items).unwrap_err();
+    assert_eq!(err.index(), Some(6));
+    assert!(
+        matches!(&err, Error::TaskPanicked { location: Some(l), .. } if l.contains("tests/pool.rs"))
+    );
+}
+
+fn map_equals_sequential_map_for_any_input() {
+    let pool = Pool::new(3).unwrap();
+    let mut runner = TestRunner::new(Config {
+        cases: 64,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let inputs = (
+        proptest::collection::vec(-3_000_000_000i64..3_000_000_000, 0..300),
+        1usize..70,
+    );
+    runner
+        .run(&inputs, |(xs, chunksize)| {
+            let expected: Vec<i64> = xs.iter().map(|&x| square(x)).collect();
+            prop_assert_eq!(
+                pool.chunksize(chunksize).map(&SQUARE, xs.clone()).unwrap(),
+                expected.clone()
+            );
+            prop_assert_eq!(pool.map(&SQUARE, xs.clone()).unwrap(), expected.clone());
+            let imapped: Vec<i64> = pool
+                .chunksize(chunksize)
+                .imap(&SQUARE, xs)
+                .map(Result::unwrap)
+                .collect();
+            prop_assert_eq!(imapped, expected);
+            Ok(())
+        })
+        .unwrap();
+}
