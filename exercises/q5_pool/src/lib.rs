@@ -1,1 +1,187 @@
+//! # Question 5: how can we create a pool of worker processes?
+//!
+//! Python answers with `multiprocessing.Pool(processes=4)` and `pool.map(calc_gamma, values)`:
+//! four worker processes share the list, and the results come back in order. This crate gives
+//! the same answer with [`common::Pool`]: four worker processes (this binary, started again),
+//! the gamma function mapped over `[0.5, 1, 2, …, 10]`, and the reference table printed line by
+//! line, bit for bit as Python prints it.
+//!
+//! Two differences from the Python program are deliberate. Results are printed as they arrive
+//! (`imap`, still in input order) so one bad value (a pole, an overflow, a killed worker) is
+//! reported on its own line instead of sinking the whole table. And `--threads` runs the same
+//! map on a thread pool: in Rust, threads compute in parallel too, and need no encoding.
+//!
+//! `q5_pool square` is the second answer sheet's program: `pool.map` of squares on a pool of 3.
 
+pub mod gamma;
+pub mod number;
+
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use clap::{Args, Parser, Subcommand};
+use common::{Pool, Registered, Task, ThreadPool, task};
+use support::cli::{EXIT_CODES_HELP, exit_code};
+
+use crate::gamma::MathError;
+use crate::number::Number;
+
+// ANCHOR: tasks
+/// Runs in a worker: Γ(x), after the optional busy-wait set by `--work-ms`.
+fn calc_gamma(x: f64) -> Result<f64, MathError> {
+    busy_wait(Duration::from_millis(WORK_MS.load(Ordering::Relaxed)));
+    gamma::gamma(x)
+}
+
+/// Runs in a worker: the second answer sheet's `calculate_square` (i128: Python ints never overflow).
+fn calculate_square(n: i64) -> i128 {
+    busy_wait(Duration::from_millis(WORK_MS.load(Ordering::Relaxed)));
+    i128::from(n) * i128::from(n)
+}
+
+/// The pool's initializer: every worker runs it once, with `--work-ms`.
+fn set_work_ms(ms: u64) {
+    WORK_MS.store(ms, Ordering::Relaxed);
+}
+
+/// The functions workers can run, by name.
+pub const GAMMA: Task<f64, Result<f64, MathError>> = task!(calc_gamma);
+pub const SQUARE: Task<i64, i128> = task!(calculate_square);
+pub const SET_WORK_MS: Task<u64, ()> = task!(set_work_ms);
+/// Given to [`common::init`] at the top of `main`.
+pub static TASKS: &[&dyn Registered] = &[&GAMMA, &SQUARE, &SET_WORK_MS];
+// ANCHOR_END: tasks
+
+/// Milliseconds of busy work per task; each worker process has its own copy.
+static WORK_MS: AtomicU64 = AtomicU64::new(0);
+
+/// Spins (rather than sleeps) so the worker shows as busy in `top`.
+fn busy_wait(duration: Duration) {
+    let start = Instant::now();
+    while start.elapsed() < duration {
+        std::hint::spin_loop();
+    }
+}
+
+/// The gamma function on a pool of worker processes (question 5).
+#[derive(Debug, Parser)]
+#[command(
+    version,
+    about = "Question 5: a pool of worker processes maps the gamma function over a list",
+    after_help = format!(
+        "Examples:\n  q5_pool                      the reference table, on 4 worker processes\n  \
+         q5_pool 2.5 7 170.5          your own values\n  \
+         q5_pool --threads            the same map on 4 threads\n  \
+         q5_pool --work-ms 3000       slow tasks: watch the workers in `top`\n  \
+         q5_pool square               the second answer sheet: squares on a pool of 3\n\n{EXIT_CODES_HELP}"
+    ),
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Values for the gamma function [default: 0.5 1 2 3 4 5 6 7 8 9 10]
+    #[arg(allow_negative_numbers = true, value_name = "VALUE")]
+    pub values: Vec<Number>,
+    #[command(flatten)]
+    pub options: Options,
+}
+
+/// Options shared by both programs.
+#[derive(Debug, Clone, Args)]
+pub struct Options {
+    /// Number of worker processes (threads with --threads) [default: 4; square: 3]
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub workers: Option<u16>,
+    /// Run the same map on a thread pool instead of worker processes
+    #[arg(long, global = true)]
+    pub threads: bool,
+    /// Make every task also busy-wait this many milliseconds
+    #[arg(long, global = true, value_name = "MS", default_value_t = 0)]
+    pub work_ms: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The second answer sheet: squares of numbers on a pool of 3
+    Square {
+        /// Numbers to square [default: 1 2 3 4 5]
+        #[arg(allow_negative_numbers = true, value_name = "NUMBER")]
+        numbers: Vec<i64>,
+    },
+}
+
+/// The reference program's list: `[0.5, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]`.
+pub fn default_values() -> Vec<Number> {
+    std::iter::once(Number::Float(0.5)).chain((1..=10).map(Number::Int)).collect()
+}
+
+/// Runs the program; returns the exit code (see [`support::cli`]).
+pub fn run(cli: Cli) -> ExitCode {
+    let outcome = match cli.command {
+        Some(Command::Square { numbers }) => {
+            let numbers = if numbers.is_empty() { vec![1, 2, 3, 4, 5] } else { numbers };
+            squares(&numbers, &cli.options)
+        }
+        None => {
+            let values = if cli.values.is_empty() { default_values() } else { cli.values };
+            gamma_table(&values, &cli.options)
+        }
+    };
+    match outcome {
+        Ok(all_ok) => exit_code(!all_ok),
+        Err(e) => {
+            eprintln!("q5_pool: error: {e}");
+            exit_code(true)
+        }
+    }
+}
+
+// ANCHOR: gamma_table
+/// Prints `Gamma(x) = Γ(x)` for every value, in order, as results arrive. Returns whether
+/// every value succeeded.
+fn gamma_table(values: &[Number], options: &Options) -> common::Result<bool> {
+    let workers = usize::from(options.workers.unwrap_or(4));
+    let xs = values.iter().map(|v| v.as_f64());
+    let mut all_ok = true;
+    let mut print = |value: &Number, result: common::Result<Result<f64, MathError>>| {
+        all_ok &= matches!(result, Ok(Ok(_)));
+        match result {
+            Ok(Ok(gamma)) => println!("Gamma({value}) = {}", support::python::repr_f64(gamma)),
+            Ok(Err(math_error)) => println!("Gamma({value}): {math_error}"),
+            Err(pool_error) => println!("Gamma({value}): {pool_error}"),
+        }
+    };
+    if options.threads {
+        set_work_ms(options.work_ms);
+        let threads = ThreadPool::new(workers)?;
+        for (value, result) in values.iter().zip(threads.imap(&GAMMA, xs)) {
+            print(value, result);
+        }
+    } else {
+        let pool = Pool::builder().workers(workers).initializer(&SET_WORK_MS, options.work_ms).build()?;
+        for (value, result) in values.iter().zip(pool.imap(&GAMMA, xs)) {
+            print(value, result);
+        }
+    }
+    Ok(all_ok)
+}
+// ANCHOR_END: gamma_table
+
+// ANCHOR: squares
+/// The second answer sheet's program: `pool.map(calculate_square, numbers)` on a pool of 3.
+fn squares(numbers: &[i64], options: &Options) -> common::Result<bool> {
+    let workers = usize::from(options.workers.unwrap_or(3));
+    set_work_ms(options.work_ms);
+    let squared = if options.threads {
+        ThreadPool::new(workers)?.map(&SQUARE, numbers.iter().copied())?
+    } else {
+        let pool = Pool::builder().workers(workers).initializer(&SET_WORK_MS, options.work_ms).build()?;
+        pool.map(&SQUARE, numbers.iter().copied())?
+    };
+    println!("Original numbers: {numbers:?}");
+    println!("Squared numbers: {squared:?}");
+    Ok(true)
+}
+// ANCHOR_END: squares
