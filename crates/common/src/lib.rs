@@ -13,6 +13,7 @@ mod progress;
 mod sys;
 mod task;
 mod threads;
+mod trace;
 mod wire;
 mod worker;
 
@@ -21,4 +22,5 @@ pub use pool::{Args, AsyncResult, Call, IMap, Pool, PoolBuilder};
 pub use process::Process;
 pub use task::{Registered, Task};
 pub use threads::{ThreadIMap, ThreadPool};
+pub use trace::{Span, Trace};
 pub use worker::init;

@@ -32,11 +32,25 @@ pub(crate) struct Link {
     ready: bool,
 }
 
+/// How to run one chunk.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct RunOptions {
+    /// Time limit per item: an item running longer is killed with its worker.
+    pub limit: Option<Duration>,
+    /// The worker exits after answering (a [`Process`](crate::Process)).
+    pub exit_after: bool,
+    /// Ask for each item's start and end time.
+    pub traced: bool,
+}
+
 /// What came back from a [`Link::run`].
 #[derive(Debug)]
 pub(crate) enum Reply {
-    /// The outcomes, one per item, in the frame's body.
-    Done(Frame),
+    /// The outcomes, one per item, in the frame's body; start and end of each item if traced.
+    Done {
+        frame: Frame,
+        times: Vec<(u64, u64)>,
+    },
     /// The worker died; `at` says how far into the chunk it got.
     Died { pid: u32, exit: Exit, at: Position },
     /// Item `item` overran the time limit; the worker was killed.
@@ -115,25 +129,31 @@ impl Link {
     }
 
     /// Runs `task` on the encoded arguments `args` (item lengths in `lens`) and waits for the
-    /// answer. With `limit`, an item running longer than that is killed with its worker.
+    /// answer.
     pub(crate) fn run(
         &mut self,
         task: &str,
         args: &[u8],
         lens: &[u32],
-        limit: Option<Duration>,
-        exit_after: bool,
+        options: RunOptions,
     ) -> Reply {
         if let Err(e) = self.ready() {
             return Reply::Failed(e);
         }
         self.seq += 1;
         let seq = self.seq;
+        let RunOptions {
+            limit,
+            exit_after,
+            traced,
+        } = options;
+        let timed = limit.is_some();
         let request = ToWorker::Run {
             seq,
             task: task.to_owned(),
-            timed: limit.is_some(),
+            timed,
             exit_after,
+            traced,
             lens: lens.to_vec(),
         };
         if wire::write_frame(&mut self.sock, &request, args).is_err() {
@@ -155,7 +175,9 @@ impl Link {
             }
             return match wire::read_frame(&mut self.sock) {
                 Ok(Some(frame)) => match frame.header::<FromWorker>() {
-                    Ok(FromWorker::Done { seq: done }) if done == seq => Reply::Done(frame),
+                    Ok(FromWorker::Done { seq: done, times }) if done == seq => {
+                        Reply::Done { frame, times }
+                    }
                     // A worker that breaks the protocol cannot be trusted with more work.
                     _ => self.died(seq),
                 },

@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 
 use crate::child::Child;
 use crate::error::{Error, Exit, Result};
-use crate::link::{Link, Reply};
+use crate::link::{Link, Reply, RunOptions};
 use crate::task::{self, Task};
 use crate::wire::{self, Outcomes};
 
@@ -90,8 +90,16 @@ where
                     Err(e) => return drop(started_tx.send(Err(e))),
                 };
                 let _ = started_tx.send(Ok(Arc::clone(link.child())));
-                let result = match link.run(name, &args, &[len], None, true) {
-                    Reply::Done(frame) => Outcomes::new(frame.body()).next::<R>(None),
+                let result = match link.run(
+                    name,
+                    &args,
+                    &[len],
+                    RunOptions {
+                        exit_after: true,
+                        ..RunOptions::default()
+                    },
+                ) {
+                    Reply::Done { frame, .. } => Outcomes::new(frame.body()).next::<R>(None),
                     Reply::Died { pid, exit, .. } => Err(Error::WorkerDied {
                         index: None,
                         pid,

@@ -32,6 +32,8 @@ pub(crate) enum ToWorker {
         timed: bool,
         /// Exit after answering (a [`Process`](crate::Process) runs one task).
         exit_after: bool,
+        /// Report each item's start and end time.
+        traced: bool,
         lens: Vec<u32>,
     },
 }
@@ -41,8 +43,9 @@ pub(crate) enum ToWorker {
 pub(crate) enum FromWorker {
     /// Sent once, when the worker is ready for work.
     Hello { pid: u32, protocol: u32 },
-    /// The outcomes of `Run { seq }`, one per argument, in the body.
-    Done { seq: u64 },
+    /// The outcomes of `Run { seq }`, one per argument, in the body; with `traced`, each
+    /// item's start and end on the monotonic clock.
+    Done { seq: u64, times: Vec<(u64, u64)> },
 }
 
 /// Why one task failed inside a worker; becomes an [`Error`] in the parent.
@@ -268,11 +271,19 @@ mod tests {
         for size in [0, 10, COALESCE, COALESCE + 1, 1 << 20] {
             let body: Vec<u8> = (0..size).map(|i| i as u8).collect();
             let mut wire = Vec::new();
-            write_frame(&mut wire, &FromWorker::Done { seq: 9 }, &body).unwrap();
+            write_frame(
+                &mut wire,
+                &FromWorker::Done {
+                    seq: 9,
+                    times: vec![],
+                },
+                &body,
+            )
+            .unwrap();
             let frame = read_frame(&mut wire.as_slice()).unwrap().unwrap();
             assert!(matches!(
                 frame.header().unwrap(),
-                FromWorker::Done { seq: 9 }
+                FromWorker::Done { seq: 9, .. }
             ));
             assert_eq!(frame.body(), &body[..]);
         }
@@ -282,7 +293,15 @@ mod tests {
     fn clean_eof_is_none_and_torn_frame_is_an_error() {
         assert!(read_frame(&mut &[][..]).unwrap().is_none());
         let mut wire = Vec::new();
-        write_frame(&mut wire, &FromWorker::Done { seq: 1 }, b"abc").unwrap();
+        write_frame(
+            &mut wire,
+            &FromWorker::Done {
+                seq: 1,
+                times: vec![],
+            },
+            b"abc",
+        )
+        .unwrap();
         wire.pop();
         assert!(read_frame(&mut wire.as_slice()).is_err());
         assert!(read_frame(&mut &[1, 0][..]).is_err());

@@ -79,12 +79,14 @@ fn serve(tasks: &[&dyn Registered], parent: &OsString) -> io::Result<i32> {
 
     let tasks: HashMap<&str, &dyn Registered> = tasks.iter().map(|t| (t.name(), *t)).collect();
     let mut out = Vec::new();
+    let mut times = Vec::new();
     while let Some(frame) = wire::read_frame(&mut sock)? {
         let ToWorker::Run {
             seq,
             task,
             timed,
             exit_after,
+            traced,
             lens,
         } = frame.header()?;
         out.clear();
@@ -97,12 +99,20 @@ fn serve(tasks: &[&dyn Registered], parent: &OsString) -> io::Result<i32> {
             frame.body(),
             &progress,
             &mut out,
+            traced.then_some(&mut times),
         );
         progress.finish(seq);
         // Output printed by the tasks reaches the terminal before the results reach the parent.
         let _ = io::stdout().flush();
         let _ = io::stderr().flush();
-        wire::write_frame(&mut sock, &FromWorker::Done { seq }, &out)?;
+        wire::write_frame(
+            &mut sock,
+            &FromWorker::Done {
+                seq,
+                times: std::mem::take(&mut times),
+            },
+            &out,
+        )?;
         if exit_after {
             // Python's convention for a Process: exit code 1 when the target raised.
             return Ok(if all_ok { 0 } else { 1 });
@@ -126,11 +136,17 @@ fn run_chunk(
     args: &[u8],
     progress: &Progress,
     out: &mut Vec<u8>,
+    mut times: Option<&mut Vec<(u64, u64)>>,
 ) -> bool {
     let mut all_ok = true;
     let mut offset = 0usize;
     for (item, &len) in lens.iter().enumerate() {
         progress.begin(seq, item, timed);
+        let start = if times.is_some() {
+            sys::monotonic_nanos()
+        } else {
+            0
+        };
         let arg = args.get(offset..offset + len as usize);
         offset += len as usize;
         all_ok &= match (task, arg) {
@@ -142,6 +158,9 @@ fn run_chunk(
                 wire::encode_outcome::<()>(&Err(Failure::Decode("argument cut short".into())), out)
             }
         };
+        if let Some(times) = times.as_deref_mut() {
+            times.push((start, sys::monotonic_nanos()));
+        }
     }
     all_ok
 }

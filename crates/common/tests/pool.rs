@@ -188,6 +188,10 @@ fn main() {
             "map_equals_sequential_map_for_any_input",
             map_equals_sequential_map_for_any_input,
         ),
+        test(
+            "a_traced_call_records_who_ran_what_and_when",
+            a_traced_call_records_who_ran_what_and_when,
+        ),
     ];
     libtest_mimic::run(&args, tests).exit();
 }
@@ -584,4 +588,40 @@ fn map_equals_sequential_map_for_any_input() {
             Ok(())
         })
         .unwrap();
+}
+
+fn a_traced_call_records_who_ran_what_and_when() {
+    let pool = Pool::new(2).unwrap();
+    let trace = common::Trace::new();
+    let jobs: Vec<(u64, u32)> = (0..6).map(|i| (20, i)).collect();
+    assert_eq!(
+        pool.trace(&trace)
+            .chunksize(1)
+            .map(&SLEEP_THEN, jobs)
+            .unwrap(),
+        [0, 1, 2, 3, 4, 5]
+    );
+    let spans = trace.spans();
+    assert_eq!(
+        spans.iter().map(|s| s.index).collect::<BTreeSet<_>>(),
+        (0..6).collect()
+    );
+    let pids: BTreeSet<u32> = pool.pids().into_iter().collect();
+    for span in &spans {
+        assert!(pids.contains(&span.pid), "{span:?}");
+        assert!(
+            span.end - span.start >= Duration::from_millis(20),
+            "{span:?}"
+        );
+    }
+    // Spans of one worker never overlap: a worker runs one task at a time.
+    for pid in &pids {
+        let mine: Vec<_> = spans.iter().filter(|s| s.pid == *pid).collect();
+        assert!(mine.windows(2).all(|w| w[0].end <= w[1].start), "{mine:?}");
+    }
+    let timeline = trace.timeline(40);
+    assert_eq!(timeline.lines().count(), pids.len() + 1, "{timeline}");
+    // An untraced call records nothing.
+    pool.map(&SQUARE, [1, 2]).unwrap();
+    assert_eq!(trace.spans().len(), 6);
 }

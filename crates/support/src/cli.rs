@@ -18,7 +18,8 @@ pub const EXIT_FAILURE: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 
 /// The text every exercise appends to `--help`.
-pub const EXIT_CODES_HELP: &str = "Exit codes: 0 success, 1 some task or value failed, 2 usage error.";
+pub const EXIT_CODES_HELP: &str =
+    "Exit codes: 0 success, 1 some task or value failed, 2 usage error.";
 
 /// Parses the process's arguments. A usage error prints one line to stderr and exits with
 /// [`EXIT_USAGE`]; `--help` and `--version` print and exit 0.
@@ -52,13 +53,20 @@ where
 /// Clap's message without its usage block: `error: <what> (see --help)`.
 fn one_line(error: &clap::Error) -> String {
     let text = error.render().to_string();
-    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("error: bad arguments");
+    let first = text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("error: bad arguments");
     format!("{} (see --help)", first.trim_end())
 }
 
 /// `ExitCode` for "some task or value failed" when `failed`, success otherwise.
 pub fn exit_code(failed: bool) -> ExitCode {
-    if failed { ExitCode::from(EXIT_FAILURE) } else { ExitCode::SUCCESS }
+    if failed {
+        ExitCode::from(EXIT_FAILURE)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 #[cfg(test)]
@@ -73,11 +81,22 @@ mod tests {
 
     #[test]
     fn usage_errors_are_one_line_and_exit_2() {
-        assert_eq!(try_parse_from::<Demo, _>(["demo", "--count", "x"]).unwrap_err(), EXIT_USAGE);
+        assert_eq!(
+            try_parse_from::<Demo, _>(["demo", "--count", "x"]).unwrap_err(),
+            EXIT_USAGE
+        );
         let err = Demo::try_parse_from(["demo", "--count", "x"]).unwrap_err();
         let line = one_line(&err);
-        assert!(line.starts_with("error: invalid value 'x' for '--count <COUNT>'"), "{line}");
+        assert!(
+            line.starts_with("error: invalid value 'x' for '--count <COUNT>'"),
+            "{line}"
+        );
         assert!(!line.contains('\n'));
-        assert_eq!(try_parse_from::<Demo, _>(["demo", "--count", "3"]).unwrap().count, 3);
+        assert_eq!(
+            try_parse_from::<Demo, _>(["demo", "--count", "3"])
+                .unwrap()
+                .count,
+            3
+        );
     }
 }

@@ -32,7 +32,11 @@ pub fn repr_f64(x: f64) -> String {
     let decpt = exponent + 1;
     if !(-3..=16).contains(&decpt) {
         let (first, rest) = digits.split_at(1);
-        let fraction = if rest.is_empty() { String::new() } else { format!(".{rest}") };
+        let fraction = if rest.is_empty() {
+            String::new()
+        } else {
+            format!(".{rest}")
+        };
         let exp_sign = if exponent < 0 { '-' } else { '+' };
         return format!("{sign}{first}{fraction}e{exp_sign}{:02}", exponent.abs());
     }

@@ -63,9 +63,12 @@ enum Errno {
 }
 
 const LANCZOS_N: usize = 13;
+// Constants are copied digit for digit from CPython, so a reader can compare the two.
+#[allow(clippy::excessive_precision)]
 const LANCZOS_G: f64 = 6.024_680_040_776_729_583_740_234_375;
+#[allow(clippy::excessive_precision)]
 const LANCZOS_G_MINUS_HALF: f64 = 5.524_680_040_776_729_583_740_234_375;
-#[allow(clippy::excessive_precision)] // copied digit for digit from CPython
+#[allow(clippy::excessive_precision)]
 const LANCZOS_NUM_COEFFS: [f64; LANCZOS_N] = [
     23531376880.410759688572007674451636754734846804940,
     42919803642.649098768957899047001988850926355848959,
@@ -158,7 +161,11 @@ fn m_sinpi(x: f64) -> f64 {
 
 fn m_tgamma(x: f64) -> (f64, Errno) {
     if !x.is_finite() {
-        return if x.is_nan() || x > 0.0 { (x, Errno::None) } else { (f64::NAN, Errno::Domain) };
+        return if x.is_nan() || x > 0.0 {
+            (x, Errno::None)
+        } else {
+            (f64::NAN, Errno::Domain)
+        };
     }
     if x == 0.0 {
         return (f64::INFINITY.copysign(x), Errno::Domain);
@@ -174,11 +181,22 @@ fn m_tgamma(x: f64) -> (f64, Errno) {
     let absx = x.abs();
     if absx < 1e-20 {
         let r = 1.0 / x;
-        return (r, if r.is_infinite() { Errno::Range } else { Errno::None });
+        return (
+            r,
+            if r.is_infinite() {
+                Errno::Range
+            } else {
+                Errno::None
+            },
+        );
     }
     // Γ overflows for x > 200 and underflows to ±0 for x < -200 (not an integer).
     if absx > 200.0 {
-        return if x < 0.0 { (0.0 / m_sinpi(x), Errno::None) } else { (f64::INFINITY, Errno::Range) };
+        return if x < 0.0 {
+            (0.0 / m_sinpi(x), Errno::None)
+        } else {
+            (f64::INFINITY, Errno::Range)
+        };
     }
     let y = absx + LANCZOS_G_MINUS_HALF;
     // The rounding error in y, to correct the result.
@@ -212,7 +230,14 @@ fn m_tgamma(x: f64) -> (f64, Errno) {
             r *= sqrtpow;
         }
     }
-    (r, if r.is_infinite() { Errno::Range } else { Errno::None })
+    (
+        r,
+        if r.is_infinite() {
+            Errno::Range
+        } else {
+            Errno::None
+        },
+    )
 }
 
 #[cfg(test)]

@@ -114,18 +114,28 @@ pub enum Command {
 
 /// The reference program's list: `[0.5, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]`.
 pub fn default_values() -> Vec<Number> {
-    std::iter::once(Number::Float(0.5)).chain((1..=10).map(Number::Int)).collect()
+    std::iter::once(Number::Float(0.5))
+        .chain((1..=10).map(Number::Int))
+        .collect()
 }
 
 /// Runs the program; returns the exit code (see [`support::cli`]).
 pub fn run(cli: Cli) -> ExitCode {
     let outcome = match cli.command {
         Some(Command::Square { numbers }) => {
-            let numbers = if numbers.is_empty() { vec![1, 2, 3, 4, 5] } else { numbers };
+            let numbers = if numbers.is_empty() {
+                vec![1, 2, 3, 4, 5]
+            } else {
+                numbers
+            };
             squares(&numbers, &cli.options)
         }
         None => {
-            let values = if cli.values.is_empty() { default_values() } else { cli.values };
+            let values = if cli.values.is_empty() {
+                default_values()
+            } else {
+                cli.values
+            };
             gamma_table(&values, &cli.options)
         }
     };
@@ -160,7 +170,10 @@ fn gamma_table(values: &[Number], options: &Options) -> common::Result<bool> {
             print(value, result);
         }
     } else {
-        let pool = Pool::builder().workers(workers).initializer(&SET_WORK_MS, options.work_ms).build()?;
+        let pool = Pool::builder()
+            .workers(workers)
+            .initializer(&SET_WORK_MS, options.work_ms)
+            .build()?;
         for (value, result) in values.iter().zip(pool.imap(&GAMMA, xs)) {
             print(value, result);
         }
@@ -177,7 +190,10 @@ fn squares(numbers: &[i64], options: &Options) -> common::Result<bool> {
     let squared = if options.threads {
         ThreadPool::new(workers)?.map(&SQUARE, numbers.iter().copied())?
     } else {
-        let pool = Pool::builder().workers(workers).initializer(&SET_WORK_MS, options.work_ms).build()?;
+        let pool = Pool::builder()
+            .workers(workers)
+            .initializer(&SET_WORK_MS, options.work_ms)
+            .build()?;
         pool.map(&SQUARE, numbers.iter().copied())?
     };
     println!("Original numbers: {numbers:?}");

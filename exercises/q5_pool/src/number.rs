@@ -32,7 +32,9 @@ impl FromStr for Number {
         if let Ok(i) = s.parse::<i64>() {
             return Ok(Number::Int(i));
         }
-        s.parse::<f64>().map(Number::Float).map_err(|_| format!("'{s}' is not a number"))
+        s.parse::<f64>()
+            .map(Number::Float)
+            .map_err(|_| format!("'{s}' is not a number"))
     }
 }
 
@@ -51,8 +53,10 @@ mod tests {
 
     #[test]
     fn keeps_the_form_it_was_written_in() {
-        let shown: Vec<String> =
-            ["1", "1.0", "0.5", "-2", "1e3", "inf", "170.5"].iter().map(|s| s.parse::<Number>().unwrap().to_string()).collect();
+        let shown: Vec<String> = ["1", "1.0", "0.5", "-2", "1e3", "inf", "170.5"]
+            .iter()
+            .map(|s| s.parse::<Number>().unwrap().to_string())
+            .collect();
         assert_eq!(shown, ["1", "1.0", "0.5", "-2", "1000.0", "inf", "170.5"]);
         assert!("abc".parse::<Number>().is_err());
         assert!("".parse::<Number>().is_err());

@@ -20,18 +20,30 @@ Gamma(10) = 362880.0
 
 #[test]
 fn default_run_prints_the_reference_table() {
-    cargo_bin_cmd!("q5_pool").assert().success().stdout(REFERENCE).stderr("");
+    cargo_bin_cmd!("q5_pool")
+        .assert()
+        .success()
+        .stdout(REFERENCE)
+        .stderr("");
 }
 
 #[test]
 fn threads_print_the_same_table() {
-    cargo_bin_cmd!("q5_pool").arg("--threads").assert().success().stdout(REFERENCE);
+    cargo_bin_cmd!("q5_pool")
+        .arg("--threads")
+        .assert()
+        .success()
+        .stdout(REFERENCE);
 }
 
 #[test]
 fn any_worker_count_prints_the_same_table() {
     for workers in ["1", "2", "7"] {
-        cargo_bin_cmd!("q5_pool").args(["--workers", workers]).assert().success().stdout(REFERENCE);
+        cargo_bin_cmd!("q5_pool")
+            .args(["--workers", workers])
+            .assert()
+            .success()
+            .stdout(REFERENCE);
     }
 }
 
@@ -48,8 +60,17 @@ Gamma(1.0) = 1.0
 Gamma(0.001) = 999.4237724845954
 ";
     let args = ["2.5", "7", "170.5", "171", "-0.5", "1.0", "0.001"];
-    cargo_bin_cmd!("q5_pool").args(args).assert().success().stdout(expected);
-    cargo_bin_cmd!("q5_pool").arg("--threads").args(args).assert().success().stdout(expected);
+    cargo_bin_cmd!("q5_pool")
+        .args(args)
+        .assert()
+        .success()
+        .stdout(expected);
+    cargo_bin_cmd!("q5_pool")
+        .arg("--threads")
+        .args(args)
+        .assert()
+        .success()
+        .stdout(expected);
 }
 
 #[test]
@@ -64,7 +85,8 @@ Gamma(4) = 6.0
 ";
     for mode in [None, Some("--threads")] {
         let mut cmd = cargo_bin_cmd!("q5_pool");
-        cmd.args(mode).args(["--", "3", "0", "-2", "172", "-inf", "4"]);
+        cmd.args(mode)
+            .args(["--", "3", "0", "-2", "172", "-inf", "4"]);
         cmd.assert().code(1).stdout(expected);
     }
 }
@@ -76,27 +98,46 @@ fn a_value_that_is_not_a_number_is_a_usage_error() {
         .assert()
         .code(2)
         .stdout("")
-        .stderr(predicate::str::starts_with("error: invalid value 'abc'").and(predicate::str::ends_with("(see --help)\n")))
+        .stderr(
+            predicate::str::starts_with("error: invalid value 'abc'")
+                .and(predicate::str::ends_with("(see --help)\n")),
+        )
         .stderr(predicate::function(|s: &str| s.lines().count() == 1));
 }
 
 #[test]
 fn bad_options_are_usage_errors() {
-    for args in [&["--workers", "0"][..], &["--workers", "x"], &["--work-ms", "-1"], &["--nope"], &["square", "1.5"]] {
+    for args in [
+        &["--workers", "0"][..],
+        &["--workers", "x"],
+        &["--work-ms", "-1"],
+        &["--nope"],
+        &["square", "1.5"],
+    ] {
         cargo_bin_cmd!("q5_pool")
             .args(args)
             .assert()
             .code(2)
             .stdout("")
-            .stderr(predicate::function(|s: &str| s.lines().count() == 1 && s.starts_with("error: ")));
+            .stderr(predicate::function(|s: &str| {
+                s.lines().count() == 1 && s.starts_with("error: ")
+            }));
     }
 }
 
 #[test]
 fn square_reproduces_the_second_answer_sheet() {
     let expected = "Original numbers: [1, 2, 3, 4, 5]\nSquared numbers: [1, 4, 9, 16, 25]\n";
-    cargo_bin_cmd!("q5_pool").arg("square").assert().success().stdout(expected);
-    cargo_bin_cmd!("q5_pool").args(["square", "--threads"]).assert().success().stdout(expected);
+    cargo_bin_cmd!("q5_pool")
+        .arg("square")
+        .assert()
+        .success()
+        .stdout(expected);
+    cargo_bin_cmd!("q5_pool")
+        .args(["square", "--threads"])
+        .assert()
+        .success()
+        .stdout(expected);
 }
 
 #[test]
@@ -110,7 +151,11 @@ fn square_takes_numbers_and_never_overflows() {
 
 #[test]
 fn work_ms_slows_tasks_but_not_the_answer() {
-    cargo_bin_cmd!("q5_pool").args(["--work-ms", "20", "--workers", "2"]).assert().success().stdout(REFERENCE);
+    cargo_bin_cmd!("q5_pool")
+        .args(["--work-ms", "20", "--workers", "2"])
+        .assert()
+        .success()
+        .stdout(REFERENCE);
 }
 
 #[test]
@@ -119,5 +164,7 @@ fn help_documents_the_exit_codes() {
         .arg("--help")
         .assert()
         .success()
-        .stdout(predicate::str::contains("Exit codes: 0 success, 1 some task or value failed, 2 usage error."));
+        .stdout(predicate::str::contains(
+            "Exit codes: 0 success, 1 some task or value failed, 2 usage error.",
+        ));
 }

@@ -11,6 +11,7 @@ use crossbeam_channel::Sender;
 use serde::Serialize;
 
 use crate::error::Error;
+use crate::trace::Trace;
 use crate::wire::{self, Frame};
 
 /// State shared by one call (`map`, `imap`…) and the jobs it submitted.
@@ -37,6 +38,37 @@ impl CallState {
     }
 }
 
+/// What every job of one call has in common.
+#[derive(Debug, Clone)]
+pub(crate) struct Spec {
+    pub task: &'static str,
+    pub limit: Option<Duration>,
+    pub trace: Option<Trace>,
+}
+
+impl Spec {
+    /// A job of this call for items `first..first + lens.len()`.
+    pub(crate) fn job(
+        &self,
+        first: usize,
+        args: Vec<u8>,
+        lens: Vec<u32>,
+        call: &Arc<CallState>,
+        reply: &Sender<Delivery>,
+    ) -> Job {
+        Job {
+            task: self.task,
+            first,
+            args,
+            lens,
+            limit: self.limit,
+            trace: self.trace.clone(),
+            call: Arc::clone(call),
+            reply: reply.clone(),
+        }
+    }
+}
+
 /// A chunk of consecutive items of one call, encoded, waiting for a worker.
 #[derive(Debug)]
 pub(crate) struct Job {
@@ -49,6 +81,8 @@ pub(crate) struct Job {
     pub lens: Vec<u32>,
     /// Time limit per item.
     pub limit: Option<Duration>,
+    /// Where to record each item's run, if the call is traced.
+    pub trace: Option<Trace>,
     pub call: Arc<CallState>,
     pub reply: Sender<Delivery>,
 }

@@ -14,12 +14,13 @@ use std::time::Duration;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use self::job::{CallState, Job, default_chunksize};
+use self::job::{CallState, Spec, default_chunksize};
 pub use self::results::{AsyncResult, IMap};
 use self::shared::{Initializer, Shared};
 use self::supervisor::Supervisor;
 use crate::error::{Error, Result};
 use crate::task::{self, Task};
+use crate::trace::Trace;
 use crate::wire;
 
 /// A pool of worker processes.
@@ -208,6 +209,11 @@ impl Pool {
         self.call().chunksize(n)
     }
 
+    /// Options for one call: record each task's worker and times in `trace`.
+    pub fn trace(&self, trace: &Trace) -> Call<'_> {
+        self.call().trace(trace)
+    }
+
     /// Options for one call: a time limit per task (overrides the pool's).
     pub fn task_timeout(&self, limit: Duration) -> Call<'_> {
         self.call().task_timeout(limit)
@@ -218,6 +224,7 @@ impl Pool {
             pool: self,
             chunksize: None,
             task_timeout: self.shared.task_timeout,
+            trace: None,
         }
     }
 
@@ -311,14 +318,29 @@ impl Drop for Pool {
 
 /// One call's options, made by [`Pool::chunksize`] or [`Pool::task_timeout`]; it has the same
 /// methods as [`Pool`].
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Call<'p> {
     pool: &'p Pool,
     chunksize: Option<usize>,
     task_timeout: Option<Duration>,
+    trace: Option<Trace>,
 }
 
 impl<'p> Call<'p> {
+    /// Records which worker ran each task, and when, in `trace` (see [`Trace::timeline`]).
+    pub fn trace(mut self, trace: &Trace) -> Self {
+        self.trace = Some(trace.clone());
+        self
+    }
+
+    fn spec(&self, task: &'static str) -> Spec {
+        Spec {
+            task,
+            limit: self.task_timeout,
+            trace: self.trace.clone(),
+        }
+    }
+
     /// Items per chunk: a worker receives and answers a chunk as one message. Larger chunks
     /// mean fewer messages; smaller ones balance uneven tasks better. Defaults: for `map` and
     /// `starmap`, Python's `ceil(len / (4 * workers))`; for the `imap`s, 1.
@@ -359,13 +381,7 @@ impl<'p> Call<'p> {
         let items: Vec<A> = items.into_iter().collect();
         let chunksize =
             self.checked_chunksize(default_chunksize(items.len(), self.pool.workers()))?;
-        results::map(
-            &self.pool.shared,
-            task.name(),
-            items,
-            chunksize,
-            self.task_timeout,
-        )
+        results::map(&self.pool.shared, self.spec(task.name()), items, chunksize)
     }
 
     /// `map` for a task that takes several arguments, made with `task!(f(a, b))`: each item is
@@ -425,15 +441,9 @@ impl<'p> Call<'p> {
             Ok(n) => (n, None),
             Err(e) => (1, Some(e)),
         };
-        let mut imap = IMap::new(
-            shared,
-            task.name(),
-            items.into_iter(),
-            chunksize,
-            self.task_timeout,
-            2 * workers * chunksize,
-            ordered,
-        );
+        let spec = self.spec(task.name());
+        let window = 2 * workers * chunksize;
+        let mut imap = IMap::new(shared, spec, items.into_iter(), chunksize, window, ordered);
         if let Some(error) = poisoned {
             imap.poison(error);
         }
@@ -462,15 +472,9 @@ impl<'p> Call<'p> {
             message: "argument larger than 4 GiB".into(),
         })?;
         let (reply, delivery) = crossbeam_channel::bounded(1);
-        let job = Job {
-            task: task.name(),
-            first: 0,
-            args,
-            lens: vec![len],
-            limit: self.task_timeout,
-            call: CallState::new(),
-            reply,
-        };
+        let job = self
+            .spec(task.name())
+            .job(0, args, vec![len], &CallState::new(), &reply);
         self.pool.shared.submit(job)?;
         Ok(AsyncResult::new(delivery))
     }

@@ -11,7 +11,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::job::{CallState, Chunker, Delivery, Job, Piece};
+use super::job::{CallState, Chunker, Delivery, Piece, Spec};
 use super::shared::Shared;
 use crate::error::{Error, Result};
 use crate::wire::Outcomes;
@@ -46,10 +46,9 @@ fn unpack<R: DeserializeOwned>(delivery: Delivery, mut each: impl FnMut(usize, R
 /// below it are awaited, chunks above it are skipped).
 pub(crate) fn map<A: Serialize, R: DeserializeOwned>(
     shared: &Shared,
-    task: &'static str,
+    spec: Spec,
     items: Vec<A>,
     chunksize: usize,
-    limit: Option<std::time::Duration>,
 ) -> Result<Vec<R>> {
     let n = items.len();
     let call = CallState::new();
@@ -69,15 +68,7 @@ pub(crate) fn map<A: Serialize, R: DeserializeOwned>(
     for piece in Chunker::new(items.into_iter(), chunksize) {
         match piece {
             Piece::Chunk { first, args, lens } => {
-                let job = Job {
-                    task,
-                    first,
-                    args,
-                    lens,
-                    limit,
-                    call: Arc::clone(&call),
-                    reply: reply.clone(),
-                };
+                let job = spec.job(first, args, lens, &call, &reply);
                 if let Err(e) = shared.submit(job) {
                     call.skip_from(0);
                     return Err(e);
@@ -126,8 +117,7 @@ where
     I: Iterator,
 {
     shared: &'p Shared,
-    task: &'static str,
-    limit: Option<Duration>,
+    spec: Spec,
     chunks: Chunker<I, I::Item>,
     exhausted: bool,
     call: Arc<CallState>,
@@ -145,7 +135,7 @@ where
 impl<I: Iterator, R> fmt::Debug for IMap<'_, I, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("IMap")
-            .field("task", &self.task)
+            .field("task", &self.spec.task)
             .field("ordered", &self.ordered)
             .field("submitted", &self.submitted)
             .field("yielded", &self.yielded)
@@ -161,18 +151,16 @@ where
 {
     pub(crate) fn new(
         shared: &'p Shared,
-        task: &'static str,
+        spec: Spec,
         items: I,
         chunksize: usize,
-        limit: Option<Duration>,
         window: usize,
         ordered: bool,
     ) -> Self {
         let (reply, deliveries) = crossbeam_channel::unbounded();
         IMap {
             shared,
-            task,
-            limit,
+            spec,
             chunks: Chunker::new(items, chunksize),
             exhausted: false,
             call: CallState::new(),
@@ -218,16 +206,7 @@ where
                 Some(Piece::Chunk { first, args, lens }) => {
                     let count = lens.len();
                     self.submitted += count;
-                    let call = Arc::clone(&self.call);
-                    let job = Job {
-                        task: self.task,
-                        first,
-                        args,
-                        lens,
-                        limit: self.limit,
-                        call,
-                        reply: self.reply.clone(),
-                    };
+                    let job = self.spec.job(first, args, lens, &self.call, &self.reply);
                     if let Err(error) = self.shared.submit(job) {
                         // The pool stopped taking work: fail this chunk and end the input.
                         for index in first..first + count {

@@ -13,8 +13,9 @@ use crossbeam_channel::{Receiver, Sender};
 use super::job::Job;
 use super::shared::Shared;
 use crate::error::{Error, Result};
-use crate::link::{Link, Reply};
+use crate::link::{Link, Reply, RunOptions};
 use crate::progress::Position;
+use crate::trace::Span;
 use crate::wire::Outcomes;
 
 /// A worker that dies before starting (or after finishing) a chunk is not the chunk's fault, so
@@ -71,17 +72,21 @@ impl Supervisor {
         }
         link.ready()?;
         if let Some(init) = &self.shared.initializer {
-            let outcome =
-                match link.run(init.task, &init.arg, &[init.arg.len() as u32], None, false) {
-                    Reply::Done(frame) => Outcomes::new(frame.body()).next::<()>(None),
-                    Reply::Died { pid, exit, .. } => Err(Error::WorkerDied {
-                        index: None,
-                        pid,
-                        exit,
-                    }),
-                    Reply::Failed(e) => Err(e),
-                    Reply::TimedOut { .. } => unreachable!("no time limit was set"),
-                };
+            let outcome = match link.run(
+                init.task,
+                &init.arg,
+                &[init.arg.len() as u32],
+                RunOptions::default(),
+            ) {
+                Reply::Done { frame, .. } => Outcomes::new(frame.body()).next::<()>(None),
+                Reply::Died { pid, exit, .. } => Err(Error::WorkerDied {
+                    index: None,
+                    pid,
+                    exit,
+                }),
+                Reply::Failed(e) => Err(e),
+                Reply::TimedOut { .. } => unreachable!("no time limit was set"),
+            };
             if let Err(e) = outcome {
                 link.child().kill_and_wait();
                 self.shared.publish(self.slot, None);
@@ -125,9 +130,27 @@ impl Supervisor {
             }
             let link = self.link.as_mut().expect("a worker was just started");
             let (args, lens) = job.slice(range.clone());
-            let reply = link.run(job.task, args, lens, job.limit, false);
+            let options = RunOptions {
+                limit: job.limit,
+                traced: job.trace.is_some(),
+                ..RunOptions::default()
+            };
+            let reply = link.run(job.task, args, lens, options);
             let item_failed = match reply {
-                Reply::Done(frame) => {
+                Reply::Done { frame, times } => {
+                    if let Some(trace) = &job.trace {
+                        let pid = link.pid();
+                        for (offset, &(start, end)) in times.iter().enumerate() {
+                            let index = job.first + range.start + offset;
+                            let (start, end) = (trace.since_origin(start), trace.since_origin(end));
+                            trace.record(Span {
+                                index,
+                                pid,
+                                start,
+                                end,
+                            });
+                        }
+                    }
                     job.done(range, frame);
                     continue;
                 }
