@@ -1,7 +1,104 @@
-//! Python's `multiprocessing.Pool` and `Process`, in Rust, on real child processes, plus the
-//! same `map` on a thread pool so the two can be compared with one call each.
+//! Python's `multiprocessing.Pool` and `Process`, in Rust, on real child processes — and the
+//! same `map` on a thread pool, so the two can be compared with one call each.
 //!
-//! TODO(design essay) is written below once the API settles.
+//! ```
+//! use common::{Pool, Task, ThreadPool, task};
+//!
+//! fn square(x: u64) -> u64 {
+//!     x * x
+//! }
+//! const SQUARE: Task<u64, u64> = task!(square);
+//!
+//! fn main() -> common::Result<()> {
+//!     common::init(&[&SQUARE]); // first: in a worker process, this serves tasks instead
+//!
+//!     let pool = Pool::new(3)?; // three worker processes
+//!     assert_eq!(pool.map(&SQUARE, 1..=5)?, [1, 4, 9, 16, 25]);
+//!
+//!     let threads = ThreadPool::new(3)?; // the same call on three threads
+//!     assert_eq!(threads.map(&SQUARE, 1..=5)?, [1, 4, 9, 16, 25]);
+//!     Ok(())
+//! }
+//! ```
+//!
+//! # Why processes, in a language without a GIL?
+//!
+//! CPython runs one thread of Python code at a time, so its programs reach for processes to use
+//! several cores. Rust threads run in parallel, need no encoding, and share memory safely: for
+//! CPU-bound work they are usually the better tool ([`ThreadPool`]). Processes buy something
+//! else, isolation. A worker that crashes, aborts, leaks or is killed takes only its own task
+//! with it; its memory is its own. This crate is for learning that difference, and for the
+//! programs that need isolation.
+//!
+//! # Design
+//!
+//! **Workers are this binary, started again.** Python on Linux forks: the child is a copy of
+//! the parent, threads and locks included. Forking a multi-threaded Rust program is unsound
+//! (another thread may hold the allocator's lock at the moment of the fork, and the child would
+//! wait for it forever), so a worker is a fresh `exec` of `/proc/self/exe`, marked by an
+//! environment variable. [`init`], the first line of `main`, sees the mark and turns the
+//! process into a worker that never returns to `main`. Without the mark it records the task
+//! list and returns. Pools refuse to start until it has run, so forgetting it is an error
+//! ([`Error::NotInitialized`]), not a fork bomb.
+//!
+//! **A task is found by name.** The worker has the same functions as the parent, but not at the
+//! same addresses, so a function pointer means nothing across the boundary. A [`Task`] pairs a
+//! plain `fn(A) -> R` with a name (`task!(f)` uses the module path and function name). Both
+//! sides look the name up in the list given to [`init`]; an unknown name is
+//! [`Error::UnregisteredTask`]. Arguments and results are serde types.
+//!
+//! **Results come back over a private socket.** Each worker gets one end of a Unix socket pair
+//! as its standard input, moves it to a private descriptor and puts `/dev/null` in its place.
+//! Its stdout and stderr are the parent's, so a task may `println!` freely. Messages are
+//! length-prefixed frames: a small postcard header, then the raw bytes of a chunk of encoded
+//! arguments (or results). One frame per chunk, not per item, keeps `map` over a million small
+//! items fast.
+//!
+//! **One supervisor thread per worker.** It spawns the worker, takes chunks from the pool's
+//! queue, sends one, waits for the answer, and replaces the worker if it dies. Submitting a task
+//! only queues it, so it never waits for a busy worker, however large the argument. The thread
+//! that spawned a process is the one whose exit fires the child's parent-death signal, and this
+//! thread lives exactly as long as its worker.
+//!
+//! **A death is pinned on one item.** A worker writes "chunk *c*, item *i* starts now" to a page
+//! of memory it shares with its supervisor, before each item. When the socket reports end of
+//! file, the supervisor reaps the worker, reads the page, fails that one item with the exit
+//! code or signal, and runs the rest of the chunk on a fresh worker. The same page carries each
+//! item's start time, which is how a task time limit is enforced.
+//!
+//! # What the pool guarantees, and what Python does
+//!
+//! | fault | what the caller sees | Python's `multiprocessing.Pool` |
+//! |---|---|---|
+//! | a worker is killed (OOM killer, `kill -9`) | that task fails with [`Error::WorkerDied`] naming the signal; the worker is replaced; every other task completes | the call hangs forever |
+//! | a task calls `exit(3)` or aborts | [`Error::WorkerDied`] with `exit code 3` or `SIGABRT` | hangs (`sys.exit`) or hangs (abort) |
+//! | a task panics | [`Error::TaskPanicked`] with message and location; the worker lives on | the exception, re-raised in the parent |
+//! | several tasks fail | `map` reports the lowest index, always the same one | whichever chunk failed first |
+//! | a task is stuck | with a time limit: [`Error::TaskTimeout`], worker killed and replaced | `get(timeout)` gives up waiting; the worker stays stuck |
+//! | the parent is killed | every worker gets SIGKILL at once | a busy worker runs on, orphaned, until its task ends |
+//! | `terminate` with thousands of tasks queued | returns promptly; queued tasks fail with [`Error::PoolTerminated`] | pending results never complete |
+//! | a huge argument or result | goes through; submitting never blocks the caller | goes through (a handler thread writes it) |
+//! | `imap` over an endless iterator | bounded number of tasks in flight | reads the whole input first |
+//! | a value that cannot be encoded | [`Error::Encode`] for that task alone | a pickling error (`MaybeEncodingError` for a result) |
+//!
+//! `concurrent.futures.ProcessPoolExecutor` does notice a dead worker, but marks the whole pool
+//! broken: every pending task fails. Each row above is tested by injecting the fault for real
+//! (see `tests/faults.rs`).
+//!
+//! # What it costs
+//!
+//! Everything a worker receives or returns is encoded and copied through the kernel, and each
+//! worker is a whole process (a few megabytes, about a millisecond to start). For small tasks
+//! that overhead dominates: the benchmarks in this workspace measure it against threads and
+//! against Python.
+//!
+//! # Platform
+//!
+//! Linux only: the parent-death signal, `memfd`, `pidfd` and `/proc/self/exe` are Linux
+//! interfaces.
+
+#[cfg(not(target_os = "linux"))]
+compile_error!("the `common` crate uses Linux process interfaces (prctl, memfd, pidfd)");
 
 mod child;
 mod error;

@@ -271,3 +271,13 @@ pub(crate) fn pidfd_open(pid: u32) -> Option<OwnedFd> {
     // SAFETY: a non-negative return is a fresh descriptor that we alone own.
     (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
 }
+
+/// Sets this thread's name, which for the main thread is the process name `top` and `ps -o
+/// comm` show (at most 15 bytes; longer names are cut).
+pub(crate) fn set_process_name(name: &str) {
+    let mut bytes: Vec<u8> = name.bytes().filter(|&b| b != 0).take(15).collect();
+    bytes.push(0);
+    // SAFETY: PR_SET_NAME reads a NUL-terminated string of at most 16 bytes from a pointer that
+    // stays valid for the call.
+    unsafe { libc::prctl(libc::PR_SET_NAME, bytes.as_ptr() as libc::c_ulong, 0, 0, 0) };
+}

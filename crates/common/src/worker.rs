@@ -69,6 +69,14 @@ fn serve(tasks: &[&dyn Registered], parent: &OsString) -> io::Result<i32> {
             "{WORKER_ENV} is set but process {parent} is not our parent"
         )));
     }
+    // We were started as /proc/self/exe, so the kernel named us "exe"; take the program's
+    // name back, so `top` shows which program a worker belongs to.
+    if let Some(name) = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+    {
+        sys::set_process_name(&name);
+    }
     let mut sock = UnixStream::from(sys::take_stdin()?);
     let progress = Progress::open(sys::recv_fd(&sock)?)?;
     let hello = FromWorker::Hello {

@@ -1,1 +1,163 @@
-fn main() {}
+//! `Process` as a caller sees it: start, result, exit codes, waiting, output.
+//!
+//! Own `main` (harness = false): the child is this test binary started again, so `main` calls
+//! `common::init` first. Faults (kill, terminate, abort, exit) are in `faults.rs`.
+
+mod support;
+
+use std::process::Command;
+use std::time::Duration;
+
+use common::{Error, Exit, Process, Task, task};
+use support::test;
+
+fn describe((name, n): (String, u32)) -> String {
+    println!("child {} says hello to {name}", std::process::id());
+    format!("{name}:{n}:{}", std::process::id())
+}
+fn sleep_ms(ms: u64) -> u64 {
+    std::thread::sleep(Duration::from_millis(ms));
+    ms
+}
+fn panics(message: String) -> u8 {
+    panic!("{message}")
+}
+fn byte_count(bytes: Vec<u8>) -> usize {
+    bytes.len()
+}
+fn read_stdin(_: ()) -> usize {
+    let mut buf = String::new();
+    std::io::Read::read_to_string(&mut std::io::stdin(), &mut buf).unwrap()
+}
+
+const DESCRIBE: Task<(String, u32), String> = task!(describe);
+const SLEEP_MS: Task<u64, u64> = task!(sleep_ms);
+const PANICS: Task<String, u8> = task!(panics);
+const BYTE_COUNT: Task<Vec<u8>, usize> = task!(byte_count);
+const READ_STDIN: Task<(), usize> = task!(read_stdin);
+
+fn main() {
+    common::init(&[&DESCRIBE, &SLEEP_MS, &PANICS, &BYTE_COUNT, &READ_STDIN]);
+    if std::env::var("PROCESS_TEST_MODE").as_deref() == Ok("print") {
+        let child = Process::start(&DESCRIBE, ("parent".to_owned(), 1)).unwrap();
+        let pid = child.pid();
+        let result = child.join().unwrap();
+        println!("joined {pid}: {}", result == format!("parent:1:{pid}"));
+        return;
+    }
+    let args = libtest_mimic::Arguments::from_args();
+    let tests = vec![
+        test("join_returns_the_result", join_returns_the_result),
+        test("exit_status_follows_python", exit_status_follows_python),
+        test(
+            "join_timeout_waits_at_most_the_timeout",
+            join_timeout_waits_at_most_the_timeout,
+        ),
+        test(
+            "a_panic_is_reported_with_exit_code_1",
+            a_panic_is_reported_with_exit_code_1,
+        ),
+        test(
+            "a_large_argument_does_not_block_start",
+            a_large_argument_does_not_block_start,
+        ),
+        test(
+            "children_print_to_the_same_stdout",
+            children_print_to_the_same_stdout,
+        ),
+        test(
+            "a_child_reads_end_of_file_on_stdin",
+            a_child_reads_end_of_file_on_stdin,
+        ),
+        test("many_processes_run_at_once", many_processes_run_at_once),
+    ];
+    libtest_mimic::run(&args, tests).exit();
+}
+
+fn join_returns_the_result() {
+    let child = Process::start(&DESCRIBE, ("x".to_owned(), 7)).unwrap();
+    let pid = child.pid();
+    assert_ne!(pid, std::process::id());
+    assert_eq!(child.join().unwrap(), format!("x:7:{pid}"));
+}
+
+fn exit_status_follows_python() {
+    let child = Process::start(&SLEEP_MS, 100).unwrap();
+    assert!(child.is_alive());
+    assert_eq!(child.exitcode(), None, "None while running, as in Python");
+    assert_eq!(child.wait(), Exit::Code(0));
+    assert_eq!(child.exitcode(), Some(0));
+    assert!(!child.is_alive());
+    assert_eq!(child.join().unwrap(), 100);
+}
+
+fn join_timeout_waits_at_most_the_timeout() {
+    let child = Process::start(&SLEEP_MS, 400).unwrap();
+    assert_eq!(child.join_timeout(Duration::from_millis(20)), None);
+    assert_eq!(
+        child.join_timeout(Duration::from_secs(30)),
+        Some(Exit::Code(0))
+    );
+    assert_eq!(child.join().unwrap(), 400);
+}
+
+fn a_panic_is_reported_with_exit_code_1() {
+    let child = Process::start(&PANICS, "no way".to_owned()).unwrap();
+    assert_eq!(child.wait(), Exit::Code(1));
+    let err = child.join().unwrap_err();
+    let Error::TaskPanicked {
+        index: None,
+        message,
+        location: Some(location),
+    } = &err
+    else {
+        panic!("{err:?}")
+    };
+    assert_eq!(message, "no way");
+    assert!(
+        location.starts_with("crates/common/tests/process.rs:"),
+        "{location}"
+    );
+}
+
+fn a_large_argument_does_not_block_start() {
+    // 8 MiB cannot sit in a socket buffer; start returns anyway, a helper thread sends it.
+    let child = Process::start(&BYTE_COUNT, vec![7u8; 8 << 20]).unwrap();
+    assert_eq!(child.join().unwrap(), 8 << 20);
+}
+
+fn children_print_to_the_same_stdout() {
+    let out = Command::new(std::env::current_exe().unwrap())
+        .env("PROCESS_TEST_MODE", "print")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert!(
+        lines[0].starts_with("child ") && lines[0].ends_with(" says hello to parent"),
+        "{stdout}"
+    );
+    assert!(
+        lines[1].starts_with("joined ") && lines[1].ends_with(": true"),
+        "{stdout}"
+    );
+}
+
+fn a_child_reads_end_of_file_on_stdin() {
+    // As in Python, a child's stdin is /dev/null: it cannot steal the parent's input (nor
+    // read the pool's private channel).
+    assert_eq!(Process::start(&READ_STDIN, ()).unwrap().join().unwrap(), 0);
+}
+
+fn many_processes_run_at_once() {
+    let children: Vec<_> = (0..16)
+        .map(|i| Process::start(&SLEEP_MS, 50 + i).unwrap())
+        .collect();
+    let pids: std::collections::BTreeSet<u32> = children.iter().map(Process::pid).collect();
+    assert_eq!(pids.len(), 16);
+    for (i, child) in children.into_iter().enumerate() {
+        assert_eq!(child.join().unwrap(), 50 + i as u64);
+    }
+}

@@ -4,6 +4,9 @@
 //!   exercise documents.
 //! - [`python`]: printing values the way Python prints them, so outputs can be compared with
 //!   the reference programs line by line.
+//! - [`proc`]: looking at processes through `/proc` and signalling them, for tests that check
+//!   no child process is left behind.
 
 pub mod cli;
+pub mod proc;
 pub mod python;

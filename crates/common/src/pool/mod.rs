@@ -160,9 +160,12 @@ impl PoolBuilder {
         };
         for slot in 0..workers {
             let (shared, jobs, ready) = (Arc::clone(&pool.shared), jobs.clone(), ready_tx.clone());
+            // Counted before the thread starts, so `terminate` never misses one; if the spawn
+            // fails the closure (and the guard in it) is dropped, counting it out again.
+            let running = pool.shared.supervisor_running();
             let spawned = thread::Builder::new()
                 .name(format!("pool worker {slot}"))
-                .spawn(move || Supervisor::run(shared, slot, jobs, ready));
+                .spawn(move || Supervisor::run(shared, slot, jobs, ready, running));
             match spawned {
                 Ok(handle) => pool.supervisors.push(handle),
                 Err(e) => return Err(Error::spawn(e)), // dropping `pool` stops the others

@@ -1,7 +1,7 @@
 //! State shared by a pool's handle and its supervisor threads.
 
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
 use crossbeam_channel::Sender;
@@ -29,6 +29,9 @@ pub(crate) struct Shared {
     queue: Mutex<Option<Sender<Job>>>,
     /// Each slot's current worker, so `terminate` can kill it from any thread.
     workers: Vec<Mutex<Option<Arc<Child>>>>,
+    /// Supervisor threads still running, so `terminate` can wait until every worker is reaped.
+    supervisors: Mutex<usize>,
+    supervisors_done: Condvar,
     pub initializer: Option<Initializer>,
     pub max_tasks_per_child: Option<usize>,
     pub task_timeout: Option<Duration>,
@@ -50,6 +53,8 @@ impl Shared {
             state: AtomicU8::new(RUNNING),
             queue: Mutex::new(Some(queue)),
             workers: (0..workers).map(|_| Mutex::new(None)).collect(),
+            supervisors: Mutex::new(0),
+            supervisors_done: Condvar::new(),
             initializer,
             max_tasks_per_child,
             task_timeout,
@@ -79,7 +84,15 @@ impl Shared {
         queue.take();
     }
 
-    /// Stops accepting work, fails queued jobs and kills every worker.
+    /// Counts a supervisor thread in; the returned guard counts it out when dropped (even
+    /// by a panic), so waiting for the count to reach zero cannot hang.
+    pub(crate) fn supervisor_running(self: &Arc<Self>) -> SupervisorGuard {
+        *lock(&self.supervisors) += 1;
+        SupervisorGuard(Arc::clone(self))
+    }
+
+    /// Stops accepting work, fails queued jobs, kills every worker and waits until all are
+    /// reaped.
     pub(crate) fn terminate(&self) {
         {
             let mut queue = lock(&self.queue);
@@ -90,6 +103,13 @@ impl Shared {
             if let Some(child) = &*lock(worker) {
                 let _ = child.signal(libc::SIGKILL);
             }
+        }
+        let mut running = lock(&self.supervisors);
+        while *running > 0 {
+            running = self
+                .supervisors_done
+                .wait(running)
+                .unwrap_or_else(|e| e.into_inner());
         }
     }
 
@@ -104,5 +124,19 @@ impl Shared {
             .iter()
             .filter_map(|w| lock(w).as_ref().map(|c| c.pid()))
             .collect()
+    }
+}
+
+/// Held by a running supervisor thread; see [`Shared::supervisor_running`].
+#[derive(Debug)]
+pub(crate) struct SupervisorGuard(Arc<Shared>);
+
+impl Drop for SupervisorGuard {
+    fn drop(&mut self) {
+        let mut running = lock(&self.0.supervisors);
+        *running -= 1;
+        if *running == 0 {
+            self.0.supervisors_done.notify_all();
+        }
     }
 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use crossbeam_channel::{Receiver, Sender};
 
 use super::job::Job;
-use super::shared::Shared;
+use super::shared::{Shared, SupervisorGuard};
 use crate::error::{Error, Result};
 use crate::link::{Link, Reply, RunOptions};
 use crate::progress::Position;
@@ -38,6 +38,7 @@ impl Supervisor {
         slot: usize,
         jobs: Receiver<Job>,
         ready: Sender<Result<()>>,
+        _running: SupervisorGuard,
     ) {
         let mut this = Supervisor {
             shared,
@@ -213,6 +214,12 @@ impl Supervisor {
             .is_some_and(|max| self.tasks_done >= max)
         {
             self.stop_worker();
+        }
+        // Keep the pool at full strength, as Python does: replace a dead or retired worker now
+        // rather than when the next job arrives. If that fails, the next job retries and
+        // reports the error.
+        if self.link.is_none() && !self.shared.is_terminated() {
+            let _ = self.start_worker();
         }
     }
 

@@ -1,0 +1,655 @@
+//! Faults injected for real — signals, exits, aborts, stuck tasks, huge payloads, a killed
+//! parent — and what the pool guarantees under each. Processes and descriptors are checked
+//! through /proc. Tests run one at a time: some count the whole process's children and fds.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Error, Exit, Pool, Process, Task, task};
+use serde_bytes::ByteBuf;
+use support::{bounded, children_of, eventually, exists, open_fds, test};
+
+fn square(x: u64) -> u64 {
+    x * x
+}
+fn worker_pid(_: ()) -> u32 {
+    std::process::id()
+}
+fn sleep_ms(ms: u64) -> u32 {
+    std::thread::sleep(Duration::from_millis(ms));
+    std::process::id()
+}
+/// With a `dir`, writes a file named after this worker's pid into it, then sleeps: lets a
+/// test find and kill the worker that is running this very task.
+fn announce_then_sleep((dir, ms, value): (Option<PathBuf>, u64, u32)) -> u32 {
+    if let Some(dir) = dir {
+        std::fs::write(dir.join(std::process::id().to_string()), b"").unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(ms));
+    value
+}
+/// Returns `x`, except that the worker kills itself with SIGKILL on `x == die_on`.
+fn die_on((x, die_on): (u32, u32)) -> u32 {
+    if x == die_on {
+        // SAFETY: kill takes plain integers; we signal our own process.
+        unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
+    }
+    x
+}
+fn exit_with(code: i32) {
+    std::process::exit(code)
+}
+fn abort_now(_: ()) {
+    std::process::abort()
+}
+fn spin_forever(_: ()) {
+    loop {
+        std::hint::spin_loop();
+    }
+}
+fn checksum(bytes: ByteBuf) -> (usize, u64) {
+    (bytes.len(), bytes.iter().map(|&b| u64::from(b)).sum())
+}
+/// Encodes like a u32, except that 13 refuses to be encoded.
+#[derive(Debug, serde::Deserialize)]
+struct Picky(u32);
+impl serde::Serialize for Picky {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            13 => Err(serde::ser::Error::custom("13 is unlucky")),
+            n => s.serialize_u32(n),
+        }
+    }
+}
+fn picky_pred(x: Picky) -> Picky {
+    Picky(x.0 - 1)
+}
+fn make_bytes(len: usize) -> ByteBuf {
+    ByteBuf::from((0..len).map(|i| (i % 251) as u8).collect::<Vec<u8>>())
+}
+
+const SQUARE: Task<u64, u64> = task!(square);
+const WORKER_PID: Task<(), u32> = task!(worker_pid);
+const SLEEP_MS: Task<u64, u32> = task!(sleep_ms);
+const ANNOUNCE_THEN_SLEEP: Task<(Option<PathBuf>, u64, u32), u32> = task!(announce_then_sleep);
+const DIE_ON: Task<(u32, u32), u32> = task!(die_on);
+const EXIT_WITH: Task<i32, ()> = task!(exit_with);
+const ABORT_NOW: Task<(), ()> = task!(abort_now);
+const SPIN_FOREVER: Task<(), ()> = task!(spin_forever);
+const CHECKSUM: Task<ByteBuf, (usize, u64)> = task!(checksum);
+const MAKE_BYTES: Task<usize, ByteBuf> = task!(make_bytes);
+const PICKY_PRED: Task<Picky, Picky> = task!(picky_pred);
+
+fn main() {
+    common::init(&[
+        &SQUARE,
+        &WORKER_PID,
+        &SLEEP_MS,
+        &ANNOUNCE_THEN_SLEEP,
+        &DIE_ON,
+        &EXIT_WITH,
+        &ABORT_NOW,
+        &SPIN_FOREVER,
+        &CHECKSUM,
+        &MAKE_BYTES,
+        &PICKY_PRED,
+    ]);
+    // A mode in which this binary is a user's program that the test kills from outside.
+    if std::env::var("FAULT_TEST_MODE").as_deref() == Ok("parent-with-pool") {
+        let pool = Pool::new(3).unwrap();
+        let _busy = pool.apply_async(&SLEEP_MS, 60_000).unwrap();
+        println!(
+            "{}",
+            pool.pids()
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        std::thread::sleep(Duration::from_secs(60));
+        return;
+    }
+
+    let mut args = libtest_mimic::Arguments::from_args();
+    args.test_threads = Some(1);
+    let tests = vec![
+        test(
+            "a_worker_killed_from_outside_fails_only_its_task",
+            a_worker_killed_from_outside_fails_only_its_task,
+        ),
+        test(
+            "a_task_that_kills_its_worker_fails_alone_at_any_chunksize",
+            a_task_that_kills_its_worker_fails_alone_at_any_chunksize,
+        ),
+        test(
+            "exit_and_abort_are_reported_with_code_and_signal",
+            exit_and_abort_are_reported_with_code_and_signal,
+        ),
+        test(
+            "a_process_killed_or_terminated_reports_the_signal",
+            a_process_killed_or_terminated_reports_the_signal,
+        ),
+        test(
+            "a_stuck_task_times_out_and_its_worker_is_replaced",
+            a_stuck_task_times_out_and_its_worker_is_replaced,
+        ),
+        test(
+            "workers_are_replaced_after_max_tasks_per_child",
+            workers_are_replaced_after_max_tasks_per_child,
+        ),
+        test(
+            "terminate_is_prompt_with_thousands_of_tasks_queued",
+            terminate_is_prompt_with_thousands_of_tasks_queued,
+        ),
+        test(
+            "killing_the_parent_kills_every_worker",
+            killing_the_parent_kills_every_worker,
+        ),
+        test(
+            "a_pool_outlives_the_thread_that_created_it",
+            a_pool_outlives_the_thread_that_created_it,
+        ),
+        test(
+            "join_terminate_and_drop_leave_no_child_unreaped",
+            join_terminate_and_drop_leave_no_child_unreaped,
+        ),
+        bounded(
+            "descriptors_and_children_stay_flat_over_100k_tasks",
+            Duration::from_secs(300),
+            descriptors_and_children_stay_flat_over_100k_tasks,
+        ),
+        bounded(
+            "descriptors_and_children_stay_flat_over_1000_pools",
+            Duration::from_secs(300),
+            descriptors_and_children_stay_flat_over_1000_pools,
+        ),
+        test(
+            "payloads_of_64_mib_go_both_ways",
+            payloads_of_64_mib_go_both_ways,
+        ),
+        test(
+            "submitting_never_waits_for_a_busy_worker",
+            submitting_never_waits_for_a_busy_worker,
+        ),
+        test(
+            "encoding_errors_cost_no_worker",
+            encoding_errors_cost_no_worker,
+        ),
+    ];
+    libtest_mimic::run(&args, tests).exit();
+}
+
+/// A fresh empty directory for marker files.
+fn marker_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("common-faults-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Waits for the first marker file in `dir` and returns the pid it names.
+fn announced_pid(dir: &Path) -> u32 {
+    let mut pid = None;
+    assert!(
+        eventually(Duration::from_secs(20), || {
+            pid = std::fs::read_dir(dir)
+                .unwrap()
+                .flatten()
+                .find_map(|e| e.file_name().to_str()?.parse().ok());
+            pid.is_some()
+        }),
+        "no task announced itself"
+    );
+    pid.unwrap()
+}
+
+fn a_worker_killed_from_outside_fails_only_its_task() {
+    let pool = Pool::new(2).unwrap();
+    let dir = marker_dir("killed");
+    // Item 3 runs long and announces its worker; the others are quick.
+    let items: Vec<(Option<PathBuf>, u64, u32)> = (0..8)
+        .map(|i| {
+            if i == 3 {
+                (Some(dir.clone()), 30_000, i)
+            } else {
+                (None, 0, i)
+            }
+        })
+        .collect();
+    let killer = std::thread::spawn({
+        let dir = dir.clone();
+        move || {
+            let pid = announced_pid(&dir);
+            support::signal(pid, libc::SIGKILL);
+            pid
+        }
+    });
+    let results: Vec<_> = pool
+        .chunksize(1)
+        .imap(&ANNOUNCE_THEN_SLEEP, items)
+        .collect();
+    let killed = killer.join().unwrap();
+    for (i, result) in results.iter().enumerate() {
+        if i == 3 {
+            let err = result.as_ref().unwrap_err();
+            assert!(
+                matches!(err, Error::WorkerDied { index: Some(3), pid, exit: Exit::Signal(9) } if *pid == killed),
+                "{err:?}"
+            );
+            assert!(
+                err.to_string().contains("killed by signal 9 (SIGKILL)"),
+                "{err}"
+            );
+        } else {
+            assert_eq!(result.as_ref().unwrap(), &(i as u32), "item {i}");
+        }
+    }
+    // The pool replaced the worker and carries on.
+    assert!(!pool.pids().contains(&killed));
+    assert_eq!(
+        pool.map(&SQUARE, 0..10).unwrap(),
+        (0..10).map(|x| x * x).collect::<Vec<_>>()
+    );
+    assert_eq!(pool.pids().len(), 2);
+}
+
+fn a_task_that_kills_its_worker_fails_alone_at_any_chunksize() {
+    let pool = Pool::new(2).unwrap();
+    for chunksize in [1, 3, 7, 20] {
+        let items: Vec<(u32, u32)> = (0..20).map(|x| (x, 7)).collect();
+        let results: Vec<_> = pool
+            .chunksize(chunksize)
+            .imap(&DIE_ON, items.clone())
+            .collect();
+        for (i, result) in results.iter().enumerate() {
+            match result {
+                Ok(v) => assert_eq!(*v, i as u32),
+                Err(e) => {
+                    assert_eq!(i, 7, "chunksize {chunksize}: {e}");
+                    assert!(
+                        matches!(
+                            e,
+                            Error::WorkerDied {
+                                exit: Exit::Signal(9),
+                                ..
+                            }
+                        ),
+                        "{e:?}"
+                    );
+                }
+            }
+        }
+        assert!(results[7].is_err(), "chunksize {chunksize}");
+        let err = pool.chunksize(chunksize).map(&DIE_ON, items).unwrap_err();
+        assert_eq!(err.index(), Some(7), "chunksize {chunksize}: {err}");
+    }
+    assert_eq!(pool.apply(&SQUARE, 9).unwrap(), 81);
+}
+
+fn exit_and_abort_are_reported_with_code_and_signal() {
+    let pool = Pool::new(2).unwrap();
+    let err = pool.apply(&EXIT_WITH, 3).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::WorkerDied {
+                exit: Exit::Code(3),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let err = pool.apply(&ABORT_NOW, ()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::WorkerDied {
+                exit: Exit::Signal(6),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("SIGABRT"), "{err}");
+    // Even exit(0) in the middle of a task is a death: the task never returned.
+    let err = pool.apply(&EXIT_WITH, 0).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::WorkerDied {
+                exit: Exit::Code(0),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(pool.apply(&SQUARE, 4).unwrap(), 16);
+
+    // The same through Process, with Python's exit codes.
+    let process = Process::start(&EXIT_WITH, 3).unwrap();
+    assert_eq!(process.wait(), Exit::Code(3));
+    assert_eq!(process.exitcode(), Some(3));
+    assert!(matches!(
+        process.join(),
+        Err(Error::WorkerDied {
+            exit: Exit::Code(3),
+            ..
+        })
+    ));
+    let process = Process::start(&ABORT_NOW, ()).unwrap();
+    assert_eq!(process.wait().python_exitcode(), -6);
+    assert!(matches!(
+        process.join(),
+        Err(Error::WorkerDied {
+            exit: Exit::Signal(6),
+            ..
+        })
+    ));
+}
+
+fn a_process_killed_or_terminated_reports_the_signal() {
+    for (signal, stop) in [
+        (9, Process::kill as fn(&Process<u32>) -> _),
+        (15, Process::terminate),
+    ] {
+        let process = Process::start(&SLEEP_MS, 30_000).unwrap();
+        assert!(process.is_alive());
+        assert_eq!(
+            process.join_timeout(Duration::from_millis(50)),
+            None,
+            "still running"
+        );
+        stop(&process).unwrap();
+        assert_eq!(
+            process.join_timeout(Duration::from_secs(20)),
+            Some(Exit::Signal(signal))
+        );
+        assert!(!process.is_alive());
+        assert_eq!(process.exitcode(), Some(-signal));
+        let pid = process.pid();
+        let err = process.join().unwrap_err();
+        assert!(
+            matches!(err, Error::WorkerDied { exit: Exit::Signal(s), .. } if s == signal),
+            "{err:?}"
+        );
+        assert!(!exists(pid), "reaped");
+    }
+}
+
+fn a_stuck_task_times_out_and_its_worker_is_replaced() {
+    let limit = Duration::from_millis(300);
+    let pool = Pool::builder()
+        .workers(2)
+        .task_timeout(limit)
+        .build()
+        .unwrap();
+    let before: BTreeSet<u32> = pool.pids().into_iter().collect();
+    let err = pool.apply(&SPIN_FOREVER, ()).unwrap_err();
+    assert!(
+        matches!(err, Error::TaskTimeout { index: None, limit: l } if l == limit),
+        "{err:?}"
+    );
+    let after: BTreeSet<u32> = pool.pids().into_iter().collect();
+    assert_eq!(
+        before.intersection(&after).count(),
+        1,
+        "one worker replaced: {before:?} → {after:?}"
+    );
+    // A call-level limit; the quick tasks around the stuck one are unaffected.
+    let pool = Pool::new(2).unwrap();
+    let items = [10, 10, 20_000, 10, 10];
+    let results: Vec<_> = pool
+        .task_timeout(Duration::from_millis(300))
+        .chunksize(2)
+        .imap(&SLEEP_MS, items)
+        .collect();
+    for (i, result) in results.iter().enumerate() {
+        if i == 2 {
+            assert!(
+                matches!(result, Err(Error::TaskTimeout { index: Some(2), .. })),
+                "{result:?}"
+            );
+        } else {
+            assert!(result.is_ok(), "item {i}: {result:?}");
+        }
+    }
+    // Waiting with a timeout is different: the task keeps running and finishes later.
+    let mut handle = pool.apply_async(&SLEEP_MS, 300).unwrap();
+    assert!(matches!(
+        handle.get_timeout(Duration::from_millis(10)),
+        Err(Error::WaitTimeout(_))
+    ));
+    assert!(handle.get_timeout(Duration::from_secs(20)).is_ok());
+}
+
+fn workers_are_replaced_after_max_tasks_per_child() {
+    let pool = Pool::builder()
+        .workers(2)
+        .max_tasks_per_child(3)
+        .build()
+        .unwrap();
+    let pids: BTreeSet<u32> = pool
+        .chunksize(1)
+        .map(&WORKER_PID, vec![(); 30])
+        .unwrap()
+        .into_iter()
+        .collect();
+    assert!(
+        pids.len() >= 10,
+        "30 tasks, at most 3 per worker: {} workers",
+        pids.len()
+    );
+    assert_eq!(
+        pool.chunksize(1).map(&SQUARE, 0..30).unwrap(),
+        (0..30).map(|x| x * x).collect::<Vec<_>>()
+    );
+    // Closing while workers are due for replacement does not hang.
+    let pool = Pool::builder()
+        .workers(2)
+        .max_tasks_per_child(1)
+        .build()
+        .unwrap();
+    assert_eq!(pool.apply(&SQUARE, 3).unwrap(), 9);
+    pool.join();
+}
+
+fn terminate_is_prompt_with_thousands_of_tasks_queued() {
+    let pool = Pool::new(2).unwrap();
+    let handles: Vec<_> = (0..5000)
+        .map(|_| pool.apply_async(&SLEEP_MS, 10_000).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(100)); // two of them are running now
+    let pids = pool.pids();
+    let started = Instant::now();
+    pool.terminate();
+    println!(
+        "terminate with 5000 queued tasks took {:?}",
+        started.elapsed()
+    );
+    for pid in pids {
+        assert!(!exists(pid), "worker {pid} reaped when terminate returned");
+    }
+    for handle in handles {
+        assert!(matches!(handle.get(), Err(Error::PoolTerminated)));
+    }
+}
+
+fn killing_the_parent_kills_every_worker() {
+    support::become_subreaper();
+    let mut parent = Command::new(std::env::current_exe().unwrap())
+        .env("FAULT_TEST_MODE", "parent-with-pool")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(parent.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let workers: Vec<u32> = line
+        .split_whitespace()
+        .map(|p| p.parse().unwrap())
+        .collect();
+    assert_eq!(workers.len(), 3, "{line:?}");
+    assert!(workers.iter().all(|&pid| support::is_running(pid)));
+    parent.kill().unwrap(); // SIGKILL: the parent gets no chance to clean up
+    let killed = Instant::now();
+    parent.wait().unwrap();
+    // Orphans are re-parented to us (a subreaper): reap them, or fail if any lives on.
+    let mut left: Vec<u32> = workers.clone();
+    let all_gone = eventually(Duration::from_secs(1), || {
+        left.retain(|&pid| !support::try_reap(pid));
+        left.is_empty()
+    });
+    println!(
+        "workers gone {:?} after the parent was killed",
+        killed.elapsed()
+    );
+    assert!(
+        all_gone,
+        "workers still alive 1 s after their parent was killed: {left:?}"
+    );
+}
+
+fn a_pool_outlives_the_thread_that_created_it() {
+    // The parent-death signal follows the *thread* that spawned a worker; the pool spawns from
+    // threads of its own, so a short-lived creating thread must not take the workers with it.
+    let pool = std::thread::spawn(|| Pool::new(2).unwrap()).join().unwrap();
+    let pids = pool.pids();
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(pids.iter().all(|&pid| support::is_running(pid)));
+    assert_eq!(pool.map(&SQUARE, [1, 2, 3]).unwrap(), [1, 4, 9]);
+    assert_eq!(pool.pids(), pids, "same workers");
+    let process = std::thread::spawn(|| Process::start(&SLEEP_MS, 200).unwrap())
+        .join()
+        .unwrap();
+    assert!(
+        process.join().is_ok(),
+        "a Process outlives its creating thread too"
+    );
+}
+
+fn join_terminate_and_drop_leave_no_child_unreaped() {
+    let me = std::process::id();
+    let before = children_of(me);
+    for end in ["join", "terminate", "drop"] {
+        let pool = Pool::new(3).unwrap();
+        let pids = pool.pids();
+        assert_eq!(pool.map(&SQUARE, 0..100).unwrap().len(), 100);
+        match end {
+            "join" => pool.join(),
+            "terminate" => {
+                pool.terminate();
+                drop(pool);
+            }
+            _ => drop(pool),
+        }
+        for pid in pids {
+            assert!(
+                !exists(pid),
+                "{end}: worker {pid} left behind (zombie or alive)"
+            );
+        }
+        assert_eq!(children_of(me), before, "{end}");
+    }
+    let process = Process::start(&SLEEP_MS, 10_000).unwrap();
+    let pid = process.pid();
+    drop(process); // never joined: killed and reaped
+    assert!(!exists(pid));
+}
+
+fn descriptors_and_children_stay_flat_over_100k_tasks() {
+    let me = std::process::id();
+    let (fds, children) = (open_fds(), children_of(me));
+    let pool = Pool::new(2).unwrap();
+    let handles: Vec<_> = (0..50_000u64)
+        .map(|i| pool.apply_async(&SQUARE, i).unwrap())
+        .collect();
+    assert_eq!(
+        open_fds(),
+        fds + 2 * 2,
+        "queued tasks hold no descriptors (2 per worker)"
+    );
+    for (i, handle) in handles.into_iter().enumerate() {
+        assert_eq!(handle.get().unwrap(), (i * i) as u64);
+    }
+    let squares = pool.chunksize(1).map(&SQUARE, 0..50_000u64).unwrap();
+    assert_eq!(squares.len(), 50_000);
+    drop(pool);
+    assert_eq!(open_fds(), fds);
+    assert_eq!(children_of(me), children);
+}
+
+fn descriptors_and_children_stay_flat_over_1000_pools() {
+    let me = std::process::id();
+    let (fds, children) = (open_fds(), children_of(me));
+    for i in 0..1000u64 {
+        let pool = Pool::new(2).unwrap();
+        if i % 100 == 0 {
+            assert_eq!(pool.apply(&SQUARE, i).unwrap(), i * i);
+        }
+    }
+    assert_eq!(open_fds(), fds);
+    assert_eq!(children_of(me), children);
+}
+
+fn payloads_of_64_mib_go_both_ways() {
+    const LEN: usize = 64 << 20;
+    let pool = Pool::new(2).unwrap();
+    let big = make_bytes(LEN);
+    let expected = checksum(big.clone());
+    assert_eq!(pool.apply(&CHECKSUM, big.clone()).unwrap(), expected);
+    let back = pool.apply(&MAKE_BYTES, LEN).unwrap();
+    assert_eq!(back.len(), LEN);
+    assert_eq!(back, big);
+    // Several at once, in both directions.
+    let handles: Vec<_> = (0..3)
+        .map(|_| pool.apply_async(&CHECKSUM, big.clone()).unwrap())
+        .collect();
+    let made: Vec<_> = pool.map(&MAKE_BYTES, [LEN, 1, LEN]).unwrap();
+    assert_eq!(
+        made.iter().map(|b| b.len()).collect::<Vec<_>>(),
+        [LEN, 1, LEN]
+    );
+    for handle in handles {
+        assert_eq!(handle.get().unwrap(), expected);
+    }
+}
+
+fn submitting_never_waits_for_a_busy_worker() {
+    let pool = Pool::new(1).unwrap();
+    let payload = make_bytes(64 << 20);
+    let busy = pool.apply_async(&SLEEP_MS, 2_000).unwrap();
+    // 64 MiB, more than any pipe holds, for a worker that is busy for 2 s: submitting returns
+    // while the first task still runs.
+    let big = pool.apply_async(&CHECKSUM, payload).unwrap();
+    assert!(
+        !busy.ready(),
+        "apply_async returned before the busy worker was free"
+    );
+    assert!(busy.get().is_ok());
+    assert_eq!(big.get().unwrap().0, 64 << 20);
+}
+
+fn encoding_errors_cost_no_worker() {
+    let pool = Pool::new(2).unwrap();
+    let pids = pool.pids();
+    // 13 cannot be encoded: as an argument it fails in the parent, as a result in the worker.
+    let err = pool.apply(&PICKY_PRED, Picky(13)).unwrap_err();
+    assert!(
+        matches!(&err, Error::Encode { message, .. } if message.contains("13 is unlucky")),
+        "{err:?}"
+    );
+    let err = pool.apply(&PICKY_PRED, Picky(14)).unwrap_err();
+    assert!(
+        matches!(&err, Error::Encode { message, .. } if message.contains("13 is unlucky")),
+        "{err:?}"
+    );
+    assert_eq!(pool.apply(&PICKY_PRED, Picky(15)).unwrap().0, 14);
+    assert_eq!(pool.pids(), pids, "no worker lost");
+}
