@@ -28,7 +28,7 @@ pub enum Error {
 
     /// The worker process ended while it was running this task: the task called
     /// `std::process::exit`, aborted, or the process was killed (by a signal, the OOM killer…).
-    #[error("{}failed: worker process {pid} died ({exit})", task_label(*index))]
+    #[error("{}failed: worker process {pid} died, {exit}", task_label(*index))]
     WorkerDied {
         /// Position of the item in the input, if the call had several.
         index: Option<usize>,
@@ -259,7 +259,7 @@ mod tests {
         };
         assert_eq!(
             e.to_string(),
-            "task failed: worker process 42 died (exit code 3)"
+            "task failed: worker process 42 died, exit code 3"
         );
         assert_eq!(e.at(7).index(), Some(7));
     }

@@ -60,6 +60,7 @@ pub(crate) enum Reply {
 }
 
 impl Link {
+    // ANCHOR: spawn
     /// Starts this binary again as a worker. It is not ready yet: see [`Link::ready`].
     pub(crate) fn spawn() -> Result<Link> {
         let (sock, theirs) = UnixStream::pair().map_err(Error::spawn)?;
@@ -85,6 +86,7 @@ impl Link {
             ready: false,
         })
     }
+    // ANCHOR_END: spawn
 
     /// Waits until the worker has said hello (once). On failure the worker is killed and reaped.
     pub(crate) fn ready(&mut self) -> Result<()> {
@@ -156,6 +158,7 @@ impl Link {
             traced,
             lens: lens.to_vec(),
         };
+        // ANCHOR: wait_for_answer
         if wire::write_frame(&mut self.sock, &request, args).is_err() {
             return self.died(seq);
         }
@@ -184,6 +187,7 @@ impl Link {
                 Ok(None) | Err(_) => self.died(seq),
             };
         }
+        // ANCHOR_END: wait_for_answer
     }
 
     /// `Ok(item)` if the running item has overrun `limit`, else how long to wait before looking
@@ -202,6 +206,7 @@ impl Link {
         }
     }
 
+    // ANCHOR: died
     /// The worker is gone (or misbehaved): make sure it is dead, reap it, say how far it got.
     fn died(&self, seq: u64) -> Reply {
         // Killing a process that already exited does not change its exit status.
@@ -212,6 +217,7 @@ impl Link {
             at: self.progress.position(seq),
         }
     }
+    // ANCHOR_END: died
 
     /// Ends an idle worker: closing the channel makes it exit; a worker that does not within a
     /// grace period is killed. Returns how it ended.

@@ -33,11 +33,13 @@ pub(crate) struct Progress {
     page: SharedPage,
 }
 
+// ANCHOR: pack
 /// Packs a chunk number and an item index into one word, so both change in one atomic store.
 /// Only the low 32 bits of `seq` are kept: enough to tell this chunk from the previous ones.
 fn pack(seq: u64, item: u64) -> u64 {
     (seq << 32) | (item & 0xffff_ffff)
 }
+// ANCHOR_END: pack
 
 impl Progress {
     /// A new zeroed page and the descriptor to hand to the worker.
@@ -54,6 +56,7 @@ impl Progress {
         })
     }
 
+    // ANCHOR: begin
     /// Worker: starting item `item` of chunk `seq`.
     pub(crate) fn begin(&self, seq: u64, item: usize, timed: bool) {
         let words = self.page.words();
@@ -62,12 +65,14 @@ impl Progress {
         }
         words[POSITION].store(pack(seq, item as u64 + 1), Ordering::Release);
     }
+    // ANCHOR_END: begin
 
     /// Worker: every item of chunk `seq` is done.
     pub(crate) fn finish(&self, seq: u64) {
         self.page.words()[POSITION].store(pack(seq, 0xffff_ffff), Ordering::Release);
     }
 
+    // ANCHOR: position
     /// Parent: where the worker stands in chunk `seq`.
     pub(crate) fn position(&self, seq: u64) -> Position {
         let words = self.page.words();
@@ -83,6 +88,7 @@ impl Progress {
             _ => Position::NotStarted,
         }
     }
+    // ANCHOR_END: position
 }
 
 #[cfg(test)]

@@ -77,6 +77,7 @@ impl<A, R> fmt::Debug for Task<A, R> {
 /// const POWER: common::Task<(u64, u32), u64> = common::task!(power(base, exp));
 /// assert_eq!(POWER.call((2, 10)), 1024);
 /// ```
+// ANCHOR: task_macro
 #[macro_export]
 macro_rules! task {
     ($($f:ident)::+ ( $($arg:ident),+ $(,)? )) => {
@@ -89,6 +90,7 @@ macro_rules! task {
         $crate::Task::new(concat!(module_path!(), "::", stringify!($f)), $f)
     };
 }
+// ANCHOR_END: task_macro
 
 /// A task seen without its types: what a worker needs to run one from bytes.
 ///

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::{self, Write as _};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -10,7 +11,9 @@ use crate::sys;
 /// One task's run: its input index, the worker process that ran it, and when.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Span {
-    /// Position of the item in the call's input (0 for `apply`).
+    /// Position of the item in the call's input. For `apply` and `apply_async`, which have a
+    /// single item, the number of applies traced before this one, so a loop of applies reads
+    /// 0, 1, 2, ….
     pub index: usize,
     /// Process id of the worker that ran it.
     pub pid: u32,
@@ -42,6 +45,7 @@ pub struct Trace {
 struct Inner {
     origin_ns: u64,
     spans: Mutex<Vec<Span>>,
+    applies: AtomicUsize,
 }
 
 impl Default for Inner {
@@ -49,6 +53,7 @@ impl Default for Inner {
         Inner {
             origin_ns: sys::monotonic_nanos(),
             spans: Mutex::new(Vec::new()),
+            applies: AtomicUsize::new(0),
         }
     }
 }
@@ -70,6 +75,11 @@ impl Trace {
     /// Time since the trace was created, on the clock spans use (for recording by hand).
     pub fn now(&self) -> Duration {
         self.since_origin(sys::monotonic_nanos())
+    }
+
+    /// The index the next traced `apply` records.
+    pub(crate) fn next_apply(&self) -> usize {
+        self.inner.applies.fetch_add(1, Ordering::Relaxed)
     }
 
     pub(crate) fn since_origin(&self, ns: u64) -> Duration {
@@ -137,10 +147,16 @@ impl Trace {
                 cells.iter().collect::<String>()
             );
         }
-        let left = "0 ms";
-        let right = format!("{} ms", end.as_millis());
+        // Whole milliseconds, or microseconds when the whole run is shorter than 10 ms.
+        let (left, right) = if end < Duration::from_millis(10) {
+            ("0 µs", format!("{} µs", end.as_micros()))
+        } else {
+            ("0 ms", format!("{} ms", end.as_millis()))
+        };
         // The axis runs under the cells: "0 ms" at the first, the total ending at the last.
-        let gap = width.saturating_sub(left.len() + right.len()).max(1);
+        let gap = width
+            .saturating_sub(left.chars().count() + right.chars().count())
+            .max(1);
         let _ = writeln!(out, "{:label_width$}  {left}{:gap$}{right}", "", "");
         out
     }

@@ -21,6 +21,7 @@ use crate::panic::Caught;
 /// Bumped whenever a frame's layout changes, so a stale worker is refused rather than misread.
 pub(crate) const PROTOCOL: u32 = 1;
 
+// ANCHOR: messages
 /// Parent → worker.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) enum ToWorker {
@@ -47,6 +48,7 @@ pub(crate) enum FromWorker {
     /// item's start and end on the monotonic clock.
     Done { seq: u64, times: Vec<(u64, u64)> },
 }
+// ANCHOR_END: messages
 
 /// Why one task failed inside a worker; becomes an [`Error`] in the parent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

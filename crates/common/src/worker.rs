@@ -38,6 +38,7 @@ pub(crate) const WORKER_ENV: &str = "COMMON_POOL_WORKER";
 ///
 /// # Panics
 /// If two tasks in the list have the same name.
+// ANCHOR: init
 pub fn init(tasks: &[&dyn Registered]) {
     task::register(tasks);
     let Some(parent) = std::env::var_os(WORKER_ENV) else {
@@ -52,8 +53,10 @@ pub fn init(tasks: &[&dyn Registered]) {
     };
     std::process::exit(code)
 }
+// ANCHOR_END: init
 
 /// Runs tasks for the parent; returns the exit code.
+// ANCHOR: serve_start
 fn serve(tasks: &[&dyn Registered], parent: &OsString) -> io::Result<i32> {
     forget_worker_env();
     // If the parent dies, so do we, even in the middle of a long task. The signal is tied to
@@ -84,6 +87,7 @@ fn serve(tasks: &[&dyn Registered], parent: &OsString) -> io::Result<i32> {
         protocol: PROTOCOL,
     };
     wire::write_frame(&mut sock, &hello, &[])?;
+    // ANCHOR_END: serve_start
 
     let tasks: HashMap<&str, &dyn Registered> = tasks.iter().map(|t| (t.name(), *t)).collect();
     let mut out = Vec::new();

@@ -443,6 +443,10 @@ fn workers_are_replaced_after_max_tasks_per_child() {
         "30 tasks, at most 3 per worker: {} workers",
         pids.len()
     );
+    assert!(
+        pool.spawned() >= pids.len(),
+        "spawned counts every worker that ran a task"
+    );
     assert_eq!(
         pool.chunksize(1).map(&SQUARE, 0..30).unwrap(),
         (0..30).map(|x| x * x).collect::<Vec<_>>()

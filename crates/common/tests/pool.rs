@@ -624,4 +624,17 @@ fn a_traced_call_records_who_ran_what_and_when() {
     // An untraced call records nothing.
     pool.map(&SQUARE, [1, 2]).unwrap();
     assert_eq!(trace.spans().len(), 6);
+    // Traced applies are numbered in the order they were made.
+    let applies = common::Trace::new();
+    for x in 0..3 {
+        pool.trace(&applies).apply(&SQUARE, x).unwrap();
+    }
+    let indexes: Vec<usize> = applies.spans().iter().map(|s| s.index).collect();
+    assert_eq!(indexes, [0, 1, 2]);
+    // A short run is measured in microseconds.
+    assert!(
+        applies.timeline(30).contains(" µs"),
+        "{}",
+        applies.timeline(30)
+    );
 }

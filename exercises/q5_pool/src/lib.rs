@@ -12,16 +12,20 @@
 //! map on a thread pool: in Rust, threads compute in parallel too, and need no encoding.
 //!
 //! `q5_pool square` is the second answer sheet's program: `pool.map` of squares on a pool of 3.
+//!
+//! `--trace` adds, after the results, a timeline of which worker process ran each value and when
+//! ([`common::Trace`]): a row per worker pid, so the four workers and their reuse are visible.
 
 pub mod gamma;
 pub mod number;
 
+use std::collections::BTreeSet;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand};
-use common::{Pool, Registered, Task, ThreadPool, task};
+use common::{Pool, Registered, Task, ThreadPool, Trace, task};
 use support::cli::{EXIT_CODES_HELP, exit_code};
 
 use crate::gamma::MathError;
@@ -74,6 +78,7 @@ fn busy_wait(duration: Duration) {
          q5_pool 2.5 7 170.5          your own values\n  \
          q5_pool --threads            the same map on 4 threads\n  \
          q5_pool --work-ms 3000       slow tasks: watch the workers in `top`\n  \
+         q5_pool --trace --work-ms 50 which worker ran each value, and when\n  \
          q5_pool square               the second answer sheet: squares on a pool of 3\n\n{EXIT_CODES_HELP}"
     ),
     args_conflicts_with_subcommands = true
@@ -100,6 +105,9 @@ pub struct Options {
     /// Make every task also busy-wait this many milliseconds
     #[arg(long, global = true, value_name = "MS", default_value_t = 0)]
     pub work_ms: u64,
+    /// After the results, draw which worker process ran each value, and when
+    #[arg(long, global = true)]
+    pub trace: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -169,35 +177,84 @@ fn gamma_table(values: &[Number], options: &Options) -> common::Result<bool> {
         for (value, result) in values.iter().zip(threads.imap(&GAMMA, xs)) {
             print(value, result);
         }
+        if options.trace {
+            print_timeline(None, workers);
+        }
     } else {
         let pool = Pool::builder()
             .workers(workers)
             .initializer(&SET_WORK_MS, options.work_ms)
             .build()?;
-        for (value, result) in values.iter().zip(pool.imap(&GAMMA, xs)) {
+        // Started once the workers are up, so the timeline shows the tasks, not the start-up.
+        let trace = options.trace.then(Trace::new);
+        let results = match &trace {
+            Some(trace) => pool.trace(trace).imap(&GAMMA, xs),
+            None => pool.imap(&GAMMA, xs),
+        };
+        for (value, result) in values.iter().zip(results) {
             print(value, result);
+        }
+        if let Some(trace) = &trace {
+            print_timeline(Some(trace), workers);
         }
     }
     Ok(all_ok)
 }
 // ANCHOR_END: gamma_table
 
+// ANCHOR: print_timeline
+/// `--trace`: a row per worker process, time left to right, each value drawn with the last
+/// digit of its position in the list. Threads have no timeline: they all share this process.
+fn print_timeline(trace: Option<&Trace>, workers: usize) {
+    println!();
+    let Some(trace) = trace else {
+        println!("No timeline: --trace covers worker processes only, and with --threads every");
+        println!(
+            "value ran in this process (pid {}), on {workers} threads.",
+            std::process::id()
+        );
+        return;
+    };
+    println!(
+        "Which worker process ran each value, and when (a value is the last digit of its position):"
+    );
+    print!("{}", trace.timeline(60));
+    let used: BTreeSet<u32> = trace.spans().iter().map(|span| span.pid).collect();
+    if used.len() < workers {
+        println!(
+            "Only {} of the {workers} workers ran a value: each takes microseconds, so the first",
+            used.len()
+        );
+        println!("workers to ask finish them all before the others do. Try --work-ms 50.");
+    }
+}
+// ANCHOR_END: print_timeline
+
 // ANCHOR: squares
 /// The second answer sheet's program: `pool.map(calculate_square, numbers)` on a pool of 3.
 fn squares(numbers: &[i64], options: &Options) -> common::Result<bool> {
     let workers = usize::from(options.workers.unwrap_or(3));
     set_work_ms(options.work_ms);
-    let squared = if options.threads {
-        ThreadPool::new(workers)?.map(&SQUARE, numbers.iter().copied())?
+    let (squared, trace) = if options.threads {
+        let threads = ThreadPool::new(workers)?;
+        (threads.map(&SQUARE, numbers.iter().copied())?, None)
     } else {
         let pool = Pool::builder()
             .workers(workers)
             .initializer(&SET_WORK_MS, options.work_ms)
             .build()?;
-        pool.map(&SQUARE, numbers.iter().copied())?
+        let trace = options.trace.then(Trace::new);
+        let squared = match &trace {
+            Some(trace) => pool.trace(trace).map(&SQUARE, numbers.iter().copied())?,
+            None => pool.map(&SQUARE, numbers.iter().copied())?,
+        };
+        (squared, trace)
     };
     println!("Original numbers: {numbers:?}");
     println!("Squared numbers: {squared:?}");
+    if options.trace {
+        print_timeline(trace.as_ref(), workers);
+    }
     Ok(true)
 }
 // ANCHOR_END: squares

@@ -168,3 +168,147 @@ fn help_documents_the_exit_codes() {
             "Exit codes: 0 success, 1 some task or value failed, 2 usage error.",
         ));
 }
+
+/// Checks the `--trace` block that follows the results in `stdout`: a blank line, the heading,
+/// one row per worker pid (distinct, at most `workers`), the time axis, and, if some workers
+/// ran nothing, the two-line hint. Returns the number of rows. Which worker ran which value is
+/// timing, so only the structure is checked.
+fn trace_rows(stdout: &str, results: &str, workers: usize) -> usize {
+    let rest = stdout
+        .strip_prefix(results)
+        .unwrap_or_else(|| panic!("the results come first:\n{stdout}"));
+    let mut lines = rest.lines();
+    assert_eq!(lines.next(), Some(""));
+    assert_eq!(
+        lines.next(),
+        Some(
+            "Which worker process ran each value, and when (a value is the last digit of its position):"
+        )
+    );
+    let lines: Vec<&str> = lines.collect();
+    let rows: Vec<&str> = lines
+        .iter()
+        .copied()
+        .take_while(|l| l.starts_with("pid "))
+        .collect();
+    assert!((1..=workers).contains(&rows.len()), "{rest}");
+    let mut pids = Vec::new();
+    for row in &rows {
+        let (label, cells) = row.split_once(" |").expect("`pid N |cells|`");
+        let cells = cells.strip_suffix('|').expect("a row ends with |");
+        assert_eq!(cells.len(), 60, "{row}");
+        assert!(
+            cells.chars().all(|c| c.is_ascii_digit() || c == ' '),
+            "{row}"
+        );
+        pids.push(label["pid ".len()..].trim().parse::<u32>().expect("a pid"));
+    }
+    pids.sort_unstable();
+    pids.dedup();
+    assert_eq!(pids.len(), rows.len(), "one row per worker: {rest}");
+    let axis = lines[rows.len()];
+    // Milliseconds, or microseconds for a run shorter than 10 ms.
+    let unit_axis = |unit: &str| {
+        axis.trim_start().starts_with(&format!("0 {unit} ")) && axis.ends_with(&format!(" {unit}"))
+    };
+    assert!(unit_axis("ms") || unit_axis("µs"), "the axis: {axis:?}");
+    let hint = &lines[rows.len() + 1..];
+    if rows.len() < workers {
+        assert_eq!(hint.len(), 2, "{rest}");
+        assert!(hint[0].starts_with(&format!("Only {} of the {workers} workers", rows.len())));
+        assert!(hint[1].ends_with("Try --work-ms 50."));
+    } else {
+        assert!(hint.is_empty(), "{rest}");
+    }
+    rows.len()
+}
+
+#[test]
+fn trace_draws_a_row_per_worker_after_the_table() {
+    let stdout = cargo_bin_cmd!("q5_pool")
+        .arg("--trace")
+        .assert()
+        .success()
+        .stderr("")
+        .get_output()
+        .stdout
+        .clone();
+    trace_rows(&String::from_utf8(stdout).unwrap(), REFERENCE, 4);
+}
+
+#[test]
+fn trace_follows_the_worker_count() {
+    for (workers, extra) in [(1, &[][..]), (2, &["--work-ms", "20"][..])] {
+        let stdout = cargo_bin_cmd!("q5_pool")
+            .args(["--trace", "--workers", &workers.to_string()])
+            .args(extra)
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        let rows = trace_rows(&String::from_utf8(stdout).unwrap(), REFERENCE, workers);
+        if workers == 1 {
+            assert_eq!(rows, 1);
+        }
+    }
+}
+
+#[test]
+fn trace_still_draws_when_values_fail() {
+    let expected = "Gamma(3) = 2.0\nGamma(0): math domain error\nGamma(4) = 6.0\n";
+    let stdout = cargo_bin_cmd!("q5_pool")
+        .args(["--trace", "--", "3", "0", "4"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    trace_rows(&String::from_utf8(stdout).unwrap(), expected, 4);
+}
+
+#[test]
+fn trace_with_threads_says_it_covers_processes_only() {
+    cargo_bin_cmd!("q5_pool")
+        .args(["--trace", "--threads"])
+        .assert()
+        .success()
+        .stderr("")
+        .stdout(
+            predicate::str::starts_with(format!(
+                "{REFERENCE}\nNo timeline: --trace covers worker processes only, and with \
+                 --threads every\nvalue ran in this process (pid "
+            ))
+            .and(predicate::str::ends_with("), on 4 threads.\n")),
+        );
+}
+
+#[test]
+fn square_takes_trace_too() {
+    let expected = "Original numbers: [1, 2, 3, 4, 5]\nSquared numbers: [1, 4, 9, 16, 25]\n";
+    let stdout = cargo_bin_cmd!("q5_pool")
+        .args(["square", "--trace"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    trace_rows(&String::from_utf8(stdout).unwrap(), expected, 3);
+}
+
+#[test]
+fn trace_is_a_documented_flag() {
+    cargo_bin_cmd!("q5_pool")
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("--trace"));
+    cargo_bin_cmd!("q5_pool")
+        .arg("--trace=yes")
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::function(|s: &str| {
+            s.lines().count() == 1 && s.starts_with("error: ")
+        }));
+}

@@ -95,7 +95,7 @@ fn a_killed_worker_fails_its_value_and_the_others_still_print() {
     assert!(
         line.starts_with(&format!("{value}: task "))
             && line.ends_with(&format!(
-                "worker process {victim} died (killed by signal 9 (SIGKILL))"
+                "worker process {victim} died, killed by signal 9 (SIGKILL)"
             )),
         "{line}"
     );
@@ -108,10 +108,8 @@ fn ctrl_c_leaves_no_process_behind() {
     // Ctrl-C in a terminal sends SIGINT to the whole foreground process group.
     let group = child.id();
     // SAFETY: kill takes plain integers; a negative pid addresses the process group we made.
-    assert_eq!(
-        unsafe { libc::kill(-(group as libc::pid_t), libc::SIGINT) },
-        0
-    );
+    let sent = unsafe { libc::kill(-(group as libc::pid_t), libc::SIGINT) };
+    assert_eq!(sent, 0);
     let (code, _) = finish(child);
     assert_eq!(code, None, "killed by SIGINT, not exited");
     assert_all_gone(workers);

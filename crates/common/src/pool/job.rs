@@ -218,10 +218,12 @@ impl<I: Iterator<Item = A>, A: Serialize> Iterator for Chunker<I, A> {
     }
 }
 
+// ANCHOR: chunksize
 /// Python's default `chunksize` for `map`: `ceil(len / (4 * workers))`, at least 1.
 pub(crate) fn default_chunksize(len: usize, workers: usize) -> usize {
     len.div_ceil(4 * workers).max(1)
 }
+// ANCHOR_END: chunksize
 
 #[cfg(test)]
 mod tests {

@@ -207,6 +207,11 @@ impl Pool {
         self.shared.pids()
     }
 
+    /// How many worker processes this pool has started so far, replacements included.
+    pub fn spawned(&self) -> usize {
+        self.shared.spawned()
+    }
+
     /// Options for one call: the chunk size of `map`, `starmap` and the `imap`s.
     pub fn chunksize(&self, n: usize) -> Call<'_> {
         self.call().chunksize(n)
@@ -222,7 +227,9 @@ impl Pool {
         self.call().task_timeout(limit)
     }
 
-    fn call(&self) -> Call<'_> {
+    /// A call with the pool's default options, to set options on conditionally:
+    /// `let mut call = pool.call(); if let Some(t) = &trace { call = call.trace(t); }`.
+    pub fn call(&self) -> Call<'_> {
         Call {
             pool: self,
             chunksize: None,
@@ -475,9 +482,11 @@ impl<'p> Call<'p> {
             message: "argument larger than 4 GiB".into(),
         })?;
         let (reply, delivery) = crossbeam_channel::bounded(1);
+        // A single item: traced applies are numbered in the order they were made.
+        let index = self.trace.as_ref().map_or(0, Trace::next_apply);
         let job = self
             .spec(task.name())
-            .job(0, args, vec![len], &CallState::new(), &reply);
+            .job(index, args, vec![len], &CallState::new(), &reply);
         self.pool.shared.submit(job)?;
         Ok(AsyncResult::new(delivery))
     }

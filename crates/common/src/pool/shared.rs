@@ -1,6 +1,6 @@
 //! State shared by a pool's handle and its supervisor threads.
 
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -24,6 +24,8 @@ pub(crate) struct Initializer {
 #[derive(Debug)]
 pub(crate) struct Shared {
     state: AtomicU8,
+    /// Worker processes started so far, replacements included.
+    spawned: AtomicUsize,
     /// The queue's only sender. Dropping it (close, terminate) lets supervisors drain the
     /// queue and stop.
     queue: Mutex<Option<Sender<Job>>>,
@@ -51,6 +53,7 @@ impl Shared {
     ) -> Self {
         Shared {
             state: AtomicU8::new(RUNNING),
+            spawned: AtomicUsize::new(0),
             queue: Mutex::new(Some(queue)),
             workers: (0..workers).map(|_| Mutex::new(None)).collect(),
             supervisors: Mutex::new(0),
@@ -116,6 +119,15 @@ impl Shared {
     /// Records slot `slot`'s current worker.
     pub(crate) fn publish(&self, slot: usize, child: Option<Arc<Child>>) {
         *lock(&self.workers[slot]) = child;
+    }
+
+    /// Counts a worker process started.
+    pub(crate) fn count_spawn(&self) {
+        self.spawned.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn spawned(&self) -> usize {
+        self.spawned.load(Ordering::Relaxed)
     }
 
     /// Process ids of the live workers.

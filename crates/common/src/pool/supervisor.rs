@@ -63,6 +63,7 @@ impl Supervisor {
 
     fn start_worker(&mut self) -> Result<()> {
         let mut link = Link::spawn()?;
+        self.shared.count_spawn();
         // Publish the child before anything can block, so `terminate` can always reach it.
         self.shared
             .publish(self.slot, Some(Arc::clone(link.child())));
@@ -160,6 +161,7 @@ impl Supervisor {
                     job.fail(range, e);
                     continue;
                 }
+                // ANCHOR: death
                 Reply::TimedOut { item } => {
                     let limit = job.limit.expect("only timed jobs time out");
                     (item, Error::TaskTimeout { index: None, limit })
@@ -206,6 +208,7 @@ impl Supervisor {
             todo.push_front(failed + 1..range.end);
             todo.push_front(range.start..failed);
             todo.retain(|r| !r.is_empty());
+            // ANCHOR_END: death
         }
         self.tasks_done += 1;
         if self

@@ -50,4 +50,5 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "panicked".into())
 }
 
+#[allow(unused_imports)] // each test binary uses its own subset
 pub use support::proc::*;
