@@ -124,11 +124,11 @@ impl Supervisor {
                 job.fail(range.start..job.len(), Error::PoolTerminated);
                 return;
             }
-            if self.link.is_none() {
-                if let Err(e) = self.start_worker() {
-                    job.fail(range, e);
-                    continue;
-                }
+            if self.link.is_none()
+                && let Err(e) = self.start_worker()
+            {
+                job.fail(range, e);
+                continue;
             }
             let link = self.link.as_mut().expect("a worker was just started");
             let (args, lens) = job.slice(range.clone());

@@ -1,0 +1,196 @@
+//! `q2_processes_vs_threads` as a user runs it: what each part reports, and the exit codes.
+//!
+//! Timings are never asserted (they belong to benchmarks), only that each timed row is there.
+//! Children print nothing, so the output order is fixed.
+
+use assert_cmd::cargo::cargo_bin_cmd;
+use predicates::prelude::*;
+
+/// The program under test.
+fn q2() -> assert_cmd::Command {
+    cargo_bin_cmd!("q2_processes_vs_threads")
+}
+
+/// The memory table: every value in it comes from the run, and is the same in every run.
+const MEMORY_TABLE: &str = "\
+worker         its counter                           worker saw  worker set  parent reads  shared
+thread         Arc<AtomicU64>                                42          43            43  yes
+thread         static AtomicU64                              42          43            43  yes
+fork() child   its copy of the Arc<AtomicU64>                42          43            42  no
+fork() child   its copy of the static                        42          43            42  no
+Process child  the argument: a copy of the parent's          42          43            42  no
+Process child  static AtomicU64 of a new program              0           1            42  no
+";
+
+/// The fault table: how each crash ended, Python's exit code, and what else died.
+const FAULT_TABLE: &str = "\
+crash                  in                               how it ended                                         exitcode  what else died
+panic!()               a child process                  exit code 1: join() returned the panic                      1  nothing
+std::process::abort()  a child process                  killed by signal 6 (SIGABRT)                               -6  nothing
+raise(SIGSEGV)         a child process                  killed by signal 11 (SIGSEGV)                             -11  nothing
+panic!()               a thread of this process         join() returned Err(\"deliberate panic in a thread\")         -  nothing
+std::process::abort()  a thread of a sacrificial child  killed by signal 6 (SIGABRT)                               -6  its whole process, every thread
+raise(SIGSEGV)         a thread of a sacrificial child  killed by signal 11 (SIGSEGV)                             -11  its whole process, every thread
+";
+
+/// Rows of the cost table, each followed by its median and the rest of its timings.
+const COST_ROWS: [&str; 3] = [
+    "thread: std::thread::spawn + join ",
+    "child process: fork() + waitpid ",
+    "child process: common::Process start + join ",
+];
+
+/// Rows of the communication table.
+const IPC_ROWS: [&str; 4] = [
+    "two threads: std::sync::mpsc channels ",
+    "two threads: a Unix socket pair ",
+    "two processes: a Unix socket pair, fork() child ",
+    "two processes: Pool::apply on a warm 1-worker pool ",
+];
+
+const HEADINGS: [&str; 4] = ["== memory ==", "== cost ==", "== faults ==", "== ipc =="];
+
+fn stdout_of(args: &[&str]) -> String {
+    let output = q2()
+        .args(args)
+        .assert()
+        .success()
+        .stderr("")
+        .get_output()
+        .stdout
+        .clone();
+    String::from_utf8(output).expect("the output is UTF-8")
+}
+
+fn headings_in(stdout: &str) -> Vec<&str> {
+    stdout.lines().filter(|l| l.starts_with("== ")).collect()
+}
+
+#[test]
+fn default_run_shows_all_four_parts_and_succeeds() {
+    let out = stdout_of(&[]);
+    assert!(out.starts_with(
+        "Question 2: what are the differences between multiprocessing and multithreading?\n\
+         Machine: "
+    ));
+    assert_eq!(headings_in(&out), HEADINGS);
+    assert!(out.contains(MEMORY_TABLE), "{out}");
+    assert!(out.contains(FAULT_TABLE), "{out}");
+    for row in COST_ROWS.iter().chain(&IPC_ROWS) {
+        assert_eq!(out.matches(row).count(), 1, "{row} in {out}");
+    }
+    assert!(out.contains("; 50 runs of each,"), "{out}");
+    assert!(out.contains("; 2000 round trips each,"), "{out}");
+    assert!(!out.contains("UNEXPECTED"), "{out}");
+}
+
+#[test]
+fn memory_the_parent_sees_a_threads_change_but_not_a_childs() {
+    let out = stdout_of(&["--only", "memory"]);
+    assert_eq!(headings_in(&out), ["== memory =="]);
+    assert!(out.contains(MEMORY_TABLE), "{out}");
+    let reading = out.lines().find(|l| l.starts_with("Reading: ")).unwrap();
+    assert!(
+        reading.starts_with(
+            "Reading: the parent sees a thread's change (43) but not a child's (42): a fork() \
+             child changed its own copy at the same address, 0x"
+        ),
+        "{reading}"
+    );
+    assert!(reading.ends_with("a Process child is a new program, its counter began at 0."));
+}
+
+#[test]
+fn faults_report_every_exit_code_and_the_parent_survives() {
+    let out = stdout_of(&["--only", "faults"]);
+    assert_eq!(headings_in(&out), ["== faults =="]);
+    assert!(out.contains(FAULT_TABLE), "{out}");
+    assert!(
+        out.contains("outlived all 5 crashed children and the panicking thread"),
+        "{out}"
+    );
+    assert!(
+        out.contains("(on linux, SIGABRT is 6 and SIGSEGV 11)"),
+        "{out}"
+    );
+}
+
+#[test]
+fn cost_times_each_kind_of_worker() {
+    let out = stdout_of(&["--only", "cost", "--runs", "3"]);
+    assert_eq!(headings_in(&out), ["== cost =="]);
+    assert!(
+        out.contains("; 3 runs of each, back to back, after 3 warm-up runs."),
+        "{out}"
+    );
+    for row in COST_ROWS {
+        assert_eq!(out.matches(row).count(), 1, "{row} in {out}");
+    }
+    assert!(out.contains("Reading: on "), "{out}");
+}
+
+#[test]
+fn ipc_times_each_channel() {
+    let out = stdout_of(&["--only", "ipc", "--round-trips", "20"]);
+    assert_eq!(headings_in(&out), ["== ipc =="]);
+    assert!(
+        out.contains("; 20 round trips each, back to back, after 50 warm-up ones."),
+        "{out}"
+    );
+    for row in IPC_ROWS {
+        assert_eq!(out.matches(row).count(), 1, "{row} in {out}");
+    }
+    assert!(out.contains("through Pool::apply"), "{out}");
+}
+
+#[test]
+fn only_takes_several_parts_once_each_in_order() {
+    let out = stdout_of(&["--only", "faults,memory", "--only", "memory"]);
+    assert_eq!(headings_in(&out), ["== memory ==", "== faults =="]);
+}
+
+#[test]
+fn bad_input_is_a_one_line_usage_error() {
+    for args in [
+        &["--only", "nonsense"][..],
+        &["--only"],
+        &["--only", ""],
+        &["--runs", "0"],
+        &["--runs", "x"],
+        &["--runs", "-1"],
+        &["--round-trips", "0"],
+        &["--round-trips", "1.5"],
+        &["--nope"],
+        &["memory"],
+    ] {
+        q2().args(args)
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(predicate::function(|s: &str| {
+                s.lines().count() == 1 && s.starts_with("error: ") && s.ends_with("(see --help)\n")
+            }));
+    }
+}
+
+#[test]
+fn an_unknown_part_is_named_in_the_error() {
+    q2().args(["--only", "nonsense"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::starts_with(
+            "error: invalid value 'nonsense' for '--only <PART>'",
+        ));
+}
+
+#[test]
+fn help_lists_the_parts_and_the_exit_codes() {
+    q2().arg("--help").assert().success().stderr("").stdout(
+        predicate::str::contains("memory")
+            .and(predicate::str::contains("faults"))
+            .and(predicate::str::contains("--round-trips <N>"))
+            .and(predicate::str::ends_with(
+                "Exit codes: 0 success, 1 some task or value failed, 2 usage error.\n",
+            )),
+    );
+}
