@@ -43,6 +43,8 @@ fn main() -> common::Result<()> {
     gaps.sort();
     let median = gaps[rounds / 2];
     let max = gaps[rounds - 1];
-    println!("worker killed → caller's error, over {rounds} rounds: median {median:?}, max {max:?}");
+    println!(
+        "worker killed → caller's error, over {rounds} rounds: median {median:?}, max {max:?}"
+    );
     Ok(())
 }

@@ -94,11 +94,31 @@ fn timeline(lines: &[&str]) -> Vec<u32> {
     assert_eq!(distinct.len(), pids.len(), "one row per pid: {rows:?}");
     let last_row = lines.iter().position(|l| *l == *rows.last().unwrap());
     let axis = lines[last_row.unwrap() + 1].trim();
+    // Milliseconds, or microseconds for a run shorter than 10 ms.
     assert!(
-        axis.starts_with("0 ms ") && axis.ends_with(" ms"),
+        ["ms", "µs"]
+            .iter()
+            .any(|unit| axis.starts_with(&format!("0 {unit} "))
+                && axis.ends_with(&format!(" {unit}"))),
         "axis: {axis:?}"
     );
     pids
+}
+
+/// `(task digit, pid)` for every cell drawn in a timeline: which row shows which task.
+fn drawn(lines: &[&str]) -> BTreeSet<(usize, u32)> {
+    let mut drawn = BTreeSet::new();
+    for row in lines
+        .iter()
+        .filter(|l| l.starts_with("pid ") && l.ends_with('|'))
+    {
+        let (label, cells) = row.split_once(" |").unwrap();
+        let pid: u32 = label.trim_start_matches("pid ").trim().parse().unwrap();
+        for digit in cells.chars().filter_map(|c| c.to_digit(10)) {
+            drawn.insert((digit as usize, pid));
+        }
+    }
+    drawn
 }
 
 /// The pool's pids, from "A pool of N worker processes (pids a, b, c), ...".
@@ -164,6 +184,14 @@ fn default_run_shows_every_section_on_the_same_workers() {
         assert!(ran.iter().all(|(_, pid)| pids.contains(pid)), "{name}");
         let rows = timeline(&lines);
         assert!(!rows.is_empty() && rows.iter().all(|pid| pids.contains(pid)));
+        // The timeline numbers each task as the lines do: a digit is drawn only in the row of
+        // the process that ran that task (ten tasks, so a digit is a task number).
+        for (task, pid) in drawn(&lines) {
+            assert!(
+                ran.contains(&(task, pid)),
+                "{name}: task {task} drawn on pid {pid}"
+            );
+        }
         assert!(
             lines.iter().any(|l| l.starts_with("10 tasks on ")),
             "{name}"

@@ -187,10 +187,11 @@ fn gamma_table(values: &[Number], options: &Options) -> common::Result<bool> {
             .build()?;
         // Started once the workers are up, so the timeline shows the tasks, not the start-up.
         let trace = options.trace.then(Trace::new);
-        let results = match &trace {
-            Some(trace) => pool.trace(trace).imap(&GAMMA, xs),
-            None => pool.imap(&GAMMA, xs),
-        };
+        let mut call = pool.call();
+        if let Some(trace) = &trace {
+            call = call.trace(trace);
+        }
+        let results = call.imap(&GAMMA, xs);
         for (value, result) in values.iter().zip(results) {
             print(value, result);
         }
@@ -244,10 +245,11 @@ fn squares(numbers: &[i64], options: &Options) -> common::Result<bool> {
             .initializer(&SET_WORK_MS, options.work_ms)
             .build()?;
         let trace = options.trace.then(Trace::new);
-        let squared = match &trace {
-            Some(trace) => pool.trace(trace).map(&SQUARE, numbers.iter().copied())?,
-            None => pool.map(&SQUARE, numbers.iter().copied())?,
-        };
+        let mut call = pool.call();
+        if let Some(trace) = &trace {
+            call = call.trace(trace);
+        }
+        let squared = call.map(&SQUARE, numbers.iter().copied())?;
         (squared, trace)
     };
     println!("Original numbers: {numbers:?}");

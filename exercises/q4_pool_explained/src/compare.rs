@@ -1,0 +1,216 @@
+//! The comparison: the same tasks on a new pool, in a new process each, and on a pool of
+//! threads, with what each cost.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use common::{Pool, Process, Span, ThreadPool, Trace};
+
+use crate::RUN;
+use crate::report::{Lines, heading, print_timeline, worker_processes};
+use crate::work::{Job, Ran};
+
+/// One way of running the tasks in the comparison, and what it cost.
+struct Way {
+    label: String,
+    /// Processes started, or `None` if the way was skipped.
+    processes: Option<usize>,
+    took: Duration,
+}
+
+// ANCHOR: compare
+/// The same tasks three ways: a new pool, a new process per task, a pool of threads.
+pub(crate) fn compare(jobs: &[Job], lines: &Lines, workers: usize) -> common::Result<bool> {
+    heading(&format!(
+        "compare: the same {} tasks, three ways",
+        jobs.len()
+    ));
+    let mut ways = Vec::new();
+
+    let trace = Trace::new();
+    let clock = Instant::now();
+    let (results, processes, start_up) = on_a_new_pool(jobs, workers, &trace)?;
+    let took = clock.elapsed();
+    let label = format!("pool of {}", worker_processes(workers));
+    println!(
+        "{label}: {} ms, of which {} ms starting the workers",
+        took.as_millis(),
+        start_up.as_millis()
+    );
+    lines.print_failures(jobs, &results);
+    print_timeline(&trace);
+    let mut all_ok = results.iter().all(Result::is_ok);
+    ways.push(Way {
+        label,
+        processes: Some(processes),
+        took,
+    });
+
+    let trace = Trace::new();
+    let clock = Instant::now();
+    let runs = process_per_task(jobs, workers, &trace);
+    let took = clock.elapsed();
+    let label = "one new process per task".to_owned();
+    println!(
+        "{label}, {workers} at a time: {} ms (a bar is one process, from start to reaped)",
+        took.as_millis()
+    );
+    let results: Vec<_> = runs.iter().map(|r| r.result.clone()).collect();
+    lines.print_failures(jobs, &results);
+    print_timeline(&trace);
+    all_ok &= results.iter().all(Result::is_ok);
+    let started = runs.iter().filter(|r| r.pid.is_some()).count();
+    ways.push(Way {
+        label,
+        processes: Some(started),
+        took,
+    });
+
+    let label = format!("pool of {workers} threads");
+    if jobs.iter().any(|j| j.crash) {
+        println!("{label}: skipped, because the task that kills its process would end this one");
+        ways.push(Way {
+            label,
+            processes: None,
+            took: Duration::ZERO,
+        });
+    } else {
+        let clock = Instant::now();
+        let results = ThreadPool::new(workers)?.map(&RUN, jobs.iter().copied());
+        let took = clock.elapsed();
+        println!(
+            "{label}: {} ms, every task in this process (pid {})",
+            took.as_millis(),
+            std::process::id()
+        );
+        all_ok &= results.is_ok();
+        ways.push(Way {
+            label,
+            processes: Some(0),
+            took,
+        });
+    }
+
+    println!();
+    print_table(&ways);
+    // What one process costs beyond its task: start-up, exit and reaping, measured above.
+    let overheads: Vec<Duration> = runs
+        .iter()
+        .filter_map(|r| Some(r.life.saturating_sub(r.result.as_ref().ok()?.took)))
+        .collect();
+    if !overheads.is_empty() {
+        let mean = overheads.iter().sum::<Duration>() / overheads.len() as u32;
+        println!(
+            "A process started for one task cost {:.1} ms beyond the task itself (start-up, exit,",
+            mean.as_secs_f64() * 1e3
+        );
+        println!(
+            "reaping); the pool paid for {} processes, one process per task for {started}.",
+            ways[0].processes.unwrap_or(0)
+        );
+    }
+    println!("Threads start no process and run Rust code in parallel too: for CPU-bound work they");
+    match jobs.iter().find(|j| j.crash) {
+        Some(job) => println!(
+            "are usually the better tool. Processes buy isolation: task {} killed its worker,\n\
+             and the pool replaced it and went on.",
+            job.index
+        ),
+        None => {
+            println!("are usually the better tool. A process pool buys isolation (try --crash).")
+        }
+    }
+    Ok(all_ok)
+}
+// ANCHOR_END: compare
+
+// ANCHOR: on_a_new_pool
+/// Starts a pool for these tasks alone (so its start-up counts), runs them and waits for the
+/// workers to exit. Returns the results, the processes it started and its start-up time.
+fn on_a_new_pool(
+    jobs: &[Job],
+    workers: usize,
+    trace: &Trace,
+) -> common::Result<(Vec<common::Result<Ran>>, usize, Duration)> {
+    let clock = Instant::now();
+    let pool = Pool::new(workers)?;
+    let start_up = clock.elapsed();
+    let results = pool.trace(trace).imap(&RUN, jobs.iter().copied()).collect();
+    // Replacements for workers killed by their task count too.
+    let started = pool.spawned();
+    pool.join();
+    Ok((results, started, start_up))
+}
+// ANCHOR_END: on_a_new_pool
+
+/// One task run in a process of its own.
+struct PerTask {
+    result: common::Result<Ran>,
+    /// The process's pid, if it started.
+    pid: Option<u32>,
+    /// From asking for the process to having reaped it.
+    life: Duration,
+}
+
+// ANCHOR: process_per_task
+/// Runs each task in a new process, `workers` at a time, so that the only difference from the
+/// pool is that no process is reused. Each process's whole life goes into `trace`.
+fn process_per_task(jobs: &[Job], workers: usize, trace: &Trace) -> Vec<PerTask> {
+    let next = AtomicUsize::new(0);
+    let mut runs: Vec<(usize, PerTask)> = std::thread::scope(|scope| {
+        let runners: Vec<_> = (0..workers.min(jobs.len()))
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut runs = Vec::new();
+                    while let Some(job) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        let start = trace.now();
+                        let (pid, result) = match Process::start(&RUN, *job) {
+                            Ok(process) => (Some(process.pid()), process.join()),
+                            Err(e) => (None, Err(e)),
+                        };
+                        let end = trace.now();
+                        if let Some(pid) = pid {
+                            let index = job.index;
+                            trace.record(Span {
+                                index,
+                                pid,
+                                start,
+                                end,
+                            });
+                        }
+                        let life = end - start;
+                        runs.push((job.index, PerTask { result, pid, life }));
+                    }
+                    runs
+                })
+            })
+            .collect();
+        runners
+            .into_iter()
+            .flat_map(|runner| {
+                runner
+                    .join()
+                    .unwrap_or_else(|p| std::panic::resume_unwind(p))
+            })
+            .collect()
+    });
+    runs.sort_by_key(|(index, _)| *index);
+    runs.into_iter().map(|(_, run)| run).collect()
+}
+// ANCHOR_END: process_per_task
+
+/// The comparison as a table: processes started and time, a row per way.
+fn print_table(ways: &[Way]) {
+    let width = ways.iter().map(|w| w.label.len()).max().unwrap_or(0);
+    println!("  {:width$}  processes started      time", "");
+    for way in ways {
+        match way.processes {
+            Some(n) => println!(
+                "  {:width$}  {n:>17}  {:>5} ms",
+                way.label,
+                way.took.as_millis()
+            ),
+            None => println!("  {:width$}  {:>17}  {:>8}", way.label, "-", "skipped"),
+        }
+    }
+}

@@ -1,0 +1,174 @@
+//! Printing: headings, one aligned line per task, failures in words, and timelines.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use common::{Error, Trace};
+
+use crate::work::{Job, Ran};
+
+/// Columns of every timeline.
+const TIMELINE_WIDTH: usize = 60;
+/// Beyond this many rows (processes) a timeline is too long to read, so it is left out.
+const MAX_TIMELINE_ROWS: usize = 32;
+
+/// Prints one line per task, columns aligned for the whole list.
+pub(crate) struct Lines {
+    index_width: usize,
+    ms_width: usize,
+}
+
+impl Lines {
+    pub(crate) fn new(jobs: &[Job]) -> Self {
+        let digits = |n: u64| n.to_string().len();
+        Lines {
+            index_width: digits(jobs.len().saturating_sub(1) as u64),
+            ms_width: digits(jobs.iter().map(|j| j.ms).max().unwrap_or(0)),
+        }
+    }
+
+    pub(crate) fn print(&self, at: Option<Duration>, job: &Job, result: &common::Result<Ran>) {
+        println!("{}", self.line(at, job, result));
+    }
+
+    /// `   140 ms  task 1 (160 ms) ran on pid 4242`; the time is when the result arrived.
+    fn line(&self, at: Option<Duration>, job: &Job, result: &common::Result<Ran>) -> String {
+        let at = at.map_or_else(|| "  ".to_owned(), |t| format!("{:>6} ms  ", t.as_millis()));
+        let task = format!(
+            "task {:>iw$} ({:>mw$} ms)",
+            job.index,
+            job.ms,
+            iw = self.index_width,
+            mw = self.ms_width
+        );
+        match result {
+            Ok(ran) => format!("{at}{task} ran on pid {}", ran.pid),
+            Err(e) => format!("{at}{task} failed: {}", failure(e)),
+        }
+    }
+
+    /// A line for each task that failed; `results` are in task order.
+    pub(crate) fn print_failures(&self, jobs: &[Job], results: &[common::Result<Ran>]) {
+        for (job, result) in jobs.iter().zip(results) {
+            if result.is_err() {
+                self.print(None, job, result);
+            }
+        }
+    }
+}
+
+/// An error in words that fit after "task 3 failed: ".
+pub(crate) fn failure(error: &Error) -> String {
+    match error {
+        Error::WorkerDied { pid, exit, .. } => format!("worker process {pid} died: {exit}"),
+        other => other.to_string(),
+    }
+}
+
+/// `10 tasks on 3 worker processes`: how many distinct processes ran the successful tasks.
+pub(crate) fn ran_on(results: &[common::Result<Ran>]) -> String {
+    let ok: Vec<&Ran> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+    let pids: BTreeSet<u32> = ok.iter().map(|r| r.pid).collect();
+    let tasks = if ok.len() == 1 { "task" } else { "tasks" };
+    let mut text = format!("{} {tasks} on {}", ok.len(), worker_processes(pids.len()));
+    let failed = results.len() - ok.len();
+    if failed > 0 {
+        text.push_str(&format!(" ({failed} failed)"));
+    }
+    text
+}
+
+/// `1 worker process`, `3 worker processes`.
+pub(crate) fn worker_processes(n: usize) -> String {
+    if n == 1 {
+        "1 worker process".to_owned()
+    } else {
+        format!("{n} worker processes")
+    }
+}
+
+/// Prints `trace`'s timeline, unless it would have too many rows to read.
+pub(crate) fn print_timeline(trace: &Trace) {
+    let rows = trace
+        .spans()
+        .iter()
+        .map(|s| s.pid)
+        .collect::<BTreeSet<_>>()
+        .len();
+    if rows > MAX_TIMELINE_ROWS {
+        println!("(timeline left out: {rows} processes, more rows than {MAX_TIMELINE_ROWS})");
+    } else {
+        print!("{}", trace.timeline(TIMELINE_WIDTH));
+    }
+}
+
+/// `== title ==`, after an empty line.
+pub(crate) fn heading(title: &str) {
+    println!();
+    println!("== {title} ==");
+}
+
+/// The items' text, `separator` between them.
+pub(crate) fn join<T: ToString>(items: &[T], separator: &str) -> String {
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(separator)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::work::{self, Work};
+
+    #[test]
+    fn task_lines_line_up() {
+        let jobs = work::plan(12, 20, Work::Sleep, None);
+        let lines = Lines::new(&jobs);
+        let ran = |index, pid| {
+            Ok(Ran {
+                index,
+                pid,
+                took: Duration::ZERO,
+            })
+        };
+        assert_eq!(
+            lines.line(Some(Duration::from_millis(61)), &jobs[0], &ran(0, 7)),
+            "    61 ms  task  0 ( 60 ms) ran on pid 7"
+        );
+        assert_eq!(
+            lines.line(None, &jobs[11], &ran(11, 8)),
+            "  task 11 (160 ms) ran on pid 8"
+        );
+        let died = Err(Error::WorkerDied {
+            index: Some(3),
+            pid: 9,
+            exit: common::Exit::Signal(9),
+        });
+        assert_eq!(
+            lines.line(None, &jobs[3], &died),
+            "  task  3 ( 20 ms) failed: worker process 9 died: killed by signal 9 (SIGKILL)"
+        );
+    }
+
+    #[test]
+    fn ran_on_counts_processes_and_failures() {
+        let ok = |pid| {
+            Ok(Ran {
+                index: 0,
+                pid,
+                took: Duration::ZERO,
+            })
+        };
+        let results = vec![ok(1), ok(2), ok(1), Err(Error::PoolTerminated)];
+        assert_eq!(ran_on(&results), "3 tasks on 2 worker processes (1 failed)");
+        assert_eq!(ran_on(&[ok(5)]), "1 task on 1 worker process");
+    }
+
+    #[test]
+    fn join_puts_the_separator_between() {
+        assert_eq!(join(&[1, 2, 3], ", "), "1, 2, 3");
+        assert_eq!(join::<u32>(&[], " "), "");
+    }
+}
