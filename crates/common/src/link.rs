@@ -13,7 +13,7 @@ use crate::child::Child;
 use crate::error::{Error, Exit, Result};
 use crate::progress::{Position, Progress};
 use crate::sys;
-use crate::wire::{self, Frame, FromWorker, PROTOCOL, ToWorker};
+use crate::wire::{self, Frame, FrameReader, FromWorker, PROTOCOL, ToWorker};
 use crate::worker::WORKER_ENV;
 
 /// How long a new worker may take to say hello before we give up on it.
@@ -27,9 +27,12 @@ const TICK: Duration = Duration::from_millis(20);
 pub(crate) struct Link {
     child: Arc<Child>,
     sock: UnixStream,
+    reader: FrameReader,
     progress: Progress,
     seq: u64,
     ready: bool,
+    /// Chunks this worker has run, for `max_tasks_per_child`.
+    pub tasks_done: usize,
 }
 
 /// How to run one chunk.
@@ -81,9 +84,11 @@ impl Link {
         Ok(Link {
             child,
             sock,
+            reader: FrameReader::new(),
             progress,
             seq: 0,
             ready: false,
+            tasks_done: 0,
         })
     }
     // ANCHOR_END: spawn
@@ -100,10 +105,12 @@ impl Link {
                 link.child.pid()
             )))
         };
-        if !sys::poll_readable(self.sock.as_fd(), HELLO_TIMEOUT).unwrap_or(false) {
+        if !self.reader.has_buffered()
+            && !sys::poll_readable(self.sock.as_fd(), HELLO_TIMEOUT).unwrap_or(false)
+        {
             return Err(failed(self, "did not say hello within 30 s"));
         }
-        match wire::read_frame(&mut self.sock) {
+        match self.reader.read_frame(&mut self.sock) {
             Ok(Some(frame)) => match frame.header::<FromWorker>() {
                 Ok(FromWorker::Hello {
                     protocol: PROTOCOL, ..
@@ -169,6 +176,7 @@ impl Link {
                         self.child.kill_and_wait();
                         return Reply::TimedOut { item };
                     }
+                    Err(_) if self.reader.has_buffered() => {}
                     Err(wait) => match sys::poll_readable(self.sock.as_fd(), wait) {
                         Ok(true) => {}
                         Ok(false) => continue,
@@ -176,7 +184,7 @@ impl Link {
                     },
                 }
             }
-            return match wire::read_frame(&mut self.sock) {
+            return match self.reader.read_frame(&mut self.sock) {
                 Ok(Some(frame)) => match frame.header::<FromWorker>() {
                     Ok(FromWorker::Done { seq: done, times }) if done == seq => {
                         Reply::Done { frame, times }

@@ -95,6 +95,20 @@ impl Trace {
             .push(span);
     }
 
+    /// Records the runs of consecutive items from `first`, on worker `pid`, timed by the
+    /// worker on the monotonic clock.
+    pub(crate) fn record_times(&self, first: usize, pid: u32, times: &[(u64, u64)]) {
+        for (offset, &(start, end)) in times.iter().enumerate() {
+            let (start, end) = (self.since_origin(start), self.since_origin(end));
+            self.record(Span {
+                index: first + offset,
+                pid,
+                start,
+                end,
+            });
+        }
+    }
+
     /// Every span so far, by start time.
     pub fn spans(&self) -> Vec<Span> {
         let mut spans = self

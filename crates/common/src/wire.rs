@@ -139,38 +139,94 @@ pub(crate) fn write_frame<H: Serialize>(
     }
 }
 
-/// Reads one frame; `Ok(None)` when the peer closed the connection between frames.
-pub(crate) fn read_frame(r: &mut impl Read) -> io::Result<Option<Frame>> {
-    let mut len = [0u8; 4];
-    let mut got = 0;
-    while got < 4 {
-        match r.read(&mut len[got..]) {
-            Ok(0) if got == 0 => return Ok(None),
-            Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
-            Ok(n) => got += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+/// Reads frames through a buffer, so a small frame costs one `read` instead of three.
+#[derive(Debug)]
+pub(crate) struct FrameReader {
+    buf: Box<[u8]>,
+    start: usize,
+    end: usize,
+}
+
+impl FrameReader {
+    pub(crate) fn new() -> Self {
+        FrameReader {
+            buf: vec![0; 64 * 1024].into_boxed_slice(),
+            start: 0,
+            end: 0,
         }
     }
-    let rest = u32::from_le_bytes(len) as usize;
-    if rest < 4 {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            "frame too short",
-        ));
+
+    /// Whether bytes of a next frame are already here (then there is no need to wait for the
+    /// socket to become readable).
+    pub(crate) fn has_buffered(&self) -> bool {
+        self.end > self.start
     }
-    let mut header_len = [0u8; 4];
-    r.read_exact(&mut header_len)?;
-    let header_len = u32::from_le_bytes(header_len) as usize;
-    if header_len > rest - 4 {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            "frame header too long",
-        ));
+
+    /// Reads one frame; `Ok(None)` when the peer closed the connection between frames.
+    pub(crate) fn read_frame(&mut self, r: &mut impl Read) -> io::Result<Option<Frame>> {
+        while self.end - self.start < 8 {
+            if !self.fill(r)? {
+                return if self.has_buffered() {
+                    Err(io::ErrorKind::UnexpectedEof.into())
+                } else {
+                    Ok(None)
+                };
+            }
+        }
+        let word = |at: usize| {
+            let bytes: [u8; 4] = self.buf[at..at + 4].try_into().expect("four bytes");
+            u32::from_le_bytes(bytes) as usize
+        };
+        let (rest, header_len) = (word(self.start), word(self.start + 4));
+        if rest < 4 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "frame too short",
+            ));
+        }
+        if header_len > rest - 4 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "frame header too long",
+            ));
+        }
+        let len = rest - 4;
+        let here = (self.end - self.start - 8).min(len);
+        let mut body = Vec::with_capacity(len);
+        body.extend_from_slice(&self.buf[self.start + 8..self.start + 8 + here]);
+        self.start += 8 + here;
+        if self.start == self.end {
+            (self.start, self.end) = (0, 0);
+        }
+        if here < len {
+            // A large frame: the rest goes straight into place, not through the buffer.
+            body.resize(len, 0);
+            r.read_exact(&mut body[here..])?;
+        }
+        Ok(Some(Frame {
+            buf: body,
+            header_len,
+        }))
     }
-    let mut buf = vec![0; rest - 4];
-    r.read_exact(&mut buf)?;
-    Ok(Some(Frame { buf, header_len }))
+
+    /// Reads more bytes into the buffer; `false` at end of file.
+    fn fill(&mut self, r: &mut impl Read) -> io::Result<bool> {
+        if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            (self.start, self.end) = (0, self.end - self.start);
+        }
+        loop {
+            match r.read(&mut self.buf[self.end..]) {
+                Ok(0) => return Ok(false),
+                Ok(n) => {
+                    self.end += n;
+                    return Ok(true);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
 }
 
 /// Appends `value`'s encoding to `out`; on failure `out` is left as it was.
@@ -282,7 +338,10 @@ mod tests {
                 &body,
             )
             .unwrap();
-            let frame = read_frame(&mut wire.as_slice()).unwrap().unwrap();
+            let frame = FrameReader::new()
+                .read_frame(&mut wire.as_slice())
+                .unwrap()
+                .unwrap();
             assert!(matches!(
                 frame.header().unwrap(),
                 FromWorker::Done { seq: 9, .. }
@@ -293,7 +352,12 @@ mod tests {
 
     #[test]
     fn clean_eof_is_none_and_torn_frame_is_an_error() {
-        assert!(read_frame(&mut &[][..]).unwrap().is_none());
+        assert!(
+            FrameReader::new()
+                .read_frame(&mut &[][..])
+                .unwrap()
+                .is_none()
+        );
         let mut wire = Vec::new();
         write_frame(
             &mut wire,
@@ -305,8 +369,30 @@ mod tests {
         )
         .unwrap();
         wire.pop();
-        assert!(read_frame(&mut wire.as_slice()).is_err());
-        assert!(read_frame(&mut &[1, 0][..]).is_err());
+        assert!(FrameReader::new().read_frame(&mut wire.as_slice()).is_err());
+        assert!(FrameReader::new().read_frame(&mut &[1, 0][..]).is_err());
+    }
+
+    #[test]
+    fn frames_arriving_together_are_read_one_by_one() {
+        let mut wire = Vec::new();
+        for seq in 0..3 {
+            write_frame(
+                &mut wire,
+                &FromWorker::Done { seq, times: vec![] },
+                &[seq as u8; 5],
+            )
+            .unwrap();
+        }
+        let mut reader = FrameReader::new();
+        let mut input = wire.as_slice();
+        for seq in 0..3 {
+            let frame = reader.read_frame(&mut input).unwrap().unwrap();
+            assert!(matches!(frame.header().unwrap(), FromWorker::Done { seq: s, .. } if s == seq));
+            assert_eq!(frame.body(), &[seq as u8; 5]);
+        }
+        assert!(!reader.has_buffered());
+        assert!(reader.read_frame(&mut input).unwrap().is_none());
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::os::unix::net::UnixStream;
 use crate::progress::Progress;
 use crate::sys;
 use crate::task::{self, Registered};
-use crate::wire::{self, Failure, FromWorker, PROTOCOL, ToWorker};
+use crate::wire::{self, Failure, FrameReader, FromWorker, PROTOCOL, ToWorker};
 
 /// Set in a worker's environment to the parent's process id. Its presence is what makes
 /// [`init`] serve tasks instead of returning.
@@ -92,7 +92,8 @@ fn serve(tasks: &[&dyn Registered], parent: &OsString) -> io::Result<i32> {
     let tasks: HashMap<&str, &dyn Registered> = tasks.iter().map(|t| (t.name(), *t)).collect();
     let mut out = Vec::new();
     let mut times = Vec::new();
-    while let Some(frame) = wire::read_frame(&mut sock)? {
+    let mut reader = FrameReader::new();
+    while let Some(frame) = reader.read_frame(&mut sock)? {
         let ToWorker::Run {
             seq,
             task,

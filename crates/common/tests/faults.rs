@@ -451,6 +451,21 @@ fn workers_are_replaced_after_max_tasks_per_child() {
         pool.chunksize(1).map(&SQUARE, 0..30).unwrap(),
         (0..30).map(|x| x * x).collect::<Vec<_>>()
     );
+    // The same through `apply`, which borrows an idle worker directly: the supervisor still
+    // replaces each retired worker.
+    let pool = Pool::builder()
+        .workers(2)
+        .max_tasks_per_child(1)
+        .build()
+        .unwrap();
+    let pids: BTreeSet<u32> = (0..10)
+        .map(|_| pool.apply(&WORKER_PID, ()).unwrap())
+        .collect();
+    assert_eq!(pids.len(), 10, "one worker per task");
+    assert!(
+        eventually(Duration::from_secs(10), || pool.pids().len() == 2),
+        "back to 2 workers"
+    );
     // Closing while workers are due for replacement does not hang.
     let pool = Pool::builder()
         .workers(2)

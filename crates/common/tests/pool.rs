@@ -189,6 +189,10 @@ fn main() {
             map_equals_sequential_map_for_any_input,
         ),
         test(
+            "applies_from_many_threads_mix_with_queued_work",
+            applies_from_many_threads_mix_with_queued_work,
+        ),
+        test(
             "a_traced_call_records_who_ran_what_and_when",
             a_traced_call_records_who_ran_what_and_when,
         ),
@@ -637,4 +641,37 @@ fn a_traced_call_records_who_ran_what_and_when() {
         "{}",
         applies.timeline(30)
     );
+}
+
+fn applies_from_many_threads_mix_with_queued_work() {
+    // `apply` borrows an idle worker directly; `map` and `apply_async` go through the queue.
+    // Mixed from several threads at once, every result must still be right.
+    let pool = Pool::new(2).unwrap();
+    std::thread::scope(|scope| {
+        for t in 0..4i64 {
+            let pool = &pool;
+            scope.spawn(move || {
+                for x in 0..200 {
+                    let x = t * 1000 + x;
+                    assert_eq!(pool.apply(&SQUARE, x).unwrap(), x * x);
+                }
+            });
+        }
+        scope.spawn(|| {
+            for _ in 0..20 {
+                let xs: Vec<i64> = (0..100).collect();
+                let expected: Vec<i64> = xs.iter().map(|x| x * x).collect();
+                assert_eq!(pool.chunksize(3).map(&SQUARE, xs).unwrap(), expected);
+            }
+        });
+        scope.spawn(|| {
+            let handles: Vec<_> = (0..100)
+                .map(|x| pool.apply_async(&SQUARE, x).unwrap())
+                .collect();
+            for (x, handle) in handles.into_iter().enumerate() {
+                assert_eq!(handle.get().unwrap(), (x * x) as i64);
+            }
+        });
+    });
+    assert_eq!(pool.pids().len(), 2);
 }

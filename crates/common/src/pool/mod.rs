@@ -1,9 +1,11 @@
 //! [`Pool`]: a fixed set of worker processes that run tasks, like Python's
 //! `multiprocessing.Pool`.
 
+mod direct;
 mod job;
 mod results;
 mod shared;
+mod slots;
 mod supervisor;
 
 use std::fmt;
@@ -14,6 +16,7 @@ use std::time::Duration;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use self::direct::OneTask;
 use self::job::{CallState, Spec, default_chunksize};
 pub use self::results::{AsyncResult, IMap};
 use self::shared::{Initializer, Shared};
@@ -146,9 +149,11 @@ impl PoolBuilder {
         }
         let initializer = self.initializer.transpose()?;
         let (queue, jobs) = crossbeam_channel::unbounded();
+        let (wakes, mut wake_receivers): (Vec<_>, Vec<_>) =
+            (0..workers).map(|_| crossbeam_channel::bounded(1)).unzip();
         let shared = Arc::new(Shared::new(
             queue,
-            workers,
+            wakes,
             initializer,
             self.max_tasks_per_child,
             self.task_timeout,
@@ -165,7 +170,10 @@ impl PoolBuilder {
             let running = pool.shared.supervisor_running();
             let spawned = thread::Builder::new()
                 .name(format!("pool worker {slot}"))
-                .spawn(move || Supervisor::run(shared, slot, jobs, ready, running));
+                .spawn({
+                    let wake = wake_receivers.remove(0);
+                    move || Supervisor::run(shared, slot, jobs, wake, ready, running)
+                });
             match spawned {
                 Ok(handle) => pool.supervisors.push(handle),
                 Err(e) => return Err(Error::spawn(e)), // dropping `pool` stops the others
@@ -461,8 +469,24 @@ impl<'p> Call<'p> {
     }
 
     /// Runs `task(arg)` in a worker and waits for the result.
+    ///
+    /// When a worker is idle, the calling thread talks to it directly rather than through the
+    /// queue, which saves two thread hops on a call that waits anyway.
     pub fn apply<A: Serialize, R: DeserializeOwned>(self, task: &Task<A, R>, arg: A) -> Result<R> {
-        self.apply_async(task, arg)?.get()
+        task::ensure_registered(task.name())?;
+        let (args, len) = encode_one(&arg)?;
+        let index = self.apply_index();
+        let one = OneTask {
+            task: task.name(),
+            arg: &args,
+            len,
+            limit: self.task_timeout,
+            trace: self.trace.as_ref().map(|t| (t, index)),
+        };
+        if let Some(result) = direct::apply(&self.pool.shared, &one) {
+            return result;
+        }
+        self.submit_one(task.name(), args, len, index)?.get()
     }
 
     /// Starts `task(arg)` in a worker; returns at once with a handle to the result.
@@ -472,24 +496,44 @@ impl<'p> Call<'p> {
         arg: A,
     ) -> Result<AsyncResult<R>> {
         task::ensure_registered(task.name())?;
-        let mut args = Vec::new();
-        wire::encode_value(&arg, &mut args).map_err(|message| Error::Encode {
-            index: None,
-            message,
-        })?;
-        let len = u32::try_from(args.len()).map_err(|_| Error::Encode {
-            index: None,
-            message: "argument larger than 4 GiB".into(),
-        })?;
+        let (args, len) = encode_one(&arg)?;
+        let index = self.apply_index();
+        self.submit_one(task.name(), args, len, index)
+    }
+
+    /// A single item: traced applies are numbered in the order they were made.
+    fn apply_index(&self) -> usize {
+        self.trace.as_ref().map_or(0, Trace::next_apply)
+    }
+
+    fn submit_one<R: DeserializeOwned>(
+        &self,
+        task: &'static str,
+        args: Vec<u8>,
+        len: u32,
+        index: usize,
+    ) -> Result<AsyncResult<R>> {
         let (reply, delivery) = crossbeam_channel::bounded(1);
-        // A single item: traced applies are numbered in the order they were made.
-        let index = self.trace.as_ref().map_or(0, Trace::next_apply);
         let job = self
-            .spec(task.name())
+            .spec(task)
             .job(index, args, vec![len], &CallState::new(), &reply);
         self.pool.shared.submit(job)?;
         Ok(AsyncResult::new(delivery))
     }
+}
+
+/// Encodes one argument, with its length as the wire carries it.
+fn encode_one<A: Serialize>(arg: &A) -> Result<(Vec<u8>, u32)> {
+    let mut args = Vec::new();
+    wire::encode_value(arg, &mut args).map_err(|message| Error::Encode {
+        index: None,
+        message,
+    })?;
+    let len = u32::try_from(args.len()).map_err(|_| Error::Encode {
+        index: None,
+        message: "argument larger than 4 GiB".into(),
+    })?;
+    Ok((args, len))
 }
 
 /// Argument tuples for [`Pool::starmap`]: tuples of 1 to 6 serde values.

@@ -7,7 +7,7 @@ use std::time::Duration;
 use crossbeam_channel::Sender;
 
 use super::job::Job;
-use crate::child::Child;
+use super::slots::Slots;
 use crate::error::{Error, Result};
 
 const RUNNING: u8 = 0;
@@ -29,8 +29,9 @@ pub(crate) struct Shared {
     /// The queue's only sender. Dropping it (close, terminate) lets supervisors drain the
     /// queue and stop.
     queue: Mutex<Option<Sender<Job>>>,
-    /// Each slot's current worker, so `terminate` can kill it from any thread.
-    workers: Vec<Mutex<Option<Arc<Child>>>>,
+    /// Each slot's current worker, so `terminate` can kill it from any thread, and idle
+    /// workers lent to callers of `apply`.
+    pub slots: Slots,
     /// Supervisor threads still running, so `terminate` can wait until every worker is reaped.
     supervisors: Mutex<usize>,
     supervisors_done: Condvar,
@@ -46,7 +47,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Shared {
     pub(crate) fn new(
         queue: Sender<Job>,
-        workers: usize,
+        wakes: Vec<Sender<()>>,
         initializer: Option<Initializer>,
         max_tasks_per_child: Option<usize>,
         task_timeout: Option<Duration>,
@@ -55,7 +56,7 @@ impl Shared {
             state: AtomicU8::new(RUNNING),
             spawned: AtomicUsize::new(0),
             queue: Mutex::new(Some(queue)),
-            workers: (0..workers).map(|_| Mutex::new(None)).collect(),
+            slots: Slots::new(wakes),
             supervisors: Mutex::new(0),
             supervisors_done: Condvar::new(),
             initializer,
@@ -66,6 +67,15 @@ impl Shared {
 
     pub(crate) fn is_terminated(&self) -> bool {
         self.state.load(Ordering::SeqCst) == TERMINATED
+    }
+
+    /// `Ok` while the pool accepts work.
+    pub(crate) fn accepting(&self) -> Result<()> {
+        match self.state.load(Ordering::SeqCst) {
+            RUNNING => Ok(()),
+            TERMINATED => Err(Error::PoolTerminated),
+            _ => Err(Error::PoolClosed),
+        }
     }
 
     /// Queues a job, unless the pool no longer accepts work.
@@ -102,11 +112,7 @@ impl Shared {
             self.state.store(TERMINATED, Ordering::SeqCst);
             queue.take();
         }
-        for worker in &self.workers {
-            if let Some(child) = &*lock(worker) {
-                let _ = child.signal(libc::SIGKILL);
-            }
-        }
+        self.slots.kill_all();
         let mut running = lock(&self.supervisors);
         while *running > 0 {
             running = self
@@ -114,11 +120,6 @@ impl Shared {
                 .wait(running)
                 .unwrap_or_else(|e| e.into_inner());
         }
-    }
-
-    /// Records slot `slot`'s current worker.
-    pub(crate) fn publish(&self, slot: usize, child: Option<Arc<Child>>) {
-        *lock(&self.workers[slot]) = child;
     }
 
     /// Counts a worker process started.
@@ -132,10 +133,7 @@ impl Shared {
 
     /// Process ids of the live workers.
     pub(crate) fn pids(&self) -> Vec<u32> {
-        self.workers
-            .iter()
-            .filter_map(|w| lock(w).as_ref().map(|c| c.pid()))
-            .collect()
+        self.slots.pids()
     }
 }
 

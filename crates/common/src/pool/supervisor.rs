@@ -15,7 +15,6 @@ use super::shared::{Shared, SupervisorGuard};
 use crate::error::{Error, Result};
 use crate::link::{Link, Reply, RunOptions};
 use crate::progress::Position;
-use crate::trace::Span;
 use crate::wire::Outcomes;
 
 /// A worker that dies before starting (or after finishing) a chunk is not the chunk's fault, so
@@ -26,8 +25,17 @@ pub(crate) struct Supervisor {
     shared: Arc<Shared>,
     slot: usize,
     link: Option<Link>,
-    /// Jobs run by the current worker, for `max_tasks_per_child`.
-    tasks_done: usize,
+    /// Rings when a caller of `apply` lost this slot's borrowed worker.
+    wake: Receiver<()>,
+}
+
+/// Why a supervisor woke up.
+enum Wakeup {
+    Job(Job),
+    /// A borrowed worker was lost: start a replacement.
+    Replace,
+    /// The queue is closed and empty.
+    Closed,
 }
 
 impl Supervisor {
@@ -37,6 +45,7 @@ impl Supervisor {
         shared: Arc<Shared>,
         slot: usize,
         jobs: Receiver<Job>,
+        wake: Receiver<()>,
         ready: Sender<Result<()>>,
         _running: SupervisorGuard,
     ) {
@@ -44,21 +53,43 @@ impl Supervisor {
             shared,
             slot,
             link: None,
-            tasks_done: 0,
+            wake,
         };
         match this.start_worker() {
             Ok(()) => drop(ready.send(Ok(()))),
             Err(e) => return drop(ready.send(Err(e))),
         }
         drop(ready);
-        for job in jobs {
-            if this.shared.is_terminated() {
-                job.fail(0..job.len(), Error::PoolTerminated);
-            } else if job.call.wants(job.first) {
-                this.run_job(&job);
+        loop {
+            // While waiting, the idle worker may serve an `apply` directly (see `slots`).
+            if let Some(link) = this.link.take() {
+                this.shared.slots.park(this.slot, link);
+            }
+            let wakeup = crossbeam_channel::select! {
+                recv(jobs) -> job => job.map_or(Wakeup::Closed, Wakeup::Job),
+                recv(this.wake) -> _ => Wakeup::Replace,
+            };
+            this.link = this.shared.slots.unpark(this.slot);
+            match wakeup {
+                Wakeup::Closed => break,
+                Wakeup::Replace => this.replace_worker(),
+                Wakeup::Job(job) if this.shared.is_terminated() => {
+                    job.fail(0..job.len(), Error::PoolTerminated);
+                }
+                Wakeup::Job(job) if job.call.wants(job.first) => this.run_job(&job),
+                Wakeup::Job(_) => {} // cancelled by its call
             }
         }
         this.stop_worker();
+    }
+
+    /// Keeps the pool at full strength, as Python does: replace a dead or retired worker now
+    /// rather than when the next job arrives. If that fails, the next job retries and reports
+    /// the error.
+    fn replace_worker(&mut self) {
+        if self.link.is_none() && !self.shared.is_terminated() {
+            let _ = self.start_worker();
+        }
     }
 
     fn start_worker(&mut self) -> Result<()> {
@@ -66,10 +97,11 @@ impl Supervisor {
         self.shared.count_spawn();
         // Publish the child before anything can block, so `terminate` can always reach it.
         self.shared
+            .slots
             .publish(self.slot, Some(Arc::clone(link.child())));
         if self.shared.is_terminated() {
             link.child().kill_and_wait();
-            self.shared.publish(self.slot, None);
+            self.shared.slots.publish(self.slot, None);
             return Err(Error::PoolTerminated);
         }
         link.ready()?;
@@ -91,12 +123,11 @@ impl Supervisor {
             };
             if let Err(e) = outcome {
                 link.child().kill_and_wait();
-                self.shared.publish(self.slot, None);
+                self.shared.slots.publish(self.slot, None);
                 return Err(Error::InitializerFailed(Box::new(e)));
             }
         }
         self.link = Some(link);
-        self.tasks_done = 0;
         Ok(())
     }
 
@@ -109,7 +140,7 @@ impl Supervisor {
                 link.shutdown();
             }
         }
-        self.shared.publish(self.slot, None);
+        self.shared.slots.publish(self.slot, None);
     }
 
     /// Runs every item of `job`, answering each exactly once.
@@ -141,17 +172,7 @@ impl Supervisor {
             let item_failed = match reply {
                 Reply::Done { frame, times } => {
                     if let Some(trace) = &job.trace {
-                        let pid = link.pid();
-                        for (offset, &(start, end)) in times.iter().enumerate() {
-                            let index = job.first + range.start + offset;
-                            let (start, end) = (trace.since_origin(start), trace.since_origin(end));
-                            trace.record(Span {
-                                index,
-                                pid,
-                                start,
-                                end,
-                            });
-                        }
+                        trace.record_times(job.first + range.start, link.pid(), &times);
                     }
                     job.done(range, frame);
                     continue;
@@ -210,25 +231,19 @@ impl Supervisor {
             todo.retain(|r| !r.is_empty());
             // ANCHOR_END: death
         }
-        self.tasks_done += 1;
-        if self
-            .shared
-            .max_tasks_per_child
-            .is_some_and(|max| self.tasks_done >= max)
-        {
-            self.stop_worker();
+        let max = self.shared.max_tasks_per_child;
+        if let Some(link) = &mut self.link {
+            link.tasks_done += 1;
+            if max.is_some_and(|max| link.tasks_done >= max) {
+                self.stop_worker();
+            }
         }
-        // Keep the pool at full strength, as Python does: replace a dead or retired worker now
-        // rather than when the next job arrives. If that fails, the next job retries and
-        // reports the error.
-        if self.link.is_none() && !self.shared.is_terminated() {
-            let _ = self.start_worker();
-        }
+        self.replace_worker();
     }
 
     /// The worker is gone (already reaped by the link); forget it.
     fn lost_worker(&mut self) {
         self.link = None;
-        self.shared.publish(self.slot, None);
+        self.shared.slots.publish(self.slot, None);
     }
 }
