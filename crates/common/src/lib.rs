@@ -58,7 +58,9 @@
 //! queue, sends one, waits for the answer, and replaces the worker if it dies. Submitting a task
 //! only queues it, so it never waits for a busy worker, however large the argument. The thread
 //! that spawned a process is the one whose exit fires the child's parent-death signal, and this
-//! thread lives exactly as long as its worker.
+//! thread lives exactly as long as its worker. A synchronous `apply` that finds a worker idle
+//! skips the queue: it borrows the worker and talks to it from the calling thread, since two
+//! thread hops would cost as much as the trip to the worker itself.
 //!
 //! **A death is pinned on one item.** A worker writes "chunk *c*, item *i* starts now" to a page
 //! of memory it shares with its supervisor, before each item. When the socket reports end of

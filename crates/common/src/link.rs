@@ -19,6 +19,9 @@ use crate::worker::WORKER_ENV;
 /// How long a new worker may take to say hello before we give up on it.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long to wait for an answer awake before blocking (see [`sys::spin_until_readable`]).
+pub(crate) const SPIN: Duration = Duration::from_micros(50);
+
 /// How often a timed task's clock is checked while its worker is silent.
 const TICK: Duration = Duration::from_millis(20);
 
@@ -137,13 +140,13 @@ impl Link {
         &self.child
     }
 
-    /// Runs `task` on the encoded arguments `args` (item lengths in `lens`) and waits for the
+    /// Runs `task` on the `count` encoded arguments in `args` and waits for the
     /// answer.
     pub(crate) fn run(
         &mut self,
         task: &str,
         args: &[u8],
-        lens: &[u32],
+        count: u32,
         options: RunOptions,
     ) -> Reply {
         if let Err(e) = self.ready() {
@@ -163,11 +166,14 @@ impl Link {
             timed,
             exit_after,
             traced,
-            lens: lens.to_vec(),
+            count,
         };
         // ANCHOR: wait_for_answer
         if wire::write_frame(&mut self.sock, &request, args).is_err() {
             return self.died(seq);
+        }
+        if !self.reader.has_buffered() {
+            sys::spin_until_readable(self.sock.as_fd(), SPIN);
         }
         loop {
             if let Some(limit) = limit {

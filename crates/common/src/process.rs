@@ -72,10 +72,6 @@ where
             index: None,
             message,
         })?;
-        let len = u32::try_from(args.len()).map_err(|_| Error::Encode {
-            index: None,
-            message: "argument larger than 4 GiB".into(),
-        })?;
         let name = task.name();
 
         let (started_tx, started_rx) = bounded(1);
@@ -93,7 +89,7 @@ where
                 let result = match link.run(
                     name,
                     &args,
-                    &[len],
+                    1,
                     RunOptions {
                         exit_after: true,
                         ..RunOptions::default()

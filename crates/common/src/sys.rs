@@ -281,3 +281,21 @@ pub(crate) fn set_process_name(name: &str) {
     // stays valid for the call.
     unsafe { libc::prctl(libc::PR_SET_NAME, bytes.as_ptr() as libc::c_ulong, 0, 0, 0) };
 }
+
+/// Busy-polls `fd` for up to `max`; returns whether it became readable.
+///
+/// On a virtual machine, a thread that blocks on an idle CPU may take tens of microseconds to
+/// wake (the CPU halts and must be interrupted awake); an answer that arrives within a few
+/// microseconds is cheaper to wait for awake. Callers spin briefly, then block as usual.
+pub(crate) fn spin_until_readable(fd: BorrowedFd<'_>, max: Duration) -> bool {
+    let start = std::time::Instant::now();
+    loop {
+        if poll_readable(fd, Duration::ZERO).unwrap_or(true) {
+            return true;
+        }
+        if start.elapsed() >= max {
+            return false;
+        }
+        std::hint::spin_loop();
+    }
+}

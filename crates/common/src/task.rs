@@ -100,10 +100,12 @@ pub trait Registered: Sync {
     /// The task's name, as in [`Task::name`].
     fn name(&self) -> &'static str;
 
-    /// Decodes one argument, runs the task with panics caught, and appends the encoded outcome
-    /// to `out`. Returns whether the task succeeded.
+    /// Decodes one argument from the front of `args` (advancing past it), runs the task with
+    /// panics caught, and appends the encoded outcome to `out`. Returns whether the task
+    /// succeeded, or `None` if the argument could not be decoded (an outcome saying so was
+    /// appended, but `args` could not be advanced: the rest of the chunk is unreadable).
     #[doc(hidden)]
-    fn run_encoded(&self, arg: &[u8], out: &mut Vec<u8>) -> bool;
+    fn run_next(&self, args: &mut &[u8], out: &mut Vec<u8>) -> Option<bool>;
 }
 
 impl<A, R> Registered for Task<A, R>
@@ -115,12 +117,18 @@ where
         self.name
     }
 
-    fn run_encoded(&self, arg: &[u8], out: &mut Vec<u8>) -> bool {
-        let outcome = match postcard::from_bytes::<A>(arg) {
-            Err(e) => Err(Failure::Decode(e.to_string())),
-            Ok(arg) => panic::catch(|| (self.f)(arg)).map_err(Failure::from),
-        };
-        wire::encode_outcome(&outcome, out)
+    fn run_next(&self, args: &mut &[u8], out: &mut Vec<u8>) -> Option<bool> {
+        match postcard::take_from_bytes::<A>(args) {
+            Err(e) => {
+                wire::encode_outcome::<R>(&Err(Failure::Decode(e.to_string())), out);
+                None
+            }
+            Ok((arg, rest)) => {
+                *args = rest;
+                let outcome = panic::catch(|| (self.f)(arg)).map_err(Failure::from);
+                Some(wire::encode_outcome(&outcome, out))
+            }
+        }
     }
 }
 

@@ -25,7 +25,7 @@ pub(crate) const PROTOCOL: u32 = 1;
 /// Parent → worker.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) enum ToWorker {
-    /// Run `task` on each argument in the body (lengths in `lens`), in order.
+    /// Run `task` on each of the `count` arguments laid end to end in the body, in order.
     Run {
         seq: u64,
         task: String,
@@ -35,7 +35,7 @@ pub(crate) enum ToWorker {
         exit_after: bool,
         /// Report each item's start and end time.
         traced: bool,
-        lens: Vec<u32>,
+        count: u32,
     },
 }
 
@@ -229,13 +229,52 @@ impl FrameReader {
     }
 }
 
+/// A postcard output that appends to a `Vec` in place. (`to_io` would make a `write` call, and
+/// a `memcpy`, for every byte or two of a small value; `to_extend` would take the `Vec` away.)
+struct AppendTo<'a>(&'a mut Vec<u8>);
+
+impl postcard::ser_flavors::Flavor for AppendTo<'_> {
+    type Output = ();
+
+    #[inline]
+    fn try_push(&mut self, byte: u8) -> postcard::Result<()> {
+        self.0.push(byte);
+        Ok(())
+    }
+
+    #[inline]
+    fn try_extend(&mut self, bytes: &[u8]) -> postcard::Result<()> {
+        // Most extends are a varint of a few bytes: pushing them beats a `memcpy` call.
+        if bytes.len() <= 16 {
+            self.0.reserve(bytes.len());
+            bytes.iter().for_each(|&b| self.0.push(b));
+        } else {
+            self.0.extend_from_slice(bytes);
+        }
+        Ok(())
+    }
+
+    fn finalize(self) -> postcard::Result<()> {
+        Ok(())
+    }
+}
+
+/// The most bytes of encoded values one message carries (its length is a `u32`, and the header
+/// needs a little room).
+pub(crate) const MAX_BODY: usize = u32::MAX as usize - 64 * 1024;
+
 /// Appends `value`'s encoding to `out`; on failure `out` is left as it was.
 pub(crate) fn encode_value<T: Serialize + ?Sized>(
     value: &T,
     out: &mut Vec<u8>,
 ) -> Result<(), String> {
     let start = out.len();
-    postcard::to_io(value, &mut *out).map(drop).map_err(|e| {
+    let encoded = postcard::serialize_with_flavor(value, AppendTo(&mut *out));
+    if encoded.is_ok() && out.len() - start > MAX_BODY {
+        out.truncate(start);
+        return Err("larger than the 4 GiB one message can carry".into());
+    }
+    encoded.map_err(|e| {
         out.truncate(start);
         match e {
             // postcard drops the message of a `Serialize` impl's own error (it is no_std);

@@ -3,8 +3,10 @@
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::io::{self, Write};
+use std::os::fd::AsFd;
 use std::os::unix::net::UnixStream;
 
+use crate::link::SPIN;
 use crate::progress::Progress;
 use crate::sys;
 use crate::task::{self, Registered};
@@ -93,14 +95,21 @@ fn serve(tasks: &[&dyn Registered], parent: &OsString) -> io::Result<i32> {
     let mut out = Vec::new();
     let mut times = Vec::new();
     let mut reader = FrameReader::new();
-    while let Some(frame) = reader.read_frame(&mut sock)? {
+    loop {
+        // The next task often follows at once (a loop of `apply`, the next chunk of a `map`).
+        if !reader.has_buffered() {
+            sys::spin_until_readable(sock.as_fd(), SPIN);
+        }
+        let Some(frame) = reader.read_frame(&mut sock)? else {
+            break;
+        };
         let ToWorker::Run {
             seq,
             task,
             timed,
             exit_after,
             traced,
-            lens,
+            count,
         } = frame.header()?;
         out.clear();
         let all_ok = run_chunk(
@@ -108,7 +117,7 @@ fn serve(tasks: &[&dyn Registered], parent: &OsString) -> io::Result<i32> {
             &task,
             seq,
             timed,
-            &lens,
+            count,
             frame.body(),
             &progress,
             &mut out,
@@ -145,32 +154,39 @@ fn run_chunk(
     name: &str,
     seq: u64,
     timed: bool,
-    lens: &[u32],
-    args: &[u8],
+    count: u32,
+    mut args: &[u8],
     progress: &Progress,
     out: &mut Vec<u8>,
     mut times: Option<&mut Vec<(u64, u64)>>,
 ) -> bool {
     let mut all_ok = true;
-    let mut offset = 0usize;
-    for (item, &len) in lens.iter().enumerate() {
+    // Arguments lie end to end; after one that cannot be decoded the rest cannot be found.
+    let mut unreadable = false;
+    for item in 0..count as usize {
         progress.begin(seq, item, timed);
         let start = if times.is_some() {
             sys::monotonic_nanos()
         } else {
             0
         };
-        let arg = args.get(offset..offset + len as usize);
-        offset += len as usize;
-        all_ok &= match (task, arg) {
-            (Some(task), Some(arg)) => task.run_encoded(arg, out),
-            (None, _) => {
-                wire::encode_outcome::<()>(&Err(Failure::Unregistered(name.to_owned())), out)
-            }
-            (_, None) => {
-                wire::encode_outcome::<()>(&Err(Failure::Decode("argument cut short".into())), out)
+        let failure = match task {
+            None => Some(Failure::Unregistered(name.to_owned())),
+            Some(_) if unreadable => Some(Failure::Decode(
+                "an earlier argument in its chunk could not be decoded".into(),
+            )),
+            Some(task) => {
+                match task.run_next(&mut args, out) {
+                    Some(ok) => all_ok &= ok,
+                    None => (all_ok, unreadable) = (false, true),
+                }
+                None
             }
         };
+        if let Some(failure) = failure {
+            all_ok = false;
+            wire::encode_outcome::<()>(&Err(failure), out);
+        }
         if let Some(times) = times.as_deref_mut() {
             times.push((start, sys::monotonic_nanos()));
         }

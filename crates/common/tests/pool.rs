@@ -65,6 +65,20 @@ fn picky_result(x: u32) -> Picky {
 fn picky_echo(x: Picky) -> u32 {
     x.0
 }
+/// Decodes like a u32, except that 13 refuses to be decoded (in the worker).
+#[derive(Debug, Serialize)]
+struct Touchy(u32);
+impl<'de> serde::Deserialize<'de> for Touchy {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match u32::deserialize(d)? {
+            13 => Err(serde::de::Error::custom("13 will not be read")),
+            n => Ok(Touchy(n)),
+        }
+    }
+}
+fn touchy_echo(x: Touchy) -> u32 {
+    x.0
+}
 fn unit_to_u32(x: u32) -> u32 {
     x
 }
@@ -79,6 +93,7 @@ const CONFIGURE: Task<u64, ()> = task!(configure);
 const SETTING_TASK: Task<(), u64> = task!(setting);
 const PICKY_RESULT: Task<u32, Picky> = task!(picky_result);
 const PICKY_ECHO: Task<Picky, u32> = task!(picky_echo);
+const TOUCHY_ECHO: Task<Touchy, u32> = task!(touchy_echo);
 /// Deliberately left out of `init`.
 const UNLISTED: Task<u32, u32> = task!(unit_to_u32);
 
@@ -103,6 +118,7 @@ fn main() {
         &SETTING_TASK,
         &PICKY_RESULT,
         &PICKY_ECHO,
+        &TOUCHY_ECHO,
     ]);
     if mode == "print" {
         let pool = Pool::new(2).unwrap();
@@ -191,6 +207,10 @@ fn main() {
         test(
             "applies_from_many_threads_mix_with_queued_work",
             applies_from_many_threads_mix_with_queued_work,
+        ),
+        test(
+            "an_undecodable_argument_fails_the_rest_of_its_chunk",
+            an_undecodable_argument_fails_the_rest_of_its_chunk,
         ),
         test(
             "a_traced_call_records_who_ran_what_and_when",
@@ -674,4 +694,42 @@ fn applies_from_many_threads_mix_with_queued_work() {
         });
     });
     assert_eq!(pool.pids().len(), 2);
+}
+
+fn an_undecodable_argument_fails_the_rest_of_its_chunk() {
+    // Arguments lie end to end in a chunk: after one the worker cannot decode, the others in
+    // the same chunk cannot be found, so they fail too; other chunks are unaffected.
+    let pool = Pool::new(2).unwrap();
+    let results: Vec<_> = pool
+        .chunksize(4)
+        .imap(&TOUCHY_ECHO, (10..18).map(Touchy))
+        .collect();
+    let shape: Vec<&str> = results
+        .iter()
+        .map(|r| match r {
+            Ok(_) => "ok",
+            Err(Error::Decode { .. }) => "decode",
+            Err(_) => "other",
+        })
+        .collect();
+    // Chunks: 10-13 (13 fails; nothing after it in this chunk), 14-17.
+    assert_eq!(shape, ["ok", "ok", "ok", "decode", "ok", "ok", "ok", "ok"]);
+    assert!(
+        matches!(&results[3], Err(Error::Decode { message, .. }) if message.contains("13 will not be read") || message.contains("Serde")),
+        "{:?}",
+        results[3]
+    );
+    let results: Vec<_> = pool
+        .chunksize(8)
+        .imap(&TOUCHY_ECHO, (12..16).map(Touchy))
+        .collect();
+    assert!(
+        results[0].is_ok() && results[1].is_err() && results[2].is_err() && results[3].is_err(),
+        "{results:?}"
+    );
+    assert_eq!(
+        pool.apply(&TOUCHY_ECHO, Touchy(1)).unwrap(),
+        1,
+        "the worker lives on"
+    );
 }

@@ -16,7 +16,6 @@ use crate::wire::Outcomes;
 pub(crate) struct OneTask<'a> {
     pub task: &'static str,
     pub arg: &'a [u8],
-    pub len: u32,
     pub limit: Option<Duration>,
     /// Where to record the run, and under which index.
     pub trace: Option<(&'a Trace, usize)>,
@@ -25,7 +24,10 @@ pub(crate) struct OneTask<'a> {
 /// Runs `one` on an idle worker, if there is one. `None` when no worker is idle, or when the
 /// worker died before the task started (not the task's fault): the caller then queues the task,
 /// and the slot's supervisor, which can spawn, deals with the rest.
-pub(crate) fn apply<R: DeserializeOwned>(shared: &Shared, one: &OneTask<'_>) -> Option<Result<R>> {
+pub(crate) fn apply<R: DeserializeOwned + Send + 'static>(
+    shared: &Shared,
+    one: &OneTask<'_>,
+) -> Option<Result<R>> {
     if let Err(e) = shared.accepting() {
         return Some(Err(e));
     }
@@ -35,7 +37,7 @@ pub(crate) fn apply<R: DeserializeOwned>(shared: &Shared, one: &OneTask<'_>) -> 
         traced: one.trace.is_some(),
         exit_after: false,
     };
-    match link.run(one.task, one.arg, &[one.len], options) {
+    match link.run(one.task, one.arg, 1, options) {
         Reply::Done { frame, times } => {
             if let Some((trace, index)) = one.trace {
                 trace.record_times(index, link.pid(), &times);

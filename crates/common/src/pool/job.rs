@@ -1,6 +1,7 @@
 //! What travels from a call to a supervisor (a [`Job`]: a chunk of encoded arguments) and back
 //! (a [`Delivery`]), and how a call's input is cut into chunks.
 
+use std::any::Any;
 use std::marker::PhantomData;
 use std::ops::Range;
 use std::sync::Arc;
@@ -9,10 +10,11 @@ use std::time::Duration;
 
 use crossbeam_channel::Sender;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use crate::error::Error;
 use crate::trace::Trace;
-use crate::wire::{self, Frame};
+use crate::wire::{self, Frame, Outcomes};
 
 /// State shared by one call (`map`, `imap`…) and the jobs it submitted.
 #[derive(Debug)]
@@ -44,6 +46,41 @@ pub(crate) struct Spec {
     pub task: &'static str,
     pub limit: Option<Duration>,
     pub trace: Option<Trace>,
+    pub decode: Decoder,
+}
+
+/// Decodes a worker's outcomes for items `first..first + count` into a boxed [`Decoded`]. The
+/// supervisor that receives an answer runs it, so decoding is spread over the pool's threads
+/// instead of piling up on the caller's.
+pub(crate) type Decoder = fn(body: &[u8], first: usize, count: usize) -> Box<dyn Any + Send>;
+
+/// Decoded outcomes of consecutive items. Values and failures are kept apart because an
+/// `Error` is large: a `Vec<Result<R, Error>>` of a million small results would be mostly
+/// room for errors that never happened.
+#[derive(Debug)]
+pub(crate) struct Decoded<R> {
+    /// `None` where the item failed.
+    pub values: Vec<Option<R>>,
+    /// Input index and error of each failed item.
+    pub failures: Vec<(usize, Error)>,
+}
+
+/// The [`Decoder`] for results of type `R`.
+pub(crate) fn decoder<R: DeserializeOwned + Send + 'static>() -> Decoder {
+    |body, first, count| {
+        let mut outcomes = Outcomes::new(body);
+        let mut failures = Vec::new();
+        let values = (first..first + count)
+            .map(|index| match outcomes.next(Some(index)) {
+                Ok(value) => Some(value),
+                Err(error) => {
+                    failures.push((index, error));
+                    None
+                }
+            })
+            .collect();
+        Box::new(Decoded::<R> { values, failures })
+    }
 }
 
 impl Spec {
@@ -63,6 +100,7 @@ impl Spec {
             lens,
             limit: self.limit,
             trace: self.trace.clone(),
+            decode: self.decode,
             call: Arc::clone(call),
             reply: reply.clone(),
         }
@@ -83,6 +121,7 @@ pub(crate) struct Job {
     pub limit: Option<Duration>,
     /// Where to record each item's run, if the call is traced.
     pub trace: Option<Trace>,
+    pub decode: Decoder,
     pub call: Arc<CallState>,
     pub reply: Sender<Delivery>,
 }
@@ -93,20 +132,22 @@ impl Job {
         self.lens.len()
     }
 
-    /// The encodings and lengths of items `range` (offsets into this job).
-    pub(crate) fn slice(&self, range: Range<usize>) -> (&[u8], &[u32]) {
+    /// The encodings of items `range` (offsets into this job), and how many there are.
+    pub(crate) fn slice(&self, range: Range<usize>) -> (&[u8], u32) {
+        // The whole job is the common case; only a split after a worker's death needs sums.
+        if range == (0..self.len()) {
+            return (&self.args, self.len() as u32);
+        }
         let start: usize = self.lens[..range.start].iter().map(|&l| l as usize).sum();
         let len: usize = self.lens[range.clone()].iter().map(|&l| l as usize).sum();
-        (&self.args[start..start + len], &self.lens[range])
+        (&self.args[start..start + len], range.len() as u32)
     }
 
     /// Reports items `range` (offsets into this job) as done by a worker.
     pub(crate) fn done(&self, range: Range<usize>, frame: Frame) {
-        let _ = self.reply.send(Delivery::Done {
-            first: self.first + range.start,
-            count: range.len(),
-            frame,
-        });
+        let first = self.first + range.start;
+        let results = (self.decode)(frame.body(), first, range.len());
+        let _ = self.reply.send(Delivery::Done { first, results });
     }
 
     /// Reports items `range` (offsets into this job) as failed with `error`.
@@ -125,11 +166,10 @@ impl Job {
 /// wants is answered exactly once: that is what lets callers wait without timeouts.
 #[derive(Debug)]
 pub(crate) enum Delivery {
-    /// A worker's outcomes for items `first..first + count`, in the frame's body.
+    /// Results for items from `first` on: a [`Decoded<R>`] made by the call's [`Decoder`].
     Done {
         first: usize,
-        count: usize,
-        frame: Frame,
+        results: Box<dyn Any + Send>,
     },
     /// Items `first..first + count` failed with `error` (the same for each).
     Failed {
@@ -160,6 +200,8 @@ pub(crate) struct Chunker<I, A> {
     size: usize,
     next_index: usize,
     held: Option<Piece>,
+    /// An encoded item that did not fit in the previous chunk's message.
+    carried: Option<(usize, Vec<u8>)>,
     _arg: PhantomData<fn(A)>,
 }
 
@@ -170,6 +212,7 @@ impl<I: Iterator<Item = A>, A: Serialize> Chunker<I, A> {
             size,
             next_index: 0,
             held: None,
+            carried: None,
             _arg: PhantomData,
         }
     }
@@ -182,20 +225,26 @@ impl<I: Iterator<Item = A>, A: Serialize> Iterator for Chunker<I, A> {
         if let Some(piece) = self.held.take() {
             return Some(piece);
         }
-        let first = self.next_index;
+        let mut first = self.next_index;
         let mut args = Vec::new();
         let mut lens = Vec::new();
+        if let Some((index, bytes)) = self.carried.take() {
+            (first, args) = (index, bytes);
+            lens.push(args.len() as u32);
+        }
         while lens.len() < self.size {
             let Some(item) = self.items.next() else { break };
             let index = self.next_index;
             self.next_index += 1;
             let before = args.len();
-            let encoded = wire::encode_value(&item, &mut args).and_then(|()| {
-                u32::try_from(args.len() - before)
-                    .map_err(|_| "argument larger than 4 GiB".to_owned())
-            });
-            match encoded {
-                Ok(len) => lens.push(len),
+            match wire::encode_value(&item, &mut args) {
+                // One value always fits a message; with the others it may not: it starts the
+                // next chunk.
+                Ok(()) if args.len() > wire::MAX_BODY => {
+                    self.carried = Some((index, args.split_off(before)));
+                    break;
+                }
+                Ok(()) => lens.push((args.len() - before) as u32),
                 Err(message) => {
                     args.truncate(before);
                     let bad = Piece::Unencodable {

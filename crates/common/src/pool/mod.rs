@@ -17,7 +17,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use self::direct::OneTask;
-use self::job::{CallState, Spec, default_chunksize};
+use self::job::{CallState, Spec, decoder, default_chunksize};
 pub use self::results::{AsyncResult, IMap};
 use self::shared::{Initializer, Shared};
 use self::supervisor::Supervisor;
@@ -250,7 +250,7 @@ impl Pool {
     pub fn map<A, R>(&self, task: &Task<A, R>, items: impl IntoIterator<Item = A>) -> Result<Vec<R>>
     where
         A: Serialize,
-        R: DeserializeOwned,
+        R: DeserializeOwned + Send + 'static,
     {
         self.call().map(task, items)
     }
@@ -263,7 +263,7 @@ impl Pool {
     ) -> Result<Vec<R>>
     where
         A: Args,
-        R: DeserializeOwned,
+        R: DeserializeOwned + Send + 'static,
     {
         self.call().starmap(task, items)
     }
@@ -273,7 +273,7 @@ impl Pool {
     where
         I: IntoIterator<Item = A>,
         A: Serialize,
-        R: DeserializeOwned,
+        R: DeserializeOwned + Send + 'static,
     {
         self.call().imap(task, items)
     }
@@ -283,18 +283,22 @@ impl Pool {
     where
         I: IntoIterator<Item = A>,
         A: Serialize,
-        R: DeserializeOwned,
+        R: DeserializeOwned + Send + 'static,
     {
         self.call().imap_unordered(task, items)
     }
 
     /// Runs `task(arg)` in a worker and waits for the result.
-    pub fn apply<A: Serialize, R: DeserializeOwned>(&self, task: &Task<A, R>, arg: A) -> Result<R> {
+    pub fn apply<A: Serialize, R: DeserializeOwned + Send + 'static>(
+        &self,
+        task: &Task<A, R>,
+        arg: A,
+    ) -> Result<R> {
         self.call().apply(task, arg)
     }
 
     /// Starts `task(arg)` in a worker and returns at once with a handle to the result.
-    pub fn apply_async<A: Serialize, R: DeserializeOwned>(
+    pub fn apply_async<A: Serialize, R: DeserializeOwned + Send + 'static>(
         &self,
         task: &Task<A, R>,
         arg: A,
@@ -351,11 +355,12 @@ impl<'p> Call<'p> {
         self
     }
 
-    fn spec(&self, task: &'static str) -> Spec {
+    fn spec<R: DeserializeOwned + Send + 'static>(&self, task: &'static str) -> Spec {
         Spec {
             task,
             limit: self.task_timeout,
             trace: self.trace.clone(),
+            decode: decoder::<R>(),
         }
     }
 
@@ -393,13 +398,18 @@ impl<'p> Call<'p> {
     pub fn map<A, R>(self, task: &Task<A, R>, items: impl IntoIterator<Item = A>) -> Result<Vec<R>>
     where
         A: Serialize,
-        R: DeserializeOwned,
+        R: DeserializeOwned + Send + 'static,
     {
         task::ensure_registered(task.name())?;
         let items: Vec<A> = items.into_iter().collect();
         let chunksize =
             self.checked_chunksize(default_chunksize(items.len(), self.pool.workers()))?;
-        results::map(&self.pool.shared, self.spec(task.name()), items, chunksize)
+        results::map(
+            &self.pool.shared,
+            self.spec::<R>(task.name()),
+            items,
+            chunksize,
+        )
     }
 
     /// `map` for a task that takes several arguments, made with `task!(f(a, b))`: each item is
@@ -411,7 +421,7 @@ impl<'p> Call<'p> {
     ) -> Result<Vec<R>>
     where
         A: Args,
-        R: DeserializeOwned,
+        R: DeserializeOwned + Send + 'static,
     {
         self.map(task, items)
     }
@@ -425,7 +435,7 @@ impl<'p> Call<'p> {
     where
         I: IntoIterator<Item = A>,
         A: Serialize,
-        R: DeserializeOwned,
+        R: DeserializeOwned + Send + 'static,
     {
         self.make_imap(task, items, true)
     }
@@ -435,7 +445,7 @@ impl<'p> Call<'p> {
     where
         I: IntoIterator<Item = A>,
         A: Serialize,
-        R: DeserializeOwned,
+        R: DeserializeOwned + Send + 'static,
     {
         self.make_imap(task, items, false)
     }
@@ -449,7 +459,7 @@ impl<'p> Call<'p> {
     where
         I: IntoIterator<Item = A>,
         A: Serialize,
-        R: DeserializeOwned,
+        R: DeserializeOwned + Send + 'static,
     {
         let shared = &self.pool.shared;
         let workers = self.pool.workers();
@@ -459,7 +469,7 @@ impl<'p> Call<'p> {
             Ok(n) => (n, None),
             Err(e) => (1, Some(e)),
         };
-        let spec = self.spec(task.name());
+        let spec = self.spec::<R>(task.name());
         let window = 2 * workers * chunksize;
         let mut imap = IMap::new(shared, spec, items.into_iter(), chunksize, window, ordered);
         if let Some(error) = poisoned {
@@ -472,14 +482,17 @@ impl<'p> Call<'p> {
     ///
     /// When a worker is idle, the calling thread talks to it directly rather than through the
     /// queue, which saves two thread hops on a call that waits anyway.
-    pub fn apply<A: Serialize, R: DeserializeOwned>(self, task: &Task<A, R>, arg: A) -> Result<R> {
+    pub fn apply<A: Serialize, R: DeserializeOwned + Send + 'static>(
+        self,
+        task: &Task<A, R>,
+        arg: A,
+    ) -> Result<R> {
         task::ensure_registered(task.name())?;
         let (args, len) = encode_one(&arg)?;
         let index = self.apply_index();
         let one = OneTask {
             task: task.name(),
             arg: &args,
-            len,
             limit: self.task_timeout,
             trace: self.trace.as_ref().map(|t| (t, index)),
         };
@@ -490,7 +503,7 @@ impl<'p> Call<'p> {
     }
 
     /// Starts `task(arg)` in a worker; returns at once with a handle to the result.
-    pub fn apply_async<A: Serialize, R: DeserializeOwned>(
+    pub fn apply_async<A: Serialize, R: DeserializeOwned + Send + 'static>(
         self,
         task: &Task<A, R>,
         arg: A,
@@ -506,7 +519,7 @@ impl<'p> Call<'p> {
         self.trace.as_ref().map_or(0, Trace::next_apply)
     }
 
-    fn submit_one<R: DeserializeOwned>(
+    fn submit_one<R: DeserializeOwned + Send + 'static>(
         &self,
         task: &'static str,
         args: Vec<u8>,
@@ -515,7 +528,7 @@ impl<'p> Call<'p> {
     ) -> Result<AsyncResult<R>> {
         let (reply, delivery) = crossbeam_channel::bounded(1);
         let job = self
-            .spec(task)
+            .spec::<R>(task)
             .job(index, args, vec![len], &CallState::new(), &reply);
         self.pool.shared.submit(job)?;
         Ok(AsyncResult::new(delivery))
@@ -529,10 +542,7 @@ fn encode_one<A: Serialize>(arg: &A) -> Result<(Vec<u8>, u32)> {
         index: None,
         message,
     })?;
-    let len = u32::try_from(args.len()).map_err(|_| Error::Encode {
-        index: None,
-        message: "argument larger than 4 GiB".into(),
-    })?;
+    let len = args.len() as u32; // at most `wire::MAX_BODY`
     Ok((args, len))
 }
 

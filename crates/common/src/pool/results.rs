@@ -11,22 +11,24 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::job::{CallState, Chunker, Delivery, Piece, Spec};
+use super::job::{CallState, Chunker, Decoded, Delivery, Piece, Spec};
 use super::shared::Shared;
 use crate::error::{Error, Result};
-use crate::wire::Outcomes;
 
 /// Decodes one delivery into `(index, result)` pairs.
-fn unpack<R: DeserializeOwned>(delivery: Delivery, mut each: impl FnMut(usize, Result<R>)) {
+fn unpack<R: 'static>(delivery: Delivery, mut each: impl FnMut(usize, Result<R>)) {
     match delivery {
-        Delivery::Done {
-            first,
-            count,
-            frame,
-        } => {
-            let mut outcomes = Outcomes::new(frame.body());
-            for index in first..first + count {
-                each(index, outcomes.next(Some(index)));
+        Delivery::Done { first, results } => {
+            let Decoded { values, failures } = *results
+                .downcast::<Decoded<R>>()
+                .expect("a call's jobs are decoded for the call's result type");
+            for (index, value) in (first..).zip(values) {
+                if let Some(value) = value {
+                    each(index, Ok(value));
+                }
+            }
+            for (index, error) in failures {
+                each(index, Err(error));
             }
         }
         Delivery::Failed {
@@ -44,27 +46,15 @@ fn unpack<R: DeserializeOwned>(delivery: Delivery, mut each: impl FnMut(usize, R
 /// `map`: submit every chunk, then collect. Returns all results in input order, or the error of
 /// the failing item with the lowest index (always the same one, whatever the timing: items
 /// below it are awaited, chunks above it are skipped).
-pub(crate) fn map<A: Serialize, R: DeserializeOwned>(
+pub(crate) fn map<A: Serialize, R: DeserializeOwned + Send + 'static>(
     shared: &Shared,
     spec: Spec,
     items: Vec<A>,
     chunksize: usize,
 ) -> Result<Vec<R>> {
-    let n = items.len();
     let call = CallState::new();
     let (reply, deliveries) = crossbeam_channel::unbounded();
-    let mut results: Vec<Option<R>> = (0..n).map(|_| None).collect();
-    // The failure with the lowest index so far; chunks starting above it are skipped.
-    let mut first_error: Option<(usize, Error)> = None;
-    let note_error = |index: usize, error: Error, first_error: &mut Option<(usize, Error)>| {
-        if first_error
-            .as_ref()
-            .is_none_or(|(lowest, _)| index < *lowest)
-        {
-            call.skip_from(index + 1);
-            *first_error = Some((index, error));
-        }
-    };
+    let mut collected = Collected::new(items.len(), Arc::clone(&call));
     for piece in Chunker::new(items.into_iter(), chunksize) {
         match piece {
             Piece::Chunk { first, args, lens } => {
@@ -74,36 +64,91 @@ pub(crate) fn map<A: Serialize, R: DeserializeOwned>(
                     return Err(e);
                 }
             }
-            Piece::Unencodable { index, error } => note_error(index, error, &mut first_error),
+            Piece::Unencodable { index, error } => collected.fail(index, error),
+        }
+        // This thread both encodes and decodes: decode what is back while workers still run.
+        while let Ok(delivery) = deliveries.try_recv() {
+            collected.absorb(delivery);
         }
     }
     drop(reply);
-
-    // Every item below `resolved` has arrived; stop once that reaches the first failure.
-    let mut resolved = 0;
-    let mut arrived = vec![false; n];
-    while resolved < first_error.as_ref().map_or(n, |(index, _)| *index) {
+    while !collected.complete() {
         let Ok(delivery) = deliveries.recv() else {
             // Only possible if a job vanished unanswered; never wait for it.
-            return Err(first_error.map_or(Error::PoolTerminated, |(_, e)| e));
+            call.skip_from(0);
+            return Err(collected
+                .first_error
+                .map_or(Error::PoolTerminated, |(_, e)| e));
         };
-        unpack(delivery, |index, result| {
-            arrived[index] = true;
-            match result {
-                Ok(value) => results[index] = Some(value),
-                Err(error) => note_error(index, error, &mut first_error),
-            }
-        });
-        while resolved < n && arrived[resolved] {
-            resolved += 1;
+        collected.absorb(delivery);
+    }
+    collected.finish()
+}
+
+/// `map`'s results as they arrive.
+struct Collected<R> {
+    results: Vec<Option<R>>,
+    arrived: Vec<bool>,
+    /// Every item below this has arrived.
+    resolved: usize,
+    /// The failure with the lowest index so far; chunks starting above it are skipped.
+    first_error: Option<(usize, Error)>,
+    call: Arc<CallState>,
+}
+
+impl<R: DeserializeOwned + Send + 'static> Collected<R> {
+    fn new(n: usize, call: Arc<CallState>) -> Self {
+        Collected {
+            results: (0..n).map(|_| None).collect(),
+            arrived: vec![false; n],
+            resolved: 0,
+            first_error: None,
+            call,
         }
     }
-    match first_error {
-        Some((_, error)) => Err(error),
-        None => Ok(results
-            .into_iter()
-            .map(|r| r.expect("every item arrived"))
-            .collect()),
+
+    fn fail(&mut self, index: usize, error: Error) {
+        if self
+            .first_error
+            .as_ref()
+            .is_none_or(|(lowest, _)| index < *lowest)
+        {
+            self.call.skip_from(index + 1);
+            self.first_error = Some((index, error));
+        }
+    }
+
+    fn absorb(&mut self, delivery: Delivery) {
+        unpack(delivery, |index, result| {
+            self.arrived[index] = true;
+            match result {
+                Ok(value) => self.results[index] = Some(value),
+                Err(error) => self.fail(index, error),
+            }
+        });
+        while self.resolved < self.arrived.len() && self.arrived[self.resolved] {
+            self.resolved += 1;
+        }
+    }
+
+    /// Whether every item up to the first failure (or the end) has arrived.
+    fn complete(&self) -> bool {
+        self.resolved
+            >= self
+                .first_error
+                .as_ref()
+                .map_or(self.arrived.len(), |(index, _)| *index)
+    }
+
+    fn finish(self) -> Result<Vec<R>> {
+        match self.first_error {
+            Some((_, error)) => Err(error),
+            None => Ok(self
+                .results
+                .into_iter()
+                .map(|r| r.expect("every item arrived"))
+                .collect()),
+        }
     }
 }
 
@@ -147,7 +192,7 @@ impl<'p, I, R> IMap<'p, I, R>
 where
     I: Iterator,
     I::Item: Serialize,
-    R: DeserializeOwned,
+    R: DeserializeOwned + Send + 'static,
 {
     pub(crate) fn new(
         shared: &'p Shared,
@@ -224,7 +269,7 @@ impl<I, R> Iterator for IMap<'_, I, R>
 where
     I: Iterator,
     I::Item: Serialize,
-    R: DeserializeOwned,
+    R: DeserializeOwned + Send + 'static,
 {
     type Item = Result<R>;
 
@@ -332,7 +377,7 @@ impl<R> AsyncResult<R> {
     }
 }
 
-impl<R: DeserializeOwned> AsyncResult<R> {
+impl<R: DeserializeOwned + Send + 'static> AsyncResult<R> {
     /// Blocks until the result arrives and returns it.
     pub fn get(mut self) -> Result<R> {
         self.get_inner(None)

@@ -106,12 +106,7 @@ impl Supervisor {
         }
         link.ready()?;
         if let Some(init) = &self.shared.initializer {
-            let outcome = match link.run(
-                init.task,
-                &init.arg,
-                &[init.arg.len() as u32],
-                RunOptions::default(),
-            ) {
+            let outcome = match link.run(init.task, &init.arg, 1, RunOptions::default()) {
                 Reply::Done { frame, .. } => Outcomes::new(frame.body()).next::<()>(None),
                 Reply::Died { pid, exit, .. } => Err(Error::WorkerDied {
                     index: None,
@@ -162,13 +157,13 @@ impl Supervisor {
                 continue;
             }
             let link = self.link.as_mut().expect("a worker was just started");
-            let (args, lens) = job.slice(range.clone());
+            let (args, count) = job.slice(range.clone());
             let options = RunOptions {
                 limit: job.limit,
                 traced: job.trace.is_some(),
                 ..RunOptions::default()
             };
-            let reply = link.run(job.task, args, lens, options);
+            let reply = link.run(job.task, args, count, options);
             let item_failed = match reply {
                 Reply::Done { frame, times } => {
                     if let Some(trace) = &job.trace {

@@ -1,0 +1,162 @@
+//! Runs every command in `book::outputs::OUTPUTS` and writes what it printed to the book.
+//!
+//! ```text
+//! cargo run -p book --bin regenerate                 every output
+//! cargo run -p book --bin regenerate -- q5_pool      outputs whose file or command contains q5_pool
+//! cargo run -p book --bin regenerate -- --check      compare with the files, write nothing
+//! ```
+//!
+//! Crates are built first (so a compile error shows as one), with `CARGO_TARGET_DIR` respected.
+//! A command that ends otherwise than its entry expects writes nothing and fails the run.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::process::{Command, ExitCode};
+
+use book::outputs::{OUTPUTS, Output};
+use book::run::{self, Paths};
+
+const USAGE: &str = "\
+Usage: cargo run -p book --bin regenerate -- [--check] [FILTER...]
+
+Runs the commands listed in crates/book/src/outputs.rs and writes what each printed to its
+file under docs/src/. A FILTER keeps the outputs whose file or command contains it.
+
+Options:
+  --check    compare instead of writing; outputs that vary between runs are compared by
+             their first line only
+  -h, --help print this help
+
+Exit codes: 0 success, 1 some command failed or differs, 2 usage error.";
+
+fn main() -> ExitCode {
+    let mut check = false;
+    let mut filters = Vec::new();
+    for arg in std::env::args().skip(1) {
+        match arg.as_str() {
+            "--check" => check = true,
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return ExitCode::SUCCESS;
+            }
+            option if option.starts_with('-') => {
+                eprintln!("regenerate: error: unknown option '{option}' (see --help)");
+                return ExitCode::from(2);
+            }
+            filter => filters.push(filter.to_owned()),
+        }
+    }
+    let chosen: Vec<&Output> = OUTPUTS
+        .iter()
+        .filter(|o| {
+            filters.is_empty()
+                || filters
+                    .iter()
+                    .any(|f| o.file.contains(f.as_str()) || o.command.contains(f.as_str()))
+        })
+        .collect();
+    if chosen.is_empty() {
+        eprintln!("regenerate: error: no output matches {filters:?} (see --help)");
+        return ExitCode::from(2);
+    }
+
+    let root = book::workspace_root();
+    let src = book::book_dir().join("src");
+    let paths = Paths::of(&root);
+    if let Err(e) = build(&chosen, &root) {
+        eprintln!("regenerate: error: {e}");
+        return ExitCode::FAILURE;
+    }
+
+    let mut failed = 0;
+    for output in chosen {
+        let file = src.join(output.file);
+        let ran = match run::run(output, &root) {
+            Ok(ran) => ran,
+            Err(e) => {
+                eprintln!(
+                    "FAILED     {}: cannot run `{}`: {e}",
+                    output.file, output.command
+                );
+                failed += 1;
+                continue;
+            }
+        };
+        if !ran.ended.matches(output.expect)
+            || (output.kill_worker.is_some() && ran.killed_worker.is_none())
+        {
+            eprintln!(
+                "FAILED     {}: `{}` ended with {:?} (expected {:?}), worker killed: {:?}; \
+                 nothing written. It printed:\n{}",
+                output.file, output.command, ran.ended, output.expect, ran.killed_worker, ran.text
+            );
+            failed += 1;
+            continue;
+        }
+        let contents = run::render(output, &paths.normalise(&ran.text));
+        let old = fs::read_to_string(&file).ok();
+        let same = match output.varies {
+            None => old.as_deref() == Some(contents.as_str()),
+            Some(_) => old
+                .as_deref()
+                .is_some_and(|old| old.lines().next() == contents.lines().next()),
+        };
+        if check {
+            if same {
+                println!("ok         {}", output.file);
+            } else {
+                println!("DIFFERS    {}: now prints\n{contents}", output.file);
+                failed += 1;
+            }
+        } else if old.as_deref() == Some(contents.as_str()) {
+            println!("unchanged  {}", output.file);
+        } else {
+            match run::write_atomically(&file, &contents) {
+                Ok(()) => println!("wrote      {}", output.file),
+                Err(e) => {
+                    eprintln!("FAILED     {}: cannot write: {e}", output.file);
+                    failed += 1;
+                }
+            }
+        }
+    }
+    if failed > 0 {
+        eprintln!("regenerate: {failed} output(s) failed");
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}
+
+/// Builds every package the chosen `cargo run -p NAME` commands run.
+fn build(chosen: &[&Output], root: &std::path::Path) -> Result<(), String> {
+    let packages: BTreeSet<&str> = chosen
+        .iter()
+        .filter_map(|o| package_of(o.command))
+        .collect();
+    if packages.is_empty() {
+        return Ok(());
+    }
+    let status = Command::new("cargo")
+        .arg("build")
+        .args(packages.iter().flat_map(|p| ["-p", p]))
+        .current_dir(root)
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("cargo build of {packages:?} failed"))
+    }
+}
+
+/// `NAME` in `cargo run -p NAME …`.
+fn package_of(command: &str) -> Option<&str> {
+    let words: Vec<&str> = command
+        .split_whitespace()
+        .take_while(|w| *w != "--")
+        .collect();
+    if words.first() != Some(&"cargo") {
+        return None;
+    }
+    words.windows(2).find(|w| w[0] == "-p").map(|w| w[1])
+}

@@ -1,0 +1,36 @@
+//! Keeps the book in `docs/` honest.
+//!
+//! The book shows code and program output. Code comes from the crates by anchor
+//! (`{{#rustdoc_include path:anchor}}`), so it is always code that builds and is tested. Output
+//! comes from files that a tool writes by running each command for real, so it is always what
+//! the program prints. This crate holds both halves of that promise:
+//!
+//! - [`outputs::OUTPUTS`] lists every output file and the command that produces it. The
+//!   `regenerate` binary runs them: `cargo run -p book --bin regenerate` (all), `… -- q5_pool`
+//!   (those whose file or command contains `q5_pool`), `… -- --check` (compare without
+//!   writing).
+//! - [`check::check`] finds what `mdbook build` lets through: an include of a missing file or
+//!   anchor, a link to a missing chapter or heading, a chapter left out of `SUMMARY.md`, an
+//!   output file no command produces. `cargo test -p book` runs it on `docs/`, so
+//!   `cargo test --workspace` fails on a broken book.
+
+pub mod check;
+pub mod outputs;
+pub mod run;
+
+use std::path::{Path, PathBuf};
+
+/// The workspace root (two levels above this crate).
+pub fn workspace_root() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .ancestors()
+        .nth(2)
+        .unwrap_or(manifest)
+        .to_path_buf()
+}
+
+/// The book: the directory that holds `book.toml`.
+pub fn book_dir() -> PathBuf {
+    workspace_root().join("docs")
+}

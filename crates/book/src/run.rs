@@ -1,0 +1,360 @@
+//! Running one [`Output`]'s command for real and turning what it printed into the file the book
+//! includes.
+
+use std::fs::{self, File};
+use std::io::{self, Read, Seek};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::outputs::{Expect, Output};
+
+/// How long a command that is not expected to hang may run before it counts as hung.
+pub const TIME_LIMIT: Duration = Duration::from_secs(120);
+
+/// What a command printed (stdout and stderr interleaved, as on a terminal) and how it ended.
+#[derive(Debug)]
+pub struct Ran {
+    pub text: String,
+    pub ended: Ended,
+    /// The worker process killed on purpose, if the output asked for it.
+    pub killed_worker: Option<u32>,
+}
+
+/// How a command ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    Code(i32),
+    Signal(i32),
+    /// Still running at its time limit; the tool killed it.
+    Hung(Duration),
+}
+
+impl Ended {
+    /// Whether this is what `expect` asked for.
+    pub fn matches(self, expect: Expect) -> bool {
+        match (self, expect) {
+            (Ended::Code(code), Expect::Code(want)) => code == want,
+            (Ended::Hung(_), Expect::Hangs(_)) => true,
+            _ => false,
+        }
+    }
+}
+
+/// The process that actually runs `output.command` at `root`.
+///
+/// `cargo run` gets `--quiet` so only the program speaks (cargo's build lines depend on what was
+/// built before); the file still shows the command the reader types. Python runs unbuffered so a
+/// program killed mid-way keeps what it printed, as it would on a terminal.
+pub fn command(output: &Output, root: &Path) -> Command {
+    let words: Vec<&str> = output.command.split_whitespace().collect();
+    let mut command = Command::new(words[0]);
+    match &words[1..] {
+        ["run", rest @ ..] if words[0] == "cargo" => {
+            command.arg("run").arg("--quiet").args(rest);
+        }
+        rest => {
+            command.args(rest);
+        }
+    }
+    command
+        .current_dir(root)
+        .env("PYTHONUNBUFFERED", "1")
+        .stdin(Stdio::null())
+        // Its own process group, so a hung program is stopped with every process it started.
+        .process_group(0);
+    command
+}
+
+/// Runs `output`'s command and waits for it (killing a worker on the way if asked).
+pub fn run(output: &Output, root: &Path) -> io::Result<Ran> {
+    let log_path = std::env::temp_dir().join(format!(
+        "book-regenerate-{}-{}.log",
+        std::process::id(),
+        output.file.replace('/', "_")
+    ));
+    let mut log = File::options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&log_path)?;
+    // One open file behind both streams: lines land in the order they were written.
+    let mut command = command(output, root);
+    command.stdout(log.try_clone()?).stderr(log.try_clone()?);
+    let started = Instant::now();
+    let mut child = command.spawn()?;
+    let limit = match output.expect {
+        Expect::Hangs(after) => after,
+        Expect::Code(_) => TIME_LIMIT,
+    };
+    let mut killed_worker = None;
+    let mut first_output: Option<Instant> = None;
+    let ended = loop {
+        if let Some(status) = child.try_wait()? {
+            break match (status.code(), status.signal()) {
+                (Some(code), _) => Ended::Code(code),
+                (None, Some(signal)) => Ended::Signal(signal),
+                (None, None) => Ended::Code(-1),
+            };
+        }
+        if first_output.is_none() && log.metadata()?.len() > 0 {
+            first_output = Some(Instant::now());
+        }
+        if let (Some(after), Some(first), None) = (output.kill_worker, first_output, killed_worker)
+            && first.elapsed() >= after
+            && let Some(worker) = a_worker_of(child.id())
+            && signal(&worker.to_string(), "KILL")
+        {
+            killed_worker = Some(worker);
+        }
+        if started.elapsed() >= limit {
+            if !signal(&format!("-{}", child.id()), "KILL") {
+                // No kill(1) here: stop at least the program itself.
+                let _ = child.kill();
+            }
+            child.wait()?;
+            break Ended::Hung(limit);
+        }
+        thread::sleep(Duration::from_millis(10));
+    };
+    let mut text = String::new();
+    log.rewind()?;
+    log.read_to_string(&mut text)?;
+    drop(log);
+    let _ = fs::remove_file(&log_path);
+    Ok(Ran {
+        text,
+        ended,
+        killed_worker,
+    })
+}
+
+/// Sends `signal` to `target` (a pid, or `-pgid` for a process group) with kill(1). Returns
+/// whether it was delivered.
+fn signal(target: &str, signal: &str) -> bool {
+    Command::new("kill")
+        .args(["-s", signal, "--", target])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
+}
+
+/// A worker of the program started as `pid`: the oldest descendant that has no children of its
+/// own and runs the same executable as its parent. Pool workers are such copies of their program
+/// (re-executed in Rust, forked in Python); a compiler that `cargo run` starts is not.
+fn a_worker_of(pid: u32) -> Option<u32> {
+    let exe = |pid: u32| fs::read_link(format!("/proc/{pid}/exe")).ok();
+    let mut workers = Vec::new();
+    let mut stack: Vec<(u32, u32)> = children_of(pid).into_iter().map(|c| (pid, c)).collect();
+    while let Some((parent, p)) = stack.pop() {
+        let children = children_of(p);
+        if children.is_empty() && exe(p).is_some() && exe(p) == exe(parent) {
+            workers.push(p);
+        }
+        stack.extend(children.into_iter().map(|c| (p, c)));
+    }
+    workers.into_iter().min()
+}
+
+/// Direct children of `pid`, from every thread's `/proc/PID/task/TID/children`.
+fn children_of(pid: u32) -> Vec<u32> {
+    let mut children = Vec::new();
+    let Ok(tasks) = fs::read_dir(format!("/proc/{pid}/task")) else {
+        return children;
+    };
+    for task in tasks.flatten() {
+        if let Ok(list) = fs::read_to_string(task.path().join("children")) {
+            children.extend(
+                list.split_whitespace()
+                    .filter_map(|p| p.parse::<u32>().ok()),
+            );
+        }
+    }
+    children.sort_unstable();
+    children.dedup();
+    children
+}
+
+/// Paths that differ between machines, and what the book writes instead: the target directory
+/// (`target`), the workspace (`.`, or nothing before a `/`), the home directory (`~`).
+#[derive(Debug, Clone)]
+pub struct Paths {
+    pub root: PathBuf,
+    pub target: PathBuf,
+    pub home: Option<PathBuf>,
+}
+
+impl Paths {
+    /// The paths of this machine for the workspace at `root`: `CARGO_TARGET_DIR` (relative to
+    /// `root` if relative) or `root/target`, and `HOME`.
+    pub fn of(root: &Path) -> Paths {
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .map_or_else(|| root.join("target"), |t| root.join(t));
+        Paths {
+            root: root.to_path_buf(),
+            target,
+            home: std::env::var_os("HOME")
+                .map(PathBuf::from)
+                .filter(|h| h.as_os_str().len() > 1),
+        }
+    }
+
+    /// `text` with this machine's paths replaced, longest first so the target directory inside
+    /// the workspace becomes `target`, not `./target`.
+    pub fn normalise(&self, text: &str) -> String {
+        let mut swaps = vec![
+            (self.target.display().to_string(), "target".to_owned()),
+            (format!("{}/", self.root.display()), String::new()),
+            (self.root.display().to_string(), ".".to_owned()),
+        ];
+        if let Some(home) = &self.home {
+            swaps.push((home.display().to_string(), "~".to_owned()));
+        }
+        swaps.sort_by_key(|(from, _)| std::cmp::Reverse(from.len()));
+        // One pass over the text, trying the longest path first at each position, so nothing
+        // is replaced twice.
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        'outer: while !rest.is_empty() {
+            for (from, to) in &swaps {
+                if !from.is_empty() && rest.starts_with(from.as_str()) {
+                    out.push_str(to);
+                    rest = &rest[from.len()..];
+                    continue 'outer;
+                }
+            }
+            let c = rest.chars().next().expect("rest is not empty");
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+        }
+        out
+    }
+}
+
+/// The file the book includes: `$ command`, then the output, ending with one newline.
+pub fn render(output: &Output, text: &str) -> String {
+    let mut file = format!("$ {}\n{}", output.command, text);
+    while file.ends_with("\n\n") {
+        file.pop();
+    }
+    if !file.ends_with('\n') {
+        file.push('\n');
+    }
+    file
+}
+
+/// Writes `contents` to `path` through a temporary file and a rename, so a failure leaves the old
+/// file (or none) behind, never half a file.
+pub fn write_atomically(path: &Path, contents: &str) -> io::Result<()> {
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension("txt.tmp");
+    fs::write(&tmp, contents)?;
+    fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = fs::remove_file(&tmp);
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outputs::OUTPUTS;
+
+    fn paths() -> Paths {
+        Paths {
+            root: "/work/main".into(),
+            target: "/work/targets/book".into(),
+            home: Some("/root".into()),
+        }
+    }
+
+    #[test]
+    fn machine_paths_are_normalised() {
+        let text = "wrote /work/main/exercises/q3/out.txt\n\
+                    ran /work/targets/book/debug/q5_pool in /work/main\n\
+                    File \"/root/.pyenv/lib/pool.py\", line 1\n";
+        assert_eq!(
+            paths().normalise(text),
+            "wrote exercises/q3/out.txt\nran target/debug/q5_pool in .\nFile \"~/.pyenv/lib/pool.py\", line 1\n"
+        );
+    }
+
+    #[test]
+    fn a_target_dir_inside_the_workspace_becomes_target() {
+        let paths = Paths {
+            target: "/work/main/target".into(),
+            ..paths()
+        };
+        assert_eq!(
+            paths.normalise("/work/main/target/debug/x and /work/main/src"),
+            "target/debug/x and src"
+        );
+    }
+
+    #[test]
+    fn files_start_with_the_command_and_end_with_one_newline() {
+        let output = OUTPUTS[0];
+        assert_eq!(
+            render(&output, "hello\n\n\n"),
+            format!("$ {}\nhello\n", output.command)
+        );
+        assert_eq!(render(&output, ""), format!("$ {}\n", output.command));
+    }
+
+    #[test]
+    fn cargo_run_is_quiet_and_other_commands_run_as_written() {
+        let show = |command: &'static str| {
+            let output = Output {
+                command,
+                ..OUTPUTS[0]
+            };
+            let command = super::command(&output, Path::new("/"));
+            let mut words = vec![command.get_program().to_string_lossy().into_owned()];
+            words.extend(command.get_args().map(|a| a.to_string_lossy().into_owned()));
+            words.join(" ")
+        };
+        assert_eq!(
+            show("cargo run -p q5_pool -- square"),
+            "cargo run --quiet -p q5_pool -- square"
+        );
+        assert_eq!(show("python3 x.py 1"), "python3 x.py 1");
+    }
+
+    #[test]
+    fn a_command_runs_and_its_exit_code_and_output_are_kept() {
+        let output = Output {
+            command: "sh -c exit",
+            ..OUTPUTS[0]
+        };
+        let ran = run(&output, Path::new("/")).unwrap();
+        assert_eq!(ran.ended, Ended::Code(0));
+        let output = Output {
+            command: "ls /proc/self/nope",
+            ..OUTPUTS[0]
+        };
+        let ran = run(&output, Path::new("/")).unwrap();
+        assert!(matches!(ran.ended, Ended::Code(c) if c != 0));
+        assert!(
+            ran.text.contains("nope"),
+            "stderr is captured: {}",
+            ran.text
+        );
+    }
+
+    #[test]
+    fn a_hanging_command_is_stopped_at_its_limit() {
+        let output = Output {
+            command: "sleep 30",
+            expect: Expect::Hangs(Duration::from_millis(200)),
+            ..OUTPUTS[0]
+        };
+        let ran = run(&output, Path::new("/")).unwrap();
+        assert!(ran.ended.matches(output.expect), "{:?}", ran.ended);
+    }
+}
