@@ -35,8 +35,8 @@
 //! **Workers are this binary, started again.** Python on Linux forks: the child is a copy of
 //! the parent, threads and locks included. Forking a multi-threaded Rust program is unsound
 //! (another thread may hold the allocator's lock at the moment of the fork, and the child would
-//! wait for it forever), so a worker is a fresh `exec` of `/proc/self/exe`, marked by an
-//! environment variable. [`init`], the first line of `main`, sees the mark and turns the
+//! wait for it forever), so a worker is a fresh `exec` of `/proc/self/exe`, marked by a
+//! first argument, `--common-pool-worker <parent pid>`. [`init`], the first line of `main`, sees the mark and turns the
 //! process into a worker that never returns to `main`. Without the mark it records the task
 //! list and returns. Pools refuse to start until it has run, so forgetting it is an error
 //! ([`Error::NotInitialized`]), not a fork bomb.

@@ -14,7 +14,7 @@ use crate::error::{Error, Exit, Result};
 use crate::progress::{Position, Progress};
 use crate::sys;
 use crate::wire::{self, Frame, FrameReader, FromWorker, PROTOCOL, ToWorker};
-use crate::worker::WORKER_ENV;
+use crate::worker::WORKER_ARG;
 
 /// How long a new worker may take to say hello before we give up on it.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(30);
@@ -75,7 +75,8 @@ impl Link {
         let mut command = Command::new("/proc/self/exe");
         command
             .arg0(worker_label())
-            .env(WORKER_ENV, std::process::id().to_string())
+            .arg(WORKER_ARG)
+            .arg(std::process::id().to_string())
             .stdin(Stdio::from(OwnedFd::from(theirs)));
         let child = command.spawn().map_err(Error::spawn)?;
         // From here on `Child` owns the process: if anything fails, dropping it kills and reaps.

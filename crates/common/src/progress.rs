@@ -74,6 +74,10 @@ impl Progress {
 
     // ANCHOR: position
     /// Parent: where the worker stands in chunk `seq`.
+    ///
+    /// The two words are read one after the other while the worker may move on, so the start
+    /// time can belong to the *next* item. That only makes a time limit fire a little later,
+    /// never early.
     pub(crate) fn position(&self, seq: u64) -> Position {
         let words = self.page.words();
         let position = words[POSITION].load(Ordering::Acquire);

@@ -12,9 +12,10 @@ use crate::sys;
 use crate::task::{self, Registered};
 use crate::wire::{self, Failure, FrameReader, FromWorker, PROTOCOL, ToWorker};
 
-/// Set in a worker's environment to the parent's process id. Its presence is what makes
-/// [`init`] serve tasks instead of returning.
-pub(crate) const WORKER_ENV: &str = "COMMON_POOL_WORKER";
+/// A worker's first argument, followed by the parent's process id. Its presence is what makes
+/// [`init`] serve tasks instead of returning. An argument rather than an environment variable:
+/// programs a task starts do not inherit it, so they are never mistaken for workers.
+pub(crate) const WORKER_ARG: &str = "--common-pool-worker";
 
 /// Registers the tasks this binary can run in a worker, and turns this process into a worker if
 /// it was started as one. Call it first thing in `main`.
@@ -43,9 +44,11 @@ pub(crate) const WORKER_ENV: &str = "COMMON_POOL_WORKER";
 // ANCHOR: init
 pub fn init(tasks: &[&dyn Registered]) {
     task::register(tasks);
-    let Some(parent) = std::env::var_os(WORKER_ENV) else {
+    let mut args = std::env::args_os().skip(1);
+    if args.next().as_deref() != Some(WORKER_ARG.as_ref()) {
         return;
-    };
+    }
+    let parent = args.next().unwrap_or_default();
     let code = match serve(tasks, &parent) {
         Ok(code) => code,
         Err(e) => {
@@ -60,18 +63,17 @@ pub fn init(tasks: &[&dyn Registered]) {
 /// Runs tasks for the parent; returns the exit code.
 // ANCHOR: serve_start
 fn serve(tasks: &[&dyn Registered], parent: &OsString) -> io::Result<i32> {
-    forget_worker_env();
     // If the parent dies, so do we, even in the middle of a long task. The signal is tied to
     // the parent *thread* that spawned us; the parent keeps that thread alive while we live.
     sys::set_parent_death_signal(libc::SIGKILL)?;
     let parent: u32 = parent
         .to_str()
         .and_then(|p| p.parse().ok())
-        .ok_or_else(|| io::Error::other(format!("{WORKER_ENV} is not a process id")))?;
+        .ok_or_else(|| io::Error::other(format!("{WORKER_ARG} needs the parent's process id")))?;
     if sys::parent_pid() != parent {
         // The parent died before we asked for the signal (or we were not started by a pool).
         return Err(io::Error::other(format!(
-            "{WORKER_ENV} is set but process {parent} is not our parent"
+            "started with {WORKER_ARG}, but process {parent} is not our parent"
         )));
     }
     // We were started as /proc/self/exe, so the kernel named us "exe"; take the program's
@@ -192,18 +194,4 @@ fn run_chunk(
         }
     }
     all_ok
-}
-
-/// Removes the worker marker from our environment so programs a task starts are not mistaken
-/// for workers. Only done while this is the only thread: changing the environment while another
-/// thread might read it is undefined behaviour.
-fn forget_worker_env() {
-    let single_threaded = std::fs::read_dir("/proc/self/task")
-        .map(|d| d.count() == 1)
-        .unwrap_or(false);
-    if single_threaded {
-        // SAFETY: no other thread exists (checked just above), so nothing reads the
-        // environment concurrently; `init` is documented to run first in `main`.
-        unsafe { std::env::remove_var(WORKER_ENV) };
-    }
 }

@@ -102,7 +102,7 @@ pub struct Options {
     /// Run the same map on a thread pool instead of worker processes
     #[arg(long, global = true)]
     pub threads: bool,
-    /// Make every task also busy-wait this many milliseconds
+    /// Make every task also spin this many milliseconds of wall time (busy, so it shows in `top`)
     #[arg(long, global = true, value_name = "MS", default_value_t = 0)]
     pub work_ms: u64,
     /// After the results, draw which worker process ran each value, and when

@@ -54,6 +54,15 @@ use crate::wire;
 /// fails only the task it was running and is replaced (see the crate docs for the full table).
 /// Dropping the pool is [`terminate`](Self::terminate): workers are killed and reaped, queued
 /// tasks fail with [`Error::PoolTerminated`]. Call [`join`](Self::join) to let queued work finish.
+///
+/// # A task may run twice
+///
+/// A worker sends back a chunk's results together, when the chunk is done. If it dies in the
+/// middle of a chunk, the item it was running fails, and the items of that chunk it had
+/// already finished run again on a fresh worker, because their results died with it. So with a
+/// chunk size above 1, a task with side effects (printing, writing a file) should be safe to
+/// repeat. With a chunk size of 1 (the default of the `imap`s and of `apply`) nothing runs
+/// twice: the item that was running fails, and the others never started.
 pub struct Pool {
     shared: Arc<Shared>,
     supervisors: Vec<JoinHandle<()>>,
