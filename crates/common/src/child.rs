@@ -49,7 +49,7 @@ impl Child {
         if let Some(exit) = self.exited() {
             return Some(exit);
         }
-        match sys::wait_ended(self.pid, false) {
+        match self.wait_ended(false) {
             Ok(false) => None,
             // An error means the child is already gone (reaped elsewhere); `reap` copes.
             Ok(true) | Err(_) => Some(self.reap()),
@@ -61,7 +61,7 @@ impl Child {
         if let Some(exit) = self.exited() {
             return exit;
         }
-        let _ = sys::wait_ended(self.pid, true);
+        let _ = self.wait_ended(true);
         self.reap()
     }
 
@@ -76,9 +76,7 @@ impl Child {
             }
             None => {
                 let deadline = Instant::now() + timeout;
-                while Instant::now() < deadline
-                    && !matches!(sys::wait_ended(self.pid, false), Ok(true))
-                {
+                while Instant::now() < deadline && !matches!(self.wait_ended(false), Ok(true)) {
                     std::thread::sleep(Duration::from_millis(1));
                 }
             }
@@ -90,6 +88,15 @@ impl Child {
     pub(crate) fn kill_and_wait(&self) -> Exit {
         let _ = self.signal(libc::SIGKILL);
         self.wait()
+    }
+
+    /// Whether the child has ended (without reaping it). Through the pidfd when there is one:
+    /// if another thread reaped the child meanwhile, its number may already name a new process.
+    fn wait_ended(&self, block: bool) -> io::Result<bool> {
+        match &self.pidfd {
+            Some(pidfd) => sys::wait_ended_pidfd(pidfd.as_fd(), block),
+            None => sys::wait_ended(self.pid, block),
+        }
     }
 
     fn exited(&self) -> Option<Exit> {

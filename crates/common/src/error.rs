@@ -72,12 +72,12 @@ pub enum Error {
 
     /// A worker process could not be started.
     #[error("could not start a worker process: {0}")]
-    Spawn(Arc<std::io::Error>),
+    Spawn(#[source] Arc<std::io::Error>),
 
     /// A new worker's initializer (see
     /// [`PoolBuilder::initializer`](crate::PoolBuilder::initializer)) failed.
     #[error("the pool's initializer failed: {0}")]
-    InitializerFailed(Box<Error>),
+    InitializerFailed(#[source] Box<Error>),
 
     /// The task is not in the list given to [`init`](crate::init), so a worker could not find it.
     #[error("task `{0}` is not registered: add it to the list given to common::init")]
@@ -132,6 +132,14 @@ impl Error {
             *index = Some(at);
         }
         self
+    }
+
+    /// A result's `Deserialize` panicked while decoding it.
+    pub(crate) fn decode_panicked(index: Option<usize>, caught: &crate::panic::Caught) -> Self {
+        Error::Decode {
+            index,
+            message: format!("decoding panicked: {}", caught.message),
+        }
     }
 
     pub(crate) fn spawn(err: std::io::Error) -> Self {

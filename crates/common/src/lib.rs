@@ -32,8 +32,8 @@
 //!
 //! # Design
 //!
-//! **Workers are this binary, started again.** Python on Linux forks: the child is a copy of
-//! the parent, threads and locks included. Forking a multi-threaded Rust program is unsound
+//! **Workers are this binary, started again.** Python on Linux long used `fork` (3.14 made
+//! `forkserver` the default): the child is a copy of the parent, threads and locks included. Forking a multi-threaded Rust program is unsound
 //! (another thread may hold the allocator's lock at the moment of the fork, and the child would
 //! wait for it forever), so a worker is a fresh `exec` of `/proc/self/exe`, marked by a
 //! first argument, `--common-pool-worker <parent pid>`. [`init`], the first line of `main`, sees the mark and turns the
@@ -80,7 +80,7 @@
 //! | the parent is killed | every worker gets SIGKILL at once | a busy worker runs on, orphaned, until its task ends |
 //! | `terminate` with thousands of tasks queued | returns promptly; queued tasks fail with [`Error::PoolTerminated`] | pending results never complete |
 //! | a huge argument or result | goes through; submitting never blocks the caller | goes through (a handler thread writes it) |
-//! | `imap` over an endless iterator | bounded number of tasks in flight | reads the whole input first |
+//! | `imap` over an endless iterator | bounded number of tasks in flight | a background thread reads the input eagerly, without bound |
 //! | a value that cannot be encoded | [`Error::Encode`] for that task alone | a pickling error (`MaybeEncodingError` for a result) |
 //!
 //! `concurrent.futures.ProcessPoolExecutor` does notice a dead worker, but marks the whole pool

@@ -15,7 +15,7 @@ use crate::child::Child;
 use crate::error::{Error, Exit, Result};
 use crate::link::{Link, Reply, RunOptions};
 use crate::task::{self, Task};
-use crate::wire::{self, Outcomes};
+use crate::wire;
 
 /// A task running in a child process of its own.
 ///
@@ -95,7 +95,7 @@ where
                         ..RunOptions::default()
                     },
                 ) {
-                    Reply::Done { frame, .. } => Outcomes::new(frame.body()).next::<R>(None),
+                    Reply::Done { frame, .. } => crate::pool::decode_one::<R>(frame.body()),
                     Reply::Died { pid, exit, .. } => Err(Error::WorkerDied {
                         index: None,
                         pid,

@@ -202,18 +202,24 @@ pub(crate) fn take_stdin() -> io::Result<OwnedFd> {
 
 /// Waits up to `timeout` for `fd` to become readable (or hung up). Returns whether it did.
 pub(crate) fn poll_readable(fd: BorrowedFd<'_>, timeout: Duration) -> io::Result<bool> {
-    let mut pfd = libc::pollfd {
-        fd: fd.as_raw_fd(),
-        events: libc::POLLIN,
-        revents: 0,
-    };
-    let ms = timeout.as_millis().min(i32::MAX as u128) as libc::c_int;
-    // SAFETY: `pfd` is one valid pollfd, alive for the call.
-    match unsafe { libc::poll(&mut pfd, 1, ms) } {
-        -1 if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted => Ok(false),
-        -1 => Err(io::Error::last_os_error()),
-        0 => Ok(false),
-        _ => Ok(true),
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        let mut pfd = libc::pollfd {
+            fd: fd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        // Round up, so a sub-millisecond wait does not become a busy poll.
+        let ms = left.as_micros().div_ceil(1000).min(i32::MAX as u128) as libc::c_int;
+        // SAFETY: `pfd` is one valid pollfd, alive for the call.
+        match unsafe { libc::poll(&mut pfd, 1, ms) } {
+            // A signal handler ran: wait again for the time left, not give up early.
+            -1 if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted => {}
+            -1 => return Err(io::Error::last_os_error()),
+            0 => return Ok(false),
+            _ => return Ok(true),
+        }
     }
 }
 
@@ -237,6 +243,37 @@ pub(crate) fn wait_ended(pid: u32, block: bool) -> io::Result<bool> {
         let mut info: libc::siginfo_t = unsafe { mem::zeroed() };
         // SAFETY: `info` is valid for writes; P_PID with a pid is a valid selector.
         let ret = unsafe { libc::waitid(libc::P_PID, pid as libc::id_t, &mut info, flags) };
+        if ret == -1 {
+            let err = io::Error::last_os_error();
+            if err.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(err);
+        }
+        // SAFETY: waitid filled `info` for a child state change (or left it zeroed).
+        return Ok(unsafe { info.si_pid() } != 0);
+    }
+}
+
+/// Like [`wait_ended`], but through a pidfd, which names exactly one process even after its
+/// number has been reused.
+pub(crate) fn wait_ended_pidfd(pidfd: BorrowedFd<'_>, block: bool) -> io::Result<bool> {
+    let mut flags = libc::WEXITED | libc::WNOWAIT;
+    if !block {
+        flags |= libc::WNOHANG;
+    }
+    loop {
+        // SAFETY: as in `wait_ended`: plain C struct, zeroed so WNOHANG leaves si_pid at 0.
+        let mut info: libc::siginfo_t = unsafe { mem::zeroed() };
+        // SAFETY: `info` is valid for writes; P_PIDFD takes an open pidfd.
+        let ret = unsafe {
+            libc::waitid(
+                libc::P_PIDFD,
+                pidfd.as_raw_fd() as libc::id_t,
+                &mut info,
+                flags,
+            )
+        };
         if ret == -1 {
             let err = io::Error::last_os_error();
             if err.kind() == io::ErrorKind::Interrupted {

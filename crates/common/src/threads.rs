@@ -101,7 +101,11 @@ impl ThreadPool {
 
     /// Results one by one in input order, reading the input lazily with at most
     /// `2 × threads` items in flight, like [`Pool::imap`](crate::Pool::imap).
-    pub fn imap<A, R, I>(&self, task: &Task<A, R>, items: I) -> ThreadIMap<'_, I::IntoIter, R>
+    pub fn imap<A, R, I>(
+        &self,
+        task: &Task<A, R>,
+        items: I,
+    ) -> ThreadIMap<'_, std::iter::Fuse<I::IntoIter>, R>
     where
         I: IntoIterator<Item = A>,
         A: Send + 'static,
@@ -111,7 +115,7 @@ impl ThreadPool {
         ThreadIMap {
             pool: self,
             task: *task,
-            items: items.into_iter(),
+            items: items.into_iter().fuse(),
             window: 2 * self.threads,
             submitted: 0,
             yielded: 0,

@@ -125,10 +125,12 @@ fn serve(tasks: &[&dyn Registered], parent: &OsString) -> io::Result<i32> {
             &mut out,
             traced.then_some(&mut times),
         );
-        progress.finish(seq);
         // Output printed by the tasks reaches the terminal before the results reach the parent.
+        // Flushed before "finished" is marked: a flush can block (a full pipe), and until the
+        // mark a death or a time limit is pinned on the last item, not on the whole chunk.
         let _ = io::stdout().flush();
         let _ = io::stderr().flush();
+        progress.finish(seq);
         wire::write_frame(
             &mut sock,
             &FromWorker::Done {

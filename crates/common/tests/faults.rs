@@ -68,6 +68,19 @@ impl serde::Serialize for Picky {
 fn picky_pred(x: Picky) -> Picky {
     Picky(x.0 - 1)
 }
+/// Decodes like a u32, except that 13 makes the decoder panic (in the parent).
+#[derive(Debug, serde::Serialize)]
+struct Fragile(u32);
+impl<'de> serde::Deserialize<'de> for Fragile {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let n = u32::deserialize(d)?;
+        assert_ne!(n, 13, "cannot bear 13");
+        Ok(Fragile(n))
+    }
+}
+fn fragile(x: u32) -> Fragile {
+    Fragile(x)
+}
 fn make_bytes(len: usize) -> ByteBuf {
     ByteBuf::from((0..len).map(|i| (i % 251) as u8).collect::<Vec<u8>>())
 }
@@ -83,6 +96,7 @@ const SPIN_FOREVER: Task<(), ()> = task!(spin_forever);
 const CHECKSUM: Task<ByteBuf, (usize, u64)> = task!(checksum);
 const MAKE_BYTES: Task<usize, ByteBuf> = task!(make_bytes);
 const PICKY_PRED: Task<Picky, Picky> = task!(picky_pred);
+const FRAGILE: Task<u32, Fragile> = task!(fragile);
 
 fn main() {
     common::init(&[
@@ -97,6 +111,7 @@ fn main() {
         &CHECKSUM,
         &MAKE_BYTES,
         &PICKY_PRED,
+        &FRAGILE,
     ]);
     // A mode in which this binary is a user's program that the test kills from outside.
     if std::env::var("FAULT_TEST_MODE").as_deref() == Ok("parent-with-pool") {
@@ -178,6 +193,18 @@ fn main() {
         test(
             "encoding_errors_cost_no_worker",
             encoding_errors_cost_no_worker,
+        ),
+        test(
+            "a_panicking_decoder_fails_its_items_not_the_pool",
+            a_panicking_decoder_fails_its_items_not_the_pool,
+        ),
+        test(
+            "a_lent_worker_does_not_hold_up_queued_work",
+            a_lent_worker_does_not_hold_up_queued_work,
+        ),
+        test(
+            "signals_do_not_cut_waits_short",
+            signals_do_not_cut_waits_short,
         ),
     ];
     libtest_mimic::run(&args, tests).exit();
@@ -678,4 +705,74 @@ fn encoding_errors_cost_no_worker() {
     );
     assert_eq!(pool.apply(&PICKY_PRED, Picky(15)).unwrap().0, 14);
     assert_eq!(pool.pids(), pids, "no worker lost");
+}
+
+fn a_panicking_decoder_fails_its_items_not_the_pool() {
+    // A result type's own `Deserialize` panics (for 13) while the parent decodes it: that
+    // item fails with a decode error, and the pool, its workers and other calls carry on.
+    let pool = Pool::new(2).unwrap();
+    let pids = pool.pids();
+    let err = pool.chunksize(1).map(&FRAGILE, 10..16).unwrap_err();
+    assert!(
+        matches!(&err, Error::Decode { index: Some(3), message } if message.contains("cannot bear 13")),
+        "{err:?}"
+    );
+    let err = pool.apply(&FRAGILE, 13).unwrap_err();
+    assert!(matches!(err, Error::Decode { index: None, .. }), "{err:?}");
+    let err = pool.apply_async(&FRAGILE, 13).unwrap().get().unwrap_err();
+    assert!(matches!(err, Error::Decode { index: None, .. }), "{err:?}");
+    assert_eq!(pool.map(&FRAGILE, 0..10).unwrap().len(), 10);
+    assert_eq!(pool.pids(), pids, "no worker lost, no supervisor lost");
+}
+
+fn a_lent_worker_does_not_hold_up_queued_work() {
+    // `apply` borrows an idle worker and runs on the caller's thread. While it runs, the queue
+    // must be served by the other worker, not wait for the borrowed one to come back.
+    let pool = Pool::new(2).unwrap();
+    std::thread::scope(|scope| {
+        let long = scope.spawn(|| pool.apply(&SLEEP_MS, 3_000).unwrap());
+        std::thread::sleep(Duration::from_millis(100)); // the apply has borrowed its worker
+        let quick = pool.chunksize(1).map(&SLEEP_MS, vec![20; 10]).unwrap();
+        assert_eq!(quick.len(), 10);
+        assert!(
+            !long.is_finished(),
+            "the queued map finished while the apply still ran"
+        );
+        long.join().unwrap();
+    });
+}
+
+fn signals_do_not_cut_waits_short() {
+    // A program with a signal handler (here a no-op for SIGUSR1) gets EINTR from every wait
+    // the signal interrupts; waits must resume, not report "timed out".
+    extern "C" fn ignore(_: libc::c_int) {}
+    // SAFETY: installs an async-signal-safe no-op handler; the sigaction struct is zeroed
+    // (a valid empty mask and no flags) before the handler is set.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = ignore as extern "C" fn(libc::c_int) as usize;
+        libc::sigaction(libc::SIGUSR1, &action, std::ptr::null_mut());
+    }
+    // SAFETY: gettid has no preconditions.
+    let me = unsafe { libc::gettid() };
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                // SAFETY: tgkill takes plain integers; it signals this test's waiting thread.
+                unsafe { libc::syscall(libc::SYS_tgkill, libc::getpid(), me, libc::SIGUSR1) };
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        });
+        let process = Process::start(&SLEEP_MS, 300).unwrap();
+        let waited = process.join_timeout(Duration::from_secs(30));
+        let pool = Pool::new(1);
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(waited, Some(Exit::Code(0)), "join_timeout gave up early");
+        assert!(
+            pool.is_ok(),
+            "starting workers under signals: {:?}",
+            pool.err()
+        );
+    });
 }

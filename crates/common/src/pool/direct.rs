@@ -7,6 +7,7 @@ use serde::de::DeserializeOwned;
 use super::shared::Shared;
 use crate::error::{Error, Result};
 use crate::link::{Reply, RunOptions};
+use crate::panic;
 use crate::progress::Position;
 use crate::trace::Trace;
 use crate::wire::Outcomes;
@@ -52,7 +53,7 @@ pub(crate) fn apply<R: DeserializeOwned + Send + 'static>(
             } else {
                 shared.slots.give_back(slot, Some(link));
             }
-            Some(Outcomes::new(frame.body()).next(None))
+            Some(decode_one(frame.body()))
         }
         Reply::Died {
             pid,
@@ -75,9 +76,34 @@ pub(crate) fn apply<R: DeserializeOwned + Send + 'static>(
             let limit = one.limit.expect("only timed tasks time out");
             Some(Err(Error::TaskTimeout { index: None, limit }))
         }
-        Reply::Died { .. } | Reply::Failed(_) => {
+        // Finished: the task ran, but its result died with the worker. It fails rather than
+        // runs twice.
+        Reply::Died {
+            pid,
+            exit,
+            at: Position::Finished,
+        } => {
+            shared.slots.give_back(slot, None);
+            Some(Err(Error::WorkerDied {
+                index: None,
+                pid,
+                exit,
+            }))
+        }
+        // Not started: not the task's fault; the queue retries it on a fresh worker.
+        Reply::Died {
+            at: Position::NotStarted,
+            ..
+        }
+        | Reply::Failed(_) => {
             shared.slots.give_back(slot, None);
             None
         }
     }
+}
+
+/// Decodes a single outcome; a panicking `Deserialize` becomes an error, as in the supervisors.
+pub(crate) fn decode_one<R: DeserializeOwned>(body: &[u8]) -> Result<R> {
+    panic::catch(|| Outcomes::new(body).next(None))
+        .unwrap_or_else(|caught| Err(Error::decode_panicked(None, &caught)))
 }

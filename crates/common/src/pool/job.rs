@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::Error;
+use crate::panic;
 use crate::trace::Trace;
 use crate::wire::{self, Frame, Outcomes};
 
@@ -68,18 +69,30 @@ pub(crate) struct Decoded<R> {
 /// The [`Decoder`] for results of type `R`.
 pub(crate) fn decoder<R: DeserializeOwned + Send + 'static>() -> Decoder {
     |body, first, count| {
-        let mut outcomes = Outcomes::new(body);
-        let mut failures = Vec::new();
-        let values = (first..first + count)
-            .map(|index| match outcomes.next(Some(index)) {
-                Ok(value) => Some(value),
-                Err(error) => {
-                    failures.push((index, error));
-                    None
-                }
-            })
-            .collect();
-        Box::new(Decoded::<R> { values, failures })
+        // A result type's own `Deserialize` may panic; that must fail these items, not the
+        // supervisor thread running this (which would leave them unanswered).
+        let decoded = panic::catch(|| {
+            let mut outcomes = Outcomes::new(body);
+            let mut failures = Vec::new();
+            let values = (first..first + count)
+                .map(|index| match outcomes.next(Some(index)) {
+                    Ok(value) => Some(value),
+                    Err(error) => {
+                        failures.push((index, error));
+                        None
+                    }
+                })
+                .collect();
+            Decoded::<R> { values, failures }
+        });
+        Box::new(decoded.unwrap_or_else(|caught| {
+            Decoded::<R> {
+                values: (0..count).map(|_| None).collect(),
+                failures: (first..first + count)
+                    .map(|index| (index, Error::decode_panicked(Some(index), &caught)))
+                    .collect(),
+            }
+        }))
     }
 }
 

@@ -17,6 +17,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use self::direct::OneTask;
+pub(crate) use self::direct::decode_one;
 use self::job::{CallState, Spec, decoder, default_chunksize};
 pub use self::results::{AsyncResult, IMap};
 use self::shared::{Initializer, Shared};
@@ -157,12 +158,8 @@ impl PoolBuilder {
             ));
         }
         let initializer = self.initializer.transpose()?;
-        let (queue, jobs) = crossbeam_channel::unbounded();
-        let (wakes, mut wake_receivers): (Vec<_>, Vec<_>) =
-            (0..workers).map(|_| crossbeam_channel::bounded(1)).unzip();
         let shared = Arc::new(Shared::new(
-            queue,
-            wakes,
+            workers,
             initializer,
             self.max_tasks_per_child,
             self.task_timeout,
@@ -173,16 +170,13 @@ impl PoolBuilder {
             supervisors: Vec::with_capacity(workers),
         };
         for slot in 0..workers {
-            let (shared, jobs, ready) = (Arc::clone(&pool.shared), jobs.clone(), ready_tx.clone());
+            let (shared, ready) = (Arc::clone(&pool.shared), ready_tx.clone());
             // Counted before the thread starts, so `terminate` never misses one; if the spawn
             // fails the closure (and the guard in it) is dropped, counting it out again.
-            let running = pool.shared.supervisor_running();
+            let running = pool.shared.supervisor_running(slot);
             let spawned = thread::Builder::new()
                 .name(format!("pool worker {slot}"))
-                .spawn({
-                    let wake = wake_receivers.remove(0);
-                    move || Supervisor::run(shared, slot, jobs, wake, ready, running)
-                });
+                .spawn(move || Supervisor::run(shared, slot, ready, running));
             match spawned {
                 Ok(handle) => pool.supervisors.push(handle),
                 Err(e) => return Err(Error::spawn(e)), // dropping `pool` stops the others

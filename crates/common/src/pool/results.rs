@@ -338,25 +338,34 @@ impl<R> AsyncResult<R> {
 
     /// Waits up to `timeout` (forever with `None`) for the delivery; whether it is here.
     fn fetch(&self, timeout: Option<Duration>) -> bool {
-        let mut arrived = self.arrived.lock().unwrap_or_else(|e| e.into_inner());
-        if arrived.is_none() {
-            let received = match timeout {
-                Some(timeout) => self.delivery.recv_timeout(timeout),
-                None => self
-                    .delivery
-                    .recv()
-                    .map_err(|_| RecvTimeoutError::Disconnected),
-            };
-            *arrived = match received {
-                Ok(delivery) => Some(delivery),
-                Err(RecvTimeoutError::Timeout) => return false,
-                // Every job is answered, so this only means the result was already taken.
-                Err(RecvTimeoutError::Disconnected) => Some(Delivery::Failed {
-                    first: 0,
-                    count: 1,
-                    error: Error::InvalidArgument("this result was already taken".into()),
-                }),
-            };
+        let lock = || self.arrived.lock().unwrap_or_else(|e| e.into_inner());
+        if lock().is_some() {
+            return true;
+        }
+        // Receive without holding the lock, so `ready` on another thread never waits behind a
+        // `wait` here. The job's sender is dropped right after the one delivery, so a second
+        // waiter wakes up (disconnected) and finds what the first one stored.
+        let received = match timeout {
+            Some(timeout) => self.delivery.recv_timeout(timeout),
+            None => self
+                .delivery
+                .recv()
+                .map_err(|_| RecvTimeoutError::Disconnected),
+        };
+        let mut arrived = lock();
+        match received {
+            Ok(delivery) => *arrived = Some(delivery),
+            Err(RecvTimeoutError::Timeout) => return arrived.is_some(),
+            // Every job is answered, so if nothing is stored the result was already taken.
+            Err(RecvTimeoutError::Disconnected) => {
+                if arrived.is_none() {
+                    *arrived = Some(Delivery::Failed {
+                        first: 0,
+                        count: 1,
+                        error: Error::InvalidArgument("this result was already taken".into()),
+                    });
+                }
+            }
         }
         true
     }

@@ -4,8 +4,6 @@ use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
-use crossbeam_channel::Sender;
-
 use super::job::Job;
 use super::slots::Slots;
 use crate::error::{Error, Result};
@@ -26,11 +24,8 @@ pub(crate) struct Shared {
     state: AtomicU8,
     /// Worker processes started so far, replacements included.
     spawned: AtomicUsize,
-    /// The queue's only sender. Dropping it (close, terminate) lets supervisors drain the
-    /// queue and stop.
-    queue: Mutex<Option<Sender<Job>>>,
-    /// Each slot's current worker, so `terminate` can kill it from any thread, and idle
-    /// workers lent to callers of `apply`.
+    /// The queue of jobs, and where each slot's worker is (lent to a caller of `apply`,
+    /// parked, or busy), so `terminate` can kill any of them from any thread.
     pub slots: Slots,
     /// Supervisor threads still running, so `terminate` can wait until every worker is reaped.
     supervisors: Mutex<usize>,
@@ -46,8 +41,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Shared {
     pub(crate) fn new(
-        queue: Sender<Job>,
-        wakes: Vec<Sender<()>>,
+        workers: usize,
         initializer: Option<Initializer>,
         max_tasks_per_child: Option<usize>,
         task_timeout: Option<Duration>,
@@ -55,8 +49,7 @@ impl Shared {
         Shared {
             state: AtomicU8::new(RUNNING),
             spawned: AtomicUsize::new(0),
-            queue: Mutex::new(Some(queue)),
-            slots: Slots::new(wakes),
+            slots: Slots::new(workers),
             supervisors: Mutex::new(0),
             supervisors_done: Condvar::new(),
             initializer,
@@ -80,37 +73,39 @@ impl Shared {
 
     /// Queues a job, unless the pool no longer accepts work.
     pub(crate) fn submit(&self, job: Job) -> Result<()> {
-        let queue = lock(&self.queue);
-        match (&*queue, self.state.load(Ordering::SeqCst)) {
-            (Some(queue), RUNNING) => queue.send(job).map_err(|_| Error::PoolTerminated),
-            (_, TERMINATED) => Err(Error::PoolTerminated),
-            _ => Err(Error::PoolClosed),
+        self.accepting()?;
+        // The state may change in between; the board decides, under its lock.
+        if self.slots.submit(job) {
+            Ok(())
+        } else {
+            Err(self.accepting().err().unwrap_or(Error::PoolClosed))
         }
     }
 
     /// Stops accepting work; queued jobs still run.
     pub(crate) fn close(&self) {
-        let mut queue = lock(&self.queue);
         let _ = self
             .state
             .compare_exchange(RUNNING, CLOSED, Ordering::SeqCst, Ordering::SeqCst);
-        queue.take();
+        self.slots.close();
     }
 
-    /// Counts a supervisor thread in; the returned guard counts it out when dropped (even
-    /// by a panic), so waiting for the count to reach zero cannot hang.
-    pub(crate) fn supervisor_running(self: &Arc<Self>) -> SupervisorGuard {
+    /// Counts slot `slot`'s supervisor thread in; the returned guard counts it out when
+    /// dropped (even by a panic), so waiting for the count to reach zero cannot hang.
+    pub(crate) fn supervisor_running(self: &Arc<Self>, slot: usize) -> SupervisorGuard {
         *lock(&self.supervisors) += 1;
-        SupervisorGuard(Arc::clone(self))
+        SupervisorGuard {
+            shared: Arc::clone(self),
+            slot,
+        }
     }
 
     /// Stops accepting work, fails queued jobs, kills every worker and waits until all are
     /// reaped.
     pub(crate) fn terminate(&self) {
-        {
-            let mut queue = lock(&self.queue);
-            self.state.store(TERMINATED, Ordering::SeqCst);
-            queue.take();
+        self.state.store(TERMINATED, Ordering::SeqCst);
+        for job in self.slots.drain() {
+            job.fail(0..job.len(), Error::PoolTerminated);
         }
         self.slots.kill_all();
         let mut running = lock(&self.supervisors);
@@ -139,14 +134,20 @@ impl Shared {
 
 /// Held by a running supervisor thread; see [`Shared::supervisor_running`].
 #[derive(Debug)]
-pub(crate) struct SupervisorGuard(Arc<Shared>);
+pub(crate) struct SupervisorGuard {
+    shared: Arc<Shared>,
+    slot: usize,
+}
 
 impl Drop for SupervisorGuard {
     fn drop(&mut self) {
-        let mut running = lock(&self.0.supervisors);
+        // Normally already done; after a panic, this kills and reaps the slot's worker (the
+        // last handle to it) so it is neither left running nor listed by `pids`.
+        self.shared.slots.publish(self.slot, None);
+        let mut running = lock(&self.shared.supervisors);
         *running -= 1;
         if *running == 0 {
-            self.0.supervisors_done.notify_all();
+            self.shared.supervisors_done.notify_all();
         }
     }
 }

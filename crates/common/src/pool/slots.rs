@@ -1,17 +1,18 @@
-//! A pool's worker slots: which process each runs (for `terminate` and `pids`), and the lending
-//! of an idle worker to a caller of `apply`.
+//! The pool's board: the queue of jobs, and where each slot's worker is.
 //!
-//! A queued task crosses two thread hops besides the process boundary: caller → supervisor
-//! and back. For a small synchronous `apply` those hops cost as much as the round trip to the
-//! worker, so an idle supervisor parks its worker here while it waits for the queue, and
-//! `apply` borrows it and talks to it directly. Spawning stays with the supervisor (a worker's
+//! A queued task crosses two thread hops besides the process boundary: caller → supervisor and
+//! back. For a small synchronous `apply` those hops cost as much as the round trip to the
+//! worker, so an idle supervisor parks its worker here, and `apply` borrows it and talks to it
+//! directly. One lock guards the queue and the workers' whereabouts together, so a supervisor
+//! whose worker is lent out never takes a job it could not start: it waits for the worker, and
+//! the job stays in the queue for the others. Spawning stays with the supervisor (a worker's
 //! parent-death signal is tied to the thread that spawned it): a borrower that loses the worker
-//! hands the slot back empty and wakes the supervisor to start a replacement.
+//! returns the slot empty and asks its supervisor for a replacement.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
-use crossbeam_channel::Sender;
-
+use super::job::Job;
 use crate::child::Child;
 use crate::link::Link;
 
@@ -24,125 +25,197 @@ enum Lent {
     Parked(Link),
     /// Borrowed by a caller of `apply`.
     Out,
-    /// The borrower lost it (it died or retired); the supervisor starts a new one.
-    Lost,
 }
 
 #[derive(Debug)]
-struct Slot {
-    child: Mutex<Option<Arc<Child>>>,
-    lent: Mutex<Lent>,
-    returned: Condvar,
-    /// Wakes the slot's supervisor to replace a lost worker.
-    wake: Sender<()>,
+struct Board {
+    queue: VecDeque<Job>,
+    /// Whether jobs may still be queued (false once the pool is closed or terminated).
+    open: bool,
+    lent: Vec<Lent>,
+    /// Slots whose worker is parked.
+    idle: Vec<usize>,
+    /// Slots whose borrowed worker was lost: their supervisor starts a new one.
+    replace: Vec<bool>,
+    /// Slots whose supervisor is asleep in [`Slots::wait`].
+    sleeping: Vec<bool>,
+}
+
+impl Board {
+    /// Takes slot `slot`'s parked worker back to its supervisor.
+    fn take_home(&mut self, slot: usize) -> Option<Link> {
+        match std::mem::replace(&mut self.lent[slot], Lent::Home) {
+            Lent::Parked(link) => {
+                self.idle.retain(|&s| s != slot);
+                Some(link)
+            }
+            Lent::Home => None,
+            Lent::Out => unreachable!("a supervisor never takes back a lent worker"),
+        }
+    }
+}
+
+/// Why a supervisor woke up.
+#[derive(Debug)]
+pub(crate) enum Wakeup {
+    Job(Job),
+    /// A borrowed worker was lost: start a replacement.
+    Replace,
+    /// The pool is closed and the queue is empty.
+    Closed,
 }
 
 #[derive(Debug)]
 pub(crate) struct Slots {
-    slots: Vec<Slot>,
-    /// Slots whose worker is parked (possibly stale: `borrow` checks).
-    idle: Mutex<Vec<usize>>,
+    board: Mutex<Board>,
+    /// One per slot, to wake just the supervisor that has something to do: one that can take a
+    /// new job, the one whose worker came back to a waiting queue, or all when the pool closes.
+    wake: Vec<Condvar>,
+    /// Each slot's current worker process, so `terminate` can kill it from any thread.
+    children: Vec<Mutex<Option<Arc<Child>>>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-// Lock order: a slot's `lent`, then `idle`. `borrow` never holds both.
 impl Slots {
-    /// One slot per waker; slot `i`'s supervisor listens on the receiver of `wakes[i]`.
-    pub(crate) fn new(wakes: Vec<Sender<()>>) -> Self {
-        let slots = wakes
-            .into_iter()
-            .map(|wake| Slot {
-                child: Mutex::new(None),
-                lent: Mutex::new(Lent::Home),
-                returned: Condvar::new(),
-                wake,
-            })
-            .collect();
+    pub(crate) fn new(workers: usize) -> Self {
+        let board = Board {
+            queue: VecDeque::new(),
+            open: true,
+            lent: (0..workers).map(|_| Lent::Home).collect(),
+            idle: Vec::with_capacity(workers),
+            replace: vec![false; workers],
+            sleeping: vec![false; workers],
+        };
         Slots {
-            slots,
-            idle: Mutex::new(Vec::new()),
+            board: Mutex::new(board),
+            wake: (0..workers).map(|_| Condvar::new()).collect(),
+            children: (0..workers).map(|_| Mutex::new(None)).collect(),
         }
     }
 
     /// Records slot `slot`'s current worker process.
     pub(crate) fn publish(&self, slot: usize, child: Option<Arc<Child>>) {
-        *lock(&self.slots[slot].child) = child;
+        *lock(&self.children[slot]) = child;
     }
 
     /// Process ids of the live workers.
     pub(crate) fn pids(&self) -> Vec<u32> {
-        self.slots
+        self.children
             .iter()
-            .filter_map(|s| lock(&s.child).as_ref().map(|c| c.pid()))
+            .filter_map(|c| lock(c).as_ref().map(|c| c.pid()))
             .collect()
     }
 
     /// Kills every worker, wherever it is.
     pub(crate) fn kill_all(&self) {
-        for slot in &self.slots {
-            if let Some(child) = &*lock(&slot.child) {
+        for child in &self.children {
+            if let Some(child) = &*lock(child) {
                 let _ = child.signal(libc::SIGKILL);
             }
         }
     }
 
-    /// Supervisor: leaves its idle worker where a caller of `apply` can borrow it.
-    pub(crate) fn park(&self, slot: usize, link: Link) {
-        let mut lent = lock(&self.slots[slot].lent);
-        *lent = Lent::Parked(link);
-        lock(&self.idle).push(slot);
+    /// Queues a job; `false` (dropping it) if the pool no longer takes jobs.
+    pub(crate) fn submit(&self, job: Job) -> bool {
+        let mut board = lock(&self.board);
+        if !board.open {
+            return false;
+        }
+        board.queue.push_back(job);
+        // Wake one sleeping supervisor whose worker is at hand; a busy one looks at the queue
+        // when it is done, and one whose worker is lent when the worker comes back.
+        let slot = (0..board.sleeping.len())
+            .find(|&s| board.sleeping[s] && !matches!(board.lent[s], Lent::Out));
+        if let Some(slot) = slot {
+            board.sleeping[slot] = false;
+            self.wake[slot].notify_one();
+        }
+        true
     }
 
-    /// Supervisor: takes its worker back, waiting while a caller has it. `None` if the caller
-    /// lost it (or nothing was parked).
-    pub(crate) fn unpark(&self, slot: usize) -> Option<Link> {
-        let this = &self.slots[slot];
-        let mut lent = lock(&this.lent);
-        while matches!(*lent, Lent::Out) {
-            lent = this.returned.wait(lent).unwrap_or_else(|e| e.into_inner());
+    /// Takes no more jobs; those queued still run.
+    pub(crate) fn close(&self) {
+        lock(&self.board).open = false;
+        self.wake_all();
+    }
+
+    fn wake_all(&self) {
+        self.wake.iter().for_each(Condvar::notify_all);
+    }
+
+    /// Takes no more jobs and hands back the queued ones, to be failed.
+    pub(crate) fn drain(&self) -> Vec<Job> {
+        let mut board = lock(&self.board);
+        board.open = false;
+        let jobs = board.queue.drain(..).collect();
+        drop(board);
+        self.wake_all();
+        jobs
+    }
+
+    /// Supervisor: parks `link` (its idle worker) where a caller of `apply` can borrow it, and
+    /// waits for something to do. Returns why it woke, with the worker taken back (`None` if
+    /// there is none, or a borrower lost it).
+    pub(crate) fn wait(&self, slot: usize, link: Option<Link>) -> (Wakeup, Option<Link>) {
+        let mut board = lock(&self.board);
+        if let Some(link) = link {
+            board.lent[slot] = Lent::Parked(link);
+            board.idle.push(slot);
         }
-        lock(&self.idle).retain(|&s| s != slot);
-        match std::mem::replace(&mut *lent, Lent::Home) {
-            Lent::Parked(link) => Some(link),
-            Lent::Home | Lent::Lost => None,
-            Lent::Out => unreachable!("waited until returned"),
+        loop {
+            // A lent worker is not ours to use: leave jobs to the others until it is back.
+            if !matches!(board.lent[slot], Lent::Out) {
+                if board.replace[slot] {
+                    board.replace[slot] = false;
+                    return (Wakeup::Replace, board.take_home(slot));
+                }
+                if let Some(job) = board.queue.pop_front() {
+                    return (Wakeup::Job(job), board.take_home(slot));
+                }
+                if !board.open {
+                    return (Wakeup::Closed, board.take_home(slot));
+                }
+            }
+            board.sleeping[slot] = true;
+            board = self.wake[slot]
+                .wait(board)
+                .unwrap_or_else(|e| e.into_inner());
+            board.sleeping[slot] = false;
         }
     }
 
     /// Caller: an idle worker to use directly, if there is one.
     pub(crate) fn borrow(&self) -> Option<(usize, Link)> {
-        loop {
-            let slot = lock(&self.idle).pop()?;
-            let mut lent = lock(&self.slots[slot].lent);
-            if matches!(*lent, Lent::Parked(_)) {
-                let Lent::Parked(link) = std::mem::replace(&mut *lent, Lent::Out) else {
-                    unreachable!("just matched")
-                };
-                return Some((slot, link));
-            }
-            // A stale entry: the supervisor took its worker back meanwhile. Try the next.
+        let mut board = lock(&self.board);
+        let slot = board.idle.pop()?;
+        match std::mem::replace(&mut board.lent[slot], Lent::Out) {
+            Lent::Parked(link) => Some((slot, link)),
+            _ => unreachable!("only parked workers are listed as idle"),
         }
     }
 
     /// Caller: returns a borrowed worker, or `None` if it died or retired, which asks the
     /// supervisor for a replacement.
     pub(crate) fn give_back(&self, slot: usize, link: Option<Link>) {
-        let this = &self.slots[slot];
-        let mut lent = lock(&this.lent);
+        let mut board = lock(&self.board);
         match link {
             Some(link) => {
-                *lent = Lent::Parked(link);
-                lock(&self.idle).push(slot);
+                board.lent[slot] = Lent::Parked(link);
+                board.idle.push(slot);
             }
             None => {
-                *lent = Lent::Lost;
+                board.lent[slot] = Lent::Home;
+                board.replace[slot] = true;
                 self.publish(slot, None);
-                let _ = this.wake.try_send(());
             }
         }
-        this.returned.notify_all();
+        // The supervisor only needs waking if there is something for it to do now (usually
+        // not: an `apply` in a loop would otherwise wake it for nothing every time).
+        if board.replace[slot] || !board.queue.is_empty() || !board.open {
+            self.wake[slot].notify_one();
+        }
     }
 }

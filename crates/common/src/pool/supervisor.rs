@@ -8,10 +8,11 @@ use std::collections::VecDeque;
 use std::ops::Range;
 use std::sync::Arc;
 
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::Sender;
 
 use super::job::Job;
 use super::shared::{Shared, SupervisorGuard};
+use super::slots::Wakeup;
 use crate::error::{Error, Result};
 use crate::link::{Link, Reply, RunOptions};
 use crate::progress::Position;
@@ -25,27 +26,14 @@ pub(crate) struct Supervisor {
     shared: Arc<Shared>,
     slot: usize,
     link: Option<Link>,
-    /// Rings when a caller of `apply` lost this slot's borrowed worker.
-    wake: Receiver<()>,
-}
-
-/// Why a supervisor woke up.
-enum Wakeup {
-    Job(Job),
-    /// A borrowed worker was lost: start a replacement.
-    Replace,
-    /// The queue is closed and empty.
-    Closed,
 }
 
 impl Supervisor {
-    /// The thread body: start a worker, report readiness, then serve jobs until the queue
+    /// The thread body: start a worker, report readiness, then serve jobs until the pool
     /// closes.
     pub(crate) fn run(
         shared: Arc<Shared>,
         slot: usize,
-        jobs: Receiver<Job>,
-        wake: Receiver<()>,
         ready: Sender<Result<()>>,
         _running: SupervisorGuard,
     ) {
@@ -53,7 +41,6 @@ impl Supervisor {
             shared,
             slot,
             link: None,
-            wake,
         };
         match this.start_worker() {
             Ok(()) => drop(ready.send(Ok(()))),
@@ -62,14 +49,8 @@ impl Supervisor {
         drop(ready);
         loop {
             // While waiting, the idle worker may serve an `apply` directly (see `slots`).
-            if let Some(link) = this.link.take() {
-                this.shared.slots.park(this.slot, link);
-            }
-            let wakeup = crossbeam_channel::select! {
-                recv(jobs) -> job => job.map_or(Wakeup::Closed, Wakeup::Job),
-                recv(this.wake) -> _ => Wakeup::Replace,
-            };
-            this.link = this.shared.slots.unpark(this.slot);
+            let (wakeup, link) = this.shared.slots.wait(this.slot, this.link.take());
+            this.link = link;
             match wakeup {
                 Wakeup::Closed => break,
                 Wakeup::Replace => this.replace_worker(),
@@ -191,12 +172,16 @@ impl Supervisor {
                             exit,
                         },
                     ),
-                    Position::NotStarted | Position::Finished if retries < RETRIES => {
+                    // Nothing of the chunk ran: not its fault, so it runs again.
+                    Position::NotStarted if retries < RETRIES => {
                         retries += 1;
                         self.lost_worker();
                         todo.push_front(range);
                         continue;
                     }
+                    // `Finished`: every item ran, but the results died with the worker. They
+                    // fail rather than run twice: a task is never run again after it finished
+                    // (see "A task may run twice" in the Pool docs).
                     Position::NotStarted | Position::Finished => {
                         self.lost_worker();
                         job.fail(
