@@ -310,7 +310,8 @@ impl Pool {
     }
 
     /// Stops accepting tasks; those already submitted still run. Later submissions fail with
-    /// [`Error::PoolClosed`].
+    /// [`Error::PoolClosed`]. That includes an `imap` still reading its lazy input: the items it
+    /// had submitted arrive, then it yields one `Err(PoolClosed)` and ends.
     pub fn close(&self) {
         self.shared.close();
     }
