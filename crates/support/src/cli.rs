@@ -17,6 +17,11 @@ pub const EXIT_FAILURE: u8 = 1;
 /// The command line was wrong.
 pub const EXIT_USAGE: u8 = 2;
 
+/// The most workers (processes or threads) an exercise starts at once: far beyond any core
+/// count these exercises are run on, and a bound on what a mistyped `--workers 60000` can start.
+/// For clap: `value_parser!(u16).range(1..=MAX_WORKERS)`.
+pub const MAX_WORKERS: i64 = 256;
+
 /// The text every exercise appends to `--help`.
 pub const EXIT_CODES_HELP: &str =
     "Exit codes: 0 success, 1 some task or value failed, 2 usage error.";

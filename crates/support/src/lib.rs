@@ -6,7 +6,11 @@
 //!   the reference programs line by line.
 //! - [`proc`]: looking at processes through `/proc` and signalling them, for tests that check
 //!   no child process is left behind.
+//! - [`units`]: printing durations (and other measurements) with three significant digits.
+//! - [`cpu`]: keeping a core busy for a while, the exercises' stand-in for CPU-bound work.
 
 pub mod cli;
+pub mod cpu;
 pub mod proc;
 pub mod python;
+pub mod units;

@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use common::{Pool, Registered, Task, ThreadPool, task};
-use support::cli::{EXIT_CODES_HELP, exit_code};
+use support::cli::{EXIT_CODES_HELP, MAX_WORKERS, exit_code};
 
 use crate::pi::Piece;
 
@@ -62,7 +62,7 @@ pub static TASKS: &[&dyn Registered] = &[&COUNT_INSIDE];
 )]
 pub struct Cli {
     /// Worker processes, then threads, to run the job on [default: the number of cores]
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=MAX_WORKERS))]
     pub workers: Option<u16>,
     /// Random points to throw: 5000000, 5_000_000 or 5M (k, M, G: thousand, million, billion)
     #[arg(long, value_name = "POINTS", default_value = "20M", value_parser = parse_size)]

@@ -13,9 +13,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::{Exit, Process};
+use support::units::seconds;
 
 use crate::machine::Machine;
-use crate::stats::{Summary, seconds, times};
+use crate::stats::{Summary, times};
 use crate::table::{Align, Table};
 use crate::{Error, Outcome, PLUS_ONE, plus_one, sys};
 
@@ -145,6 +146,9 @@ pub fn run(runs: usize, machine: &Machine) -> Result<Outcome, Error> {
         seconds(thread),
         times(fork / thread),
     );
+    if let Some(caution) = machine.load_caution() {
+        println!("{caution}");
+    }
     if machine.debug_build {
         println!(
             "These are timings of a debug build; for optimised code: \

@@ -4,8 +4,10 @@
 //! round trip. Threads can talk through memory (a channel); processes must go through the
 //! kernel (a socket). Threads over the same kind of socket separate the two effects: what the
 //! kernel costs, and what being in another process costs. The last row is a warm
-//! `common::Pool` of one worker: what `pool.apply` adds (encoding, framing, the pool's
-//! supervisor thread) on top of the socket.
+//! `common::Pool` of one worker: what `pool.apply` adds on top of the socket. With its worker
+//! idle, `apply` borrows the worker and talks to it from the calling thread, so what it adds is
+//! the encoding and framing of the message (and the bookkeeping of the borrow), not a trip
+//! through a queue or another thread.
 
 use std::io::{Read, Write};
 use std::net::Shutdown;
@@ -16,9 +18,10 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use common::{Exit, Pool};
+use support::units::seconds;
 
 use crate::machine::Machine;
-use crate::stats::{Summary, seconds, times};
+use crate::stats::{Summary, times};
 use crate::table::{Align, Table};
 use crate::{Error, Outcome, PLUS_ONE, sys};
 
@@ -243,7 +246,7 @@ pub fn run(round_trips: usize, machine: &Machine) -> Result<Outcome, Error> {
     println!(
         "Reading: on {} cores, a round trip took {} over a channel between threads, {} over a \
          socket between processes ({}; threads over a socket: {}) and {} through Pool::apply \
-         ({}), which also encodes the message and passes it through the pool's supervisor thread.",
+         ({}), which also encodes the message and frames it for the pool's protocol.",
         machine.cores,
         seconds(channel),
         seconds(socket_processes),
@@ -252,6 +255,9 @@ pub fn run(round_trips: usize, machine: &Machine) -> Result<Outcome, Error> {
         seconds(pool),
         times(pool / channel),
     );
+    if let Some(caution) = machine.load_caution() {
+        println!("{caution}");
+    }
     Ok(Outcome::default())
 }
 

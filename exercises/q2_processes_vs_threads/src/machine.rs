@@ -45,6 +45,41 @@ impl Machine {
     }
 }
 
+impl Machine {
+    /// The line to add under a reading of timings when the machine was overloaded (see
+    /// [`overloaded`]); `None` on a machine with a free core, or when the load is unknown.
+    ///
+    /// ```
+    /// use q2_processes_vs_threads::machine::Machine;
+    /// let machine = Machine { cores: 2, load: Some(3.91), ..Machine::detect() };
+    /// assert_eq!(
+    ///     machine.load_caution().unwrap(),
+    ///     "Caution: the load average (3.91) was above the 2 cores: other programs kept every \
+    ///      core busy, so these timings mostly measure waiting for a core.",
+    /// );
+    /// ```
+    pub fn load_caution(&self) -> Option<String> {
+        // Decided on the load as printed (two decimals), so it never says "2.00 was above 2".
+        let load = self
+            .load
+            .map(|load| (load * 100.0).round() / 100.0)
+            .filter(|&load| overloaded(load, self.cores))?;
+        let cores = if self.cores == 1 { "core" } else { "cores" };
+        Some(format!(
+            "Caution: the load average ({load:.2}) was above the {} {cores}: other programs kept \
+             every core busy, so these timings mostly measure waiting for a core.",
+            self.cores
+        ))
+    }
+}
+
+/// Whether a one-minute load average of `load` means more runnable tasks than `cores`: then a
+/// worker that is ready to run often waits for a core, and that wait, not the cost being
+/// measured, makes up most of a timing. A load equal to the cores still leaves each task one.
+pub fn overloaded(load: f64, cores: usize) -> bool {
+    load > cores as f64
+}
+
 impl fmt::Display for Machine {
     /// `2 cores (load average 0.52), linux 6.8.0 on x86_64; this program: a debug build of 14.2 MB`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -97,6 +132,45 @@ mod tests {
             m.to_string(),
             "1 core, linux on x86_64; this program: a release build"
         );
+    }
+
+    #[test]
+    fn overloaded_means_more_runnable_tasks_than_cores() {
+        assert!(!overloaded(0.0, 1));
+        assert!(!overloaded(1.99, 2));
+        assert!(!overloaded(2.0, 2), "one task per core is not overloaded");
+        assert!(overloaded(2.01, 2));
+        assert!(overloaded(3.91, 2));
+        assert!(!overloaded(3.91, 4));
+    }
+
+    #[test]
+    fn a_caution_only_when_overloaded() {
+        let machine = |cores, load| Machine {
+            cores,
+            load,
+            ..Machine::detect()
+        };
+        assert_eq!(machine(2, Some(0.5)).load_caution(), None);
+        assert_eq!(machine(2, Some(2.0)).load_caution(), None);
+        assert_eq!(
+            machine(2, None).load_caution(),
+            None,
+            "load unknown: no claim"
+        );
+        assert_eq!(
+            machine(2, Some(2.004)).load_caution(),
+            None,
+            "printed as 2.00"
+        );
+        assert_eq!(
+            machine(1, Some(1.5)).load_caution().unwrap(),
+            "Caution: the load average (1.50) was above the 1 core: other programs kept every \
+             core busy, so these timings mostly measure waiting for a core."
+        );
+        let caution = machine(2, Some(3.91)).load_caution().unwrap();
+        assert!(caution.starts_with("Caution: the load average (3.91) was above the 2 cores: "));
+        assert_eq!(caution.lines().count(), 1);
     }
 
     #[test]

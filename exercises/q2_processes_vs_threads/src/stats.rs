@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use statrs::statistics::{Data, Max, Min, OrderStatistics};
+use support::units::{self, seconds};
 
 /// The median and spread of a set of timings, in seconds.
 ///
@@ -58,29 +59,6 @@ impl Summary {
     }
 }
 
-/// A duration in seconds with three significant digits and a unit that keeps 1 to 999 before
-/// the point.
-///
-/// ```
-/// use q2_processes_vs_threads::stats::seconds;
-/// assert_eq!(seconds(0.000_027_73), "27.7 µs");
-/// assert_eq!(seconds(0.004_213), "4.21 ms");
-/// assert_eq!(seconds(0.000_000_412), "412 ns");
-/// assert_eq!(seconds(1.5), "1.50 s");
-/// ```
-pub fn seconds(s: f64) -> String {
-    let (value, unit) = if s >= 1.0 {
-        (s, "s")
-    } else if s >= 1e-3 {
-        (s * 1e3, "ms")
-    } else if s >= 1e-6 {
-        (s * 1e6, "µs")
-    } else {
-        (s * 1e9, "ns")
-    };
-    format!("{} {unit}", significant(value))
-}
-
 /// `x` (ratio of two timings) as `×`: three significant digits below 100, whole above.
 ///
 /// ```
@@ -90,34 +68,12 @@ pub fn seconds(s: f64) -> String {
 /// assert_eq!(times(10.55), "10.6×");
 /// ```
 pub fn times(x: f64) -> String {
-    format!("{}×", significant(x))
-}
-
-/// Three significant digits for values from 1 to 1000 (rounded values at the edge, like
-/// 999.7, print as `1000`); fewer digits are never hidden.
-fn significant(x: f64) -> String {
-    if x >= 99.95 {
-        format!("{x:.0}")
-    } else if x >= 9.995 {
-        format!("{x:.1}")
-    } else {
-        format!("{x:.2}")
-    }
+    format!("{}×", units::significant(x))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn units_switch_at_each_thousand() {
-        assert_eq!(seconds(0.999e-6), "999 ns");
-        assert_eq!(seconds(1e-6), "1.00 µs");
-        assert_eq!(seconds(0.000_999_4), "999 µs");
-        assert_eq!(seconds(0.001), "1.00 ms");
-        assert_eq!(seconds(12.0), "12.0 s");
-        assert_eq!(seconds(0.0), "0.00 ns");
-    }
 
     #[test]
     fn quartiles_bracket_the_median() {

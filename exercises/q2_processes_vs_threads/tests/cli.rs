@@ -66,6 +66,42 @@ fn headings_in(stdout: &str) -> Vec<&str> {
     stdout.lines().filter(|l| l.starts_with("== ")).collect()
 }
 
+/// How many "Caution:" lines the readings must carry: one per timed part when the load average
+/// printed on the "Machine:" line is above the number of cores printed there, none otherwise.
+/// (The decision is checked against what the run itself printed, never against a timing.)
+fn check_cautions(stdout: &str, timed_parts: usize) {
+    let machine = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Machine: "))
+        .expect("the machine line");
+    let cores: f64 = machine.split(' ').next().unwrap().parse().unwrap();
+    let load: Option<f64> = machine
+        .split_once("(load average ")
+        .map(|(_, rest)| rest.split(')').next().unwrap().parse().unwrap());
+    let cautions: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("Caution: "))
+        .collect();
+    match load {
+        Some(load) if load > cores => {
+            assert_eq!(cautions.len(), timed_parts, "{stdout}");
+            let expected = format!("Caution: the load average ({load:.2}) was above the ");
+            assert!(
+                cautions.iter().all(|c| c.starts_with(&expected)),
+                "{stdout}"
+            );
+        }
+        _ => assert!(cautions.is_empty(), "{stdout}"),
+    }
+    // Each caution comes right under a reading.
+    let lines: Vec<&str> = stdout.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
+        if line.starts_with("Caution: ") {
+            assert!(lines[i - 1].starts_with("Reading: "), "{stdout}");
+        }
+    }
+}
+
 #[test]
 fn default_run_shows_all_four_parts_and_succeeds() {
     let out = stdout_of(&[]);
@@ -82,6 +118,7 @@ fn default_run_shows_all_four_parts_and_succeeds() {
     assert!(out.contains("; 50 runs of each,"), "{out}");
     assert!(out.contains("; 2000 round trips each,"), "{out}");
     assert!(!out.contains("UNEXPECTED"), "{out}");
+    check_cautions(&out, 2);
 }
 
 #[test]
@@ -127,6 +164,7 @@ fn cost_times_each_kind_of_worker() {
         assert_eq!(out.matches(row).count(), 1, "{row} in {out}");
     }
     assert!(out.contains("Reading: on "), "{out}");
+    check_cautions(&out, 1);
 }
 
 #[test]
@@ -141,6 +179,7 @@ fn ipc_times_each_channel() {
         assert_eq!(out.matches(row).count(), 1, "{row} in {out}");
     }
     assert!(out.contains("through Pool::apply"), "{out}");
+    check_cautions(&out, 1);
 }
 
 #[test]

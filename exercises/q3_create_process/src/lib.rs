@@ -28,11 +28,22 @@
 //! bounding how many run at once. Failures are reported per URL (a malformed URL, a name that
 //! does not resolve, a refused connection, an HTTP error, a body cut short, a server that
 //! stalls past `--timeout`, a file that cannot be written); the other downloads still finish,
-//! and the exit code is 1.
+//! and the exit code is 1. Ctrl-C (or SIGTERM) removes the unfinished files before the program
+//! ends by that signal ([`interrupt`]).
+//!
+//! The download code, a file per job: [`download`] starts the workers and waits for them,
+//! [`task`] is what each worker runs, [`fetch`] the HTTP request, [`error`] what can go wrong,
+//! `board` and `progress` what the parent prints meanwhile, [`interrupt`] the clean-up on
+//! Ctrl-C, and [`server`] the built-in server.
 
+mod board;
 pub mod download;
+pub mod error;
+pub mod fetch;
+pub mod interrupt;
 mod progress;
 pub mod server;
+pub mod task;
 
 use std::error::Error;
 use std::path::PathBuf;
@@ -44,8 +55,10 @@ use clap::{Args, Parser, Subcommand};
 use common::{Process, Registered, Task, task};
 use support::cli::{EXIT_CODES_HELP, exit_code};
 
-use crate::download::{DOWNLOAD, Options, Report, download_all};
+use crate::download::{Options, Report, download_all};
+use crate::interrupt::Cleanup;
 use crate::server::{SAMPLE_FILES, Server};
+use crate::task::DOWNLOAD;
 
 // ANCHOR: worker
 /// Runs in the worker: the second answer sheet's `worker(num)`. Returns its process id so the
@@ -75,6 +88,7 @@ pub static TASKS: &[&dyn Registered] = &[&WORKER, &DOWNLOAD];
          q3_create_process download --latency-ms 1000       slower answers: a clearer speedup\n  \
          q3_create_process download https://example.com/    your own URLs\n  \
          q3_create_process pid                              one worker prints its process id and 5\n\n\
+         {INTERRUPT_HELP}\n\n\
          {EXIT_CODES_HELP}"
     )
 )]
@@ -86,12 +100,17 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// The first answer sheet: one process per URL downloads it to fileN.txt
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = format!("{INTERRUPT_HELP}\n\n{EXIT_CODES_HELP}"))]
     Download(DownloadArgs),
     /// The second answer sheet: one worker process prints its process id and a number
     #[command(after_help = EXIT_CODES_HELP)]
     Pid(PidArgs),
 }
+
+/// What Ctrl-C does to a download, and the exit codes it leads to (see [`interrupt`]).
+const INTERRUPT_HELP: &str = "Ctrl-C (SIGINT) or SIGTERM during a download removes the unfinished \
+    files, then ends the program by that signal: a shell reports exit code 130 (SIGINT) or 143 \
+    (SIGTERM).";
 
 /// `--latency-ms` when not given: long enough for the overlap to show, short enough to wait.
 const DEFAULT_LATENCY_MS: u64 = 300;
@@ -238,14 +257,24 @@ fn download(args: &DownloadArgs) -> Result<bool, Box<dyn Error>> {
     };
     // ANCHOR_END: server
 
+    // Ctrl-C or SIGTERM from here on: the unfinished files go, and the program ends by the
+    // signal (the workers die with it: their parent-death signal).
+    let cleanup = Cleanup::default();
+    cleanup
+        .on_signal()
+        .map_err(|e| format!("cannot handle Ctrl-C: {e}"))?;
     let options = Options {
         out_dir: args.out_dir.clone(),
         timeout: args.timeout,
         threads: args.threads,
         announce: true,
         progress: !args.no_progress,
+        cleanup: cleanup.clone(),
     };
     let report = download_all(&urls, &options);
+    // Workers killed by the same Ctrl-C may have ended the batch before the signal thread ran:
+    // such a run was interrupted, not failed.
+    cleanup.end_if_interrupted();
     summarize(&report, if args.threads { "thread" } else { "process" });
     Ok(report.failed() == 0)
 }

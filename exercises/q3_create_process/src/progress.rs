@@ -2,7 +2,7 @@
 //!
 //! A worker process cannot draw on the parent's progress bars, and the workers share no memory
 //! with the parent. What the parent can see is the file system: each worker fills a temporary
-//! file the parent created, so the parent polls those files' sizes and draws one spinner per
+//! file the parent named, so the parent polls those files' sizes and draws one spinner per
 //! download. The parent does not learn the total size (only the worker sees `Content-Length`),
 //! so it shows bytes so far and the rate rather than a percentage.
 
@@ -46,7 +46,8 @@ impl Progress {
     /// Moves every spinner to its temporary file's current size.
     pub(crate) fn poll(&self) {
         for (_, bar, temp) in &self.running {
-            // Gone once the worker renamed it (or failed): the spinner is finished next.
+            // Not there before the worker creates it, gone once the worker renamed it (or
+            // failed): the spinner shows the last size it saw.
             if let Ok(meta) = fs::metadata(temp) {
                 bar.set_position(meta.len());
             }

@@ -239,6 +239,12 @@ impl Server {
         self.latency
     }
 
+    /// How many connections the server has accepted so far: a test's way to know a client
+    /// has reached it (a stalled route answers nothing else).
+    pub fn connections(&self) -> u64 {
+        self.shared.state().next_id
+    }
+
     /// Stops the server and waits for its threads; the same as dropping it.
     pub fn stop(self) {}
 

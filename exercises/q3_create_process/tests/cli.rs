@@ -9,6 +9,7 @@
 use std::fs;
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
+use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -16,6 +17,7 @@ use std::time::{Duration, Instant};
 use assert_cmd::cargo::cargo_bin_cmd;
 use predicates::prelude::*;
 use q3_create_process::server::{Fault, SAMPLE_FILES, Server};
+use support::proc::{children_of, eventually, is_running};
 
 /// A hung download fails the test instead of blocking CI.
 const LIMIT: Duration = Duration::from_secs(60);
@@ -26,7 +28,7 @@ fn q3() -> assert_cmd::Command {
     cmd
 }
 
-/// The names in `dir`, sorted: a leftover temporary file (`.file1.txt.XXXXXX.part`) shows here.
+/// The names in `dir`, sorted: a leftover temporary directory (`.downloading.XXXXXX`) shows here.
 fn names_in(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = fs::read_dir(dir)
         .unwrap()
@@ -273,7 +275,7 @@ fn a_stalled_server_times_out() {
     for fault in [Fault::Stall, Fault::StallBody] {
         let start = Instant::now();
         let reason = one_good_one_bad(&server.fault_url(fault), &["--timeout", "0.3"]);
-        assert_eq!(reason, "timed out: the server sent nothing for 0.3 s");
+        assert_eq!(reason, "timed out: the server sent nothing for 300 ms");
         // Far below the 10 s default: the option took effect (a bound, not a timing claim).
         assert!(start.elapsed() < Duration::from_secs(8));
     }
@@ -396,21 +398,53 @@ fn a_killed_download_process_is_reported_and_leaves_no_file() {
     assert_eq!(names_in(dir.path()), ["file1.txt"]);
 }
 
-/// The child processes of `pid`, from `/proc` (each thread keeps its own list).
-fn children_of(pid: u32) -> Vec<u32> {
-    let mut children = Vec::new();
-    let Ok(tasks) = fs::read_dir(format!("/proc/{pid}/task")) else {
-        return children;
-    };
-    for task in tasks.flatten() {
-        if let Ok(list) = fs::read_to_string(task.path().join("children")) {
-            children.extend(
-                list.split_whitespace()
-                    .filter_map(|p| p.parse::<u32>().ok()),
-            );
+#[test]
+fn an_interrupted_download_leaves_no_file_and_ends_by_the_signal() {
+    for (signal, name) in [(libc::SIGINT, "SIGINT"), (libc::SIGTERM, "SIGTERM")] {
+        let server = Server::start(SAMPLE_FILES, Duration::ZERO).unwrap();
+        let stalled = server.fault_url(Fault::Stall);
+        let dir = tempfile::tempdir().unwrap();
+        let mut parent = Command::new(env!("CARGO_BIN_EXE_q3_create_process"))
+            .args(["download", &stalled, "-o"])
+            .arg(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Under way: the worker reached the server (so it is running its task, past its own
+        // start-up), and the hidden directory for its temporary file is there.
+        assert!(
+            eventually(LIMIT, || server.connections() == 1),
+            "the download never reached the server"
+        );
+        let workers = children_of(parent.id());
+        let [worker] = workers[..] else {
+            panic!("one download process: {workers:?}")
+        };
+        let names = names_in(dir.path());
+        assert!(
+            names.len() == 1 && names[0].starts_with(".downloading."),
+            "{names:?}"
+        );
+        support::proc::signal(parent.id(), signal);
+
+        let ended = eventually(LIMIT, || parent.try_wait().unwrap().is_some());
+        if !ended {
+            let _ = parent.kill();
         }
+        let output = parent.wait_with_output().unwrap();
+        assert!(ended, "still running after {name}");
+        // Ended by the signal itself, which a shell reports as 128 + its number: 130, 143.
+        assert_eq!(output.status.signal(), Some(signal), "{:?}", output.status);
+        assert_eq!(
+            stderr_of(&output),
+            format!("q3_create_process: interrupted by {name}; unfinished downloads removed\n")
+        );
+        // No `.part` file, no hidden directory: nothing at all.
+        assert_eq!(names_in(dir.path()), Vec::<String>::new(), "after {name}");
+        // The worker died with its parent (its parent-death signal).
+        assert!(eventually(LIMIT, || !is_running(worker)), "worker {worker}");
     }
-    children
 }
 
 #[test]
@@ -507,6 +541,9 @@ fn help_documents_the_commands_and_exit_codes() {
         .assert()
         .success()
         .stdout(predicate::str::contains("download").and(predicate::str::contains("pid")))
+        .stdout(predicate::str::contains(
+            "a shell reports exit code 130 (SIGINT) or 143 (SIGTERM).",
+        ))
         .stdout(predicate::str::ends_with(
             "Exit codes: 0 success, 1 some task or value failed, 2 usage error.\n",
         ));
@@ -514,6 +551,15 @@ fn help_documents_the_commands_and_exit_codes() {
         predicate::str::contains("--out-dir <DIR>")
             .and(predicate::str::contains("--timeout <SECONDS>"))
             .and(predicate::str::contains("--latency-ms <MS>"))
-            .and(predicate::str::contains("--threads")),
+            .and(predicate::str::contains("--threads"))
+            .and(predicate::str::contains(
+                "Ctrl-C (SIGINT) or SIGTERM during a download",
+            ))
+            .and(predicate::str::contains(
+                "exit code 130 (SIGINT) or 143 (SIGTERM)",
+            ))
+            .and(predicate::str::ends_with(
+                "Exit codes: 0 success, 1 some task or value failed, 2 usage error.\n",
+            )),
     );
 }

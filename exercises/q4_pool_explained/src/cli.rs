@@ -1,9 +1,13 @@
 //! The command line: the clap types, and the checks clap cannot make.
 
 use clap::{Parser, ValueEnum};
-use support::cli::EXIT_CODES_HELP;
+use support::cli::{EXIT_CODES_HELP, MAX_WORKERS};
 
 use crate::work::{self, Job, Work};
+
+/// The largest `--chunksize`: more than `--tasks` can ever need (65535), and far below what the
+/// pool refuses at run time (above `u32::MAX / 2`), so a too-large value is a usage error.
+const MAX_CHUNKSIZE: i64 = 1_000_000;
 
 /// A pool of worker processes at work (question 4).
 #[derive(Debug, Parser)]
@@ -25,8 +29,8 @@ use crate::work::{self, Job, Work};
     )
 )]
 pub struct Cli {
-    /// Worker processes in the pool (and processes at a time without one)
-    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..))]
+    /// Worker processes in the pool (and processes at a time without one), at most 256
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=MAX_WORKERS))]
     pub workers: u16,
     /// Number of tasks
     #[arg(long, value_name = "M", default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..))]
@@ -40,8 +44,9 @@ pub struct Cli {
     /// Run only these sections, comma-separated [default: all]
     #[arg(long, value_enum, value_name = "SECTION", value_delimiter = ',')]
     pub only: Vec<Section>,
-    /// Tasks sent to a worker in one message by map and imap [default: map: Python's, imap: 1]
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    /// Tasks sent to a worker in one message by map and imap, at most 1000000 [default: map:
+    /// Python's, imap: 1]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=MAX_CHUNKSIZE))]
     pub chunksize: Option<u32>,
     /// Use imap_unordered: results in the order they finish
     #[arg(long)]

@@ -84,12 +84,7 @@ pub fn run_job(job: Job) -> Ran {
 fn work(how: Work, length: Duration) {
     match how {
         Work::Sleep => std::thread::sleep(length),
-        Work::Spin => {
-            let start = Instant::now();
-            while start.elapsed() < length {
-                std::hint::spin_loop();
-            }
-        }
+        Work::Spin => support::cpu::busy_wait(length),
     }
 }
 

@@ -341,7 +341,22 @@ fn chunksize_applies_to_map_and_imap() {
     );
     for name in ["pool.map", "pool.imap"] {
         let lines = section(&stdout, name);
-        every_task_once(&ran(&lines), 10);
+        let ran = ran(&lines);
+        every_task_once(&ran, 10);
+        // A chunk is one message to one worker, so its tasks all ran in one process. (Which
+        // worker took which chunk depends on timing, and is not checked.)
+        for chunk in [0..4, 4..8, 8..10] {
+            let pids: BTreeSet<u32> = ran
+                .iter()
+                .filter(|(task, _)| chunk.contains(task))
+                .map(|(_, pid)| *pid)
+                .collect();
+            assert_eq!(
+                pids.len(),
+                1,
+                "{name}: tasks {chunk:?} ran on pids {pids:?}"
+            );
+        }
         timeline(&lines);
     }
 }
@@ -448,6 +463,10 @@ fn bad_input_is_a_one_line_usage_error() {
         &["--only", "map,"],
         &["--only"],
         &["--chunksize", "0"],
+        &["--chunksize", "1000001"],
+        &["--chunksize", "3000000000"],
+        &["--workers", "257"],
+        &["--workers", "60000"],
         &["--crash", "x"],
         &["--crash", "10"],
         &["--tasks", "3", "--crash", "3"],
@@ -464,6 +483,24 @@ fn bad_input_is_a_one_line_usage_error() {
                 s.lines().count() == 1 && s.starts_with("error: ") && s.ends_with("(see --help)\n")
             }));
     }
+    // Values the pool would refuse at run time, or that would start a process per unit, are
+    // refused by the command line, before any worker starts.
+    cargo_bin_cmd!("q4_pool_explained")
+        .args(["--chunksize", "3000000000"])
+        .assert()
+        .code(2)
+        .stderr(
+            "error: invalid value '3000000000' for '--chunksize <N>': 3000000000 is not in \
+             1..=1000000 (see --help)\n",
+        );
+    cargo_bin_cmd!("q4_pool_explained")
+        .args(["--workers", "60000"])
+        .assert()
+        .code(2)
+        .stderr(
+            "error: invalid value '60000' for '--workers <N>': 60000 is not in 1..=256 \
+             (see --help)\n",
+        );
     cargo_bin_cmd!("q4_pool_explained")
         .args(["--tasks", "3", "--crash", "3"])
         .assert()

@@ -22,11 +22,12 @@ pub mod number;
 use std::collections::BTreeSet;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use common::{Pool, Registered, Task, ThreadPool, Trace, task};
-use support::cli::{EXIT_CODES_HELP, exit_code};
+use support::cli::{EXIT_CODES_HELP, MAX_WORKERS, exit_code};
+use support::cpu::busy_wait;
 
 use crate::gamma::MathError;
 use crate::number::Number;
@@ -34,6 +35,7 @@ use crate::number::Number;
 // ANCHOR: tasks
 /// Runs in a worker: Γ(x), after the optional busy-wait set by `--work-ms`.
 fn calc_gamma(x: f64) -> Result<f64, MathError> {
+    // Spins rather than sleeps, so `--work-ms` shows the worker busy in `top`.
     busy_wait(Duration::from_millis(WORK_MS.load(Ordering::Relaxed)));
     gamma::gamma(x)
 }
@@ -59,14 +61,6 @@ pub static TASKS: &[&dyn Registered] = &[&GAMMA, &SQUARE, &SET_WORK_MS];
 
 /// Milliseconds of busy work per task; each worker process has its own copy.
 static WORK_MS: AtomicU64 = AtomicU64::new(0);
-
-/// Spins (rather than sleeps) so the worker shows as busy in `top`.
-fn busy_wait(duration: Duration) {
-    let start = Instant::now();
-    while start.elapsed() < duration {
-        std::hint::spin_loop();
-    }
-}
 
 /// The gamma function on a pool of worker processes (question 5).
 #[derive(Debug, Parser)]
@@ -96,8 +90,8 @@ pub struct Cli {
 /// Options shared by both programs.
 #[derive(Debug, Clone, Args)]
 pub struct Options {
-    /// Number of worker processes (threads with --threads) [default: 4; square: 3]
-    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    /// Number of worker processes (threads with --threads), at most 256 [default: 4; square: 3]
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=MAX_WORKERS))]
     pub workers: Option<u16>,
     /// Run the same map on a thread pool instead of worker processes
     #[arg(long, global = true)]

@@ -110,6 +110,10 @@ fn bad_options_are_usage_errors() {
     for args in [
         &["--workers", "0"][..],
         &["--workers", "x"],
+        &["--workers", "257"],
+        &["--workers", "60000"],
+        &["square", "--workers", "257"],
+        &["--threads", "--workers", "1000"],
         &["--work-ms", "-1"],
         &["--nope"],
         &["square", "1.5"],
@@ -123,6 +127,26 @@ fn bad_options_are_usage_errors() {
                 s.lines().count() == 1 && s.starts_with("error: ")
             }));
     }
+}
+
+#[test]
+fn too_many_workers_is_refused_before_any_starts() {
+    // A mistyped count must not start tens of thousands of processes: clap stops it at 256.
+    cargo_bin_cmd!("q5_pool")
+        .args(["--workers", "60000"])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(
+            "error: invalid value '60000' for '--workers <N>': 60000 is not in 1..=256 \
+             (see --help)\n",
+        );
+    // The cap itself is allowed (on threads: 256 processes would only slow the test down).
+    cargo_bin_cmd!("q5_pool")
+        .args(["--threads", "--workers", "256", "1"])
+        .assert()
+        .success()
+        .stdout("Gamma(1) = 1.0\n");
 }
 
 #[test]
