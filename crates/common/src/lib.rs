@@ -119,7 +119,7 @@ mod worker;
 pub use error::{Error, Exit, Result, signal_name};
 pub use pool::{Args, AsyncResult, Call, IMap, Pool, PoolBuilder};
 pub use process::Process;
-pub use task::{Registered, Task};
+pub use task::{Marks, Registered, Task};
 pub use threads::{ThreadIMap, ThreadPool};
 pub use trace::{Span, Trace};
 pub use worker::init;

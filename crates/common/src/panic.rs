@@ -21,8 +21,8 @@ thread_local! {
     static LAST: RefCell<Option<Caught>> = const { RefCell::new(None) };
 }
 
-/// Runs `f`, turning a panic into `Err` with its message and location.
-pub(crate) fn catch<R>(f: impl FnOnce() -> R) -> Result<R, Caught> {
+/// Installs (once per process) the hook that records a captured panic's message and location.
+fn install_hook() {
     static HOOK: Once = Once::new();
     HOOK.call_once(|| {
         let previous = panic::take_hook();
@@ -39,11 +39,26 @@ pub(crate) fn catch<R>(f: impl FnOnce() -> R) -> Result<R, Caught> {
             }
         }));
     });
+}
 
+/// Runs `f`, turning a panic into `Err` with its message and location.
+pub(crate) fn catch<R>(f: impl FnOnce() -> R) -> Result<R, Caught> {
+    capturing(|| catch_captured(f))
+}
+
+/// Runs `f` with panics captured (recorded for [`catch_captured`], not printed). A worker
+/// enters this once per chunk, rather than once per item.
+pub(crate) fn capturing<T>(f: impl FnOnce() -> T) -> T {
+    install_hook();
     let was_capturing = CAPTURING.replace(true);
-    let result = panic::catch_unwind(AssertUnwindSafe(f));
+    let result = f();
     CAPTURING.set(was_capturing);
-    result.map_err(|payload| {
+    result
+}
+
+/// [`catch`] for code already inside [`capturing`].
+pub(crate) fn catch_captured<R>(f: impl FnOnce() -> R) -> Result<R, Caught> {
+    panic::catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
         LAST.take().unwrap_or_else(|| Caught {
             message: payload_message(payload.as_ref()),
             location: None,

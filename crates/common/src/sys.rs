@@ -319,11 +319,13 @@ pub(crate) fn set_process_name(name: &str) {
     unsafe { libc::prctl(libc::PR_SET_NAME, bytes.as_ptr() as libc::c_ulong, 0, 0, 0) };
 }
 
-/// Busy-polls `fd` for up to `max`; returns whether it became readable.
+/// Polls `fd` for up to `max` without sleeping; returns whether it became readable.
 ///
 /// On a virtual machine, a thread that blocks on an idle CPU may take tens of microseconds to
 /// wake (the CPU halts and must be interrupted awake); an answer that arrives within a few
-/// microseconds is cheaper to wait for awake. Callers spin briefly, then block as usual.
+/// microseconds is cheaper to wait for awake. Callers poll briefly, then block as usual.
+/// Between polls the thread yields rather than spins: when the other side runs on this same
+/// CPU, spinning would only delay it (a round trip would then cost two whole spins).
 pub(crate) fn spin_until_readable(fd: BorrowedFd<'_>, max: Duration) -> bool {
     let start = std::time::Instant::now();
     loop {
@@ -333,6 +335,6 @@ pub(crate) fn spin_until_readable(fd: BorrowedFd<'_>, max: Duration) -> bool {
         if start.elapsed() >= max {
             return false;
         }
-        std::hint::spin_loop();
+        std::thread::yield_now();
     }
 }

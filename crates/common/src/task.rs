@@ -9,6 +9,8 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{Error, Result};
 use crate::panic;
+use crate::progress::Progress;
+use crate::sys;
 use crate::wire::{self, Failure};
 
 /// A function that can run in another process: a name plus a plain `fn(A) -> R`.
@@ -100,12 +102,47 @@ pub trait Registered: Sync {
     /// The task's name, as in [`Task::name`].
     fn name(&self) -> &'static str;
 
-    /// Decodes one argument from the front of `args` (advancing past it), runs the task with
-    /// panics caught, and appends the encoded outcome to `out`. Returns whether the task
-    /// succeeded, or `None` if the argument could not be decoded (an outcome saying so was
-    /// appended, but `args` could not be advanced: the rest of the chunk is unreadable).
+    /// Runs the task on each of the `count` arguments laid end to end in `args`, with panics
+    /// caught, appending one encoded outcome per item to `out` and marking each in `marks`.
+    /// Returns whether every item succeeded.
     #[doc(hidden)]
-    fn run_next(&self, args: &mut &[u8], out: &mut Vec<u8>) -> Option<bool>;
+    fn run_chunk(
+        &self,
+        args: &[u8],
+        count: usize,
+        out: &mut Vec<u8>,
+        marks: &mut Marks<'_>,
+    ) -> bool;
+}
+
+/// What a worker does around each item of a chunk: mark its start in the progress page (how a
+/// death or a time limit is pinned on it) and, when traced, time it. A concrete type, so these
+/// per-item steps inline into each task's loop.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Marks<'a> {
+    pub(crate) progress: &'a Progress,
+    pub(crate) seq: u64,
+    pub(crate) timed: bool,
+    pub(crate) times: Option<&'a mut Vec<(u64, u64)>>,
+    pub(crate) started: u64,
+}
+
+impl Marks<'_> {
+    #[inline]
+    pub(crate) fn before(&mut self, item: usize) {
+        self.progress.begin(self.seq, item, self.timed);
+        if self.times.is_some() {
+            self.started = sys::monotonic_nanos();
+        }
+    }
+
+    #[inline]
+    pub(crate) fn after(&mut self) {
+        if let Some(times) = self.times.as_deref_mut() {
+            times.push((self.started, sys::monotonic_nanos()));
+        }
+    }
 }
 
 impl<A, R> Registered for Task<A, R>
@@ -117,18 +154,39 @@ where
         self.name
     }
 
-    fn run_next(&self, args: &mut &[u8], out: &mut Vec<u8>) -> Option<bool> {
-        match postcard::take_from_bytes::<A>(args) {
-            Err(e) => {
-                wire::encode_outcome::<R>(&Err(Failure::Decode(e.to_string())), out);
-                None
+    fn run_chunk(
+        &self,
+        args: &[u8],
+        count: usize,
+        out: &mut Vec<u8>,
+        marks: &mut Marks<'_>,
+    ) -> bool {
+        // One deserializer walks the whole chunk: arguments lie end to end. After one that
+        // cannot be decoded, the rest cannot be found, so they fail too.
+        let mut args = postcard::Deserializer::from_bytes(args);
+        let mut unreadable = false;
+        let mut all_ok = true;
+        panic::capturing(|| {
+            for item in 0..count {
+                marks.before(item);
+                let outcome = if unreadable {
+                    Err(Failure::Decode(
+                        "an earlier argument in its chunk could not be decoded".into(),
+                    ))
+                } else {
+                    match A::deserialize(&mut args) {
+                        Err(e) => {
+                            unreadable = true;
+                            Err(Failure::Decode(e.to_string()))
+                        }
+                        Ok(arg) => panic::catch_captured(|| (self.f)(arg)).map_err(Failure::from),
+                    }
+                };
+                all_ok &= wire::encode_outcome(&outcome, out);
+                marks.after();
             }
-            Ok((arg, rest)) => {
-                *args = rest;
-                let outcome = panic::catch(|| (self.f)(arg)).map_err(Failure::from);
-                Some(wire::encode_outcome(&outcome, out))
-            }
-        }
+        });
+        all_ok
     }
 }
 

@@ -199,9 +199,13 @@ impl FrameReader {
             (self.start, self.end) = (0, 0);
         }
         if here < len {
-            // A large frame: the rest goes straight into place, not through the buffer.
-            body.resize(len, 0);
-            r.read_exact(&mut body[here..])?;
+            // A large frame: the rest goes straight into place, not through the buffer, and
+            // without zero-filling it first (`read_to_end` reads into the spare capacity).
+            let rest = (len - here) as u64;
+            let read = r.take(rest).read_to_end(&mut body)?;
+            if (read as u64) < rest {
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            }
         }
         Ok(Some(Frame {
             buf: body,

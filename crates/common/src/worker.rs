@@ -9,7 +9,7 @@ use std::os::unix::net::UnixStream;
 use crate::link::SPIN;
 use crate::progress::Progress;
 use crate::sys;
-use crate::task::{self, Registered};
+use crate::task::{self, Marks, Registered};
 use crate::wire::{self, Failure, FrameReader, FromWorker, PROTOCOL, ToWorker};
 
 /// A worker's first argument, followed by the parent's process id. Its presence is what makes
@@ -114,16 +114,20 @@ fn serve(tasks: &[&dyn Registered], parent: &OsString) -> io::Result<i32> {
             count,
         } = frame.header()?;
         out.clear();
+        let mut marks = Marks {
+            progress: &progress,
+            seq,
+            timed,
+            times: traced.then_some(&mut times),
+            started: 0,
+        };
         let all_ok = run_chunk(
             tasks.get(task.as_str()).copied(),
             &task,
-            seq,
-            timed,
             count,
             frame.body(),
-            &progress,
             &mut out,
-            traced.then_some(&mut times),
+            &mut marks,
         );
         // Output printed by the tasks reaches the terminal before the results reach the parent.
         // Flushed before "finished" is marked: a flush can block (a full pipe), and until the
@@ -152,48 +156,23 @@ fn serve(tasks: &[&dyn Registered], parent: &OsString) -> io::Result<i32> {
 }
 
 /// Runs every item of one chunk, appending one outcome per item to `out`.
-#[allow(clippy::too_many_arguments)]
 fn run_chunk(
     task: Option<&dyn Registered>,
     name: &str,
-    seq: u64,
-    timed: bool,
     count: u32,
-    mut args: &[u8],
-    progress: &Progress,
+    args: &[u8],
     out: &mut Vec<u8>,
-    mut times: Option<&mut Vec<(u64, u64)>>,
+    marks: &mut Marks<'_>,
 ) -> bool {
-    let mut all_ok = true;
-    // Arguments lie end to end; after one that cannot be decoded the rest cannot be found.
-    let mut unreadable = false;
-    for item in 0..count as usize {
-        progress.begin(seq, item, timed);
-        let start = if times.is_some() {
-            sys::monotonic_nanos()
-        } else {
-            0
-        };
-        let failure = match task {
-            None => Some(Failure::Unregistered(name.to_owned())),
-            Some(_) if unreadable => Some(Failure::Decode(
-                "an earlier argument in its chunk could not be decoded".into(),
-            )),
-            Some(task) => {
-                match task.run_next(&mut args, out) {
-                    Some(ok) => all_ok &= ok,
-                    None => (all_ok, unreadable) = (false, true),
-                }
-                None
+    match task {
+        Some(task) => task.run_chunk(args, count as usize, out, marks),
+        None => {
+            for item in 0..count as usize {
+                marks.before(item);
+                wire::encode_outcome::<()>(&Err(Failure::Unregistered(name.to_owned())), out);
+                marks.after();
             }
-        };
-        if let Some(failure) = failure {
-            all_ok = false;
-            wire::encode_outcome::<()>(&Err(failure), out);
-        }
-        if let Some(times) = times.as_deref_mut() {
-            times.push((start, sys::monotonic_nanos()));
+            false
         }
     }
-    all_ok
 }

@@ -57,13 +57,33 @@ pub(crate) type Decoder = fn(body: &[u8], first: usize, count: usize) -> Box<dyn
 
 /// Decoded outcomes of consecutive items. Values and failures are kept apart because an
 /// `Error` is large: a `Vec<Result<R, Error>>` of a million small results would be mostly
-/// room for errors that never happened.
+/// room for errors that never happened, and a chunk without failures (the usual case) is then
+/// a plain `Vec<R>` that `map` can hand on without touching each item again.
 #[derive(Debug)]
 pub(crate) struct Decoded<R> {
-    /// `None` where the item failed.
-    pub values: Vec<Option<R>>,
-    /// Input index and error of each failed item.
+    /// The results of the items that succeeded, in order.
+    pub values: Vec<R>,
+    /// Input index and error of each failed item, in order.
     pub failures: Vec<(usize, Error)>,
+}
+
+impl<R> Decoded<R> {
+    /// Every item's outcome, by input index, from `first` on.
+    pub(crate) fn into_outcomes(
+        self,
+        first: usize,
+    ) -> impl Iterator<Item = (usize, Result<R, Error>)> {
+        let count = self.values.len() + self.failures.len();
+        let mut values = self.values.into_iter();
+        let mut failures = self.failures.into_iter().peekable();
+        (first..first + count).map(move |index| match failures.next_if(|(i, _)| *i == index) {
+            Some((_, error)) => (index, Err(error)),
+            None => (
+                index,
+                Ok(values.next().expect("one value per item that did not fail")),
+            ),
+        })
+    }
 }
 
 /// The [`Decoder`] for results of type `R`.
@@ -74,20 +94,18 @@ pub(crate) fn decoder<R: DeserializeOwned + Send + 'static>() -> Decoder {
         let decoded = panic::catch(|| {
             let mut outcomes = Outcomes::new(body);
             let mut failures = Vec::new();
-            let values = (first..first + count)
-                .map(|index| match outcomes.next(Some(index)) {
-                    Ok(value) => Some(value),
-                    Err(error) => {
-                        failures.push((index, error));
-                        None
-                    }
-                })
-                .collect();
+            let mut values = Vec::with_capacity(count);
+            for index in first..first + count {
+                match outcomes.next(Some(index)) {
+                    Ok(value) => values.push(value),
+                    Err(error) => failures.push((index, error)),
+                }
+            }
             Decoded::<R> { values, failures }
         });
         Box::new(decoded.unwrap_or_else(|caught| {
             Decoded::<R> {
-                values: (0..count).map(|_| None).collect(),
+                values: Vec::new(),
                 failures: (first..first + count)
                     .map(|index| (index, Error::decode_panicked(Some(index), &caught)))
                     .collect(),
@@ -215,10 +233,18 @@ pub(crate) struct Chunker<I, A> {
     held: Option<Piece>,
     /// An encoded item that did not fit in the previous chunk's message.
     carried: Option<(usize, Vec<u8>)>,
+    /// The previous chunk's encoded size: the next one is likely alike, so its buffer starts
+    /// that large rather than doubling its way there.
+    last_len: usize,
     _arg: PhantomData<fn(A)>,
 }
 
 impl<I: Iterator<Item = A>, A: Serialize> Chunker<I, A> {
+    /// How many items have been taken from the input so far.
+    pub(crate) fn items_read(&self) -> usize {
+        self.next_index
+    }
+
     pub(crate) fn new(items: I, size: usize) -> Self {
         Chunker {
             items,
@@ -226,6 +252,7 @@ impl<I: Iterator<Item = A>, A: Serialize> Chunker<I, A> {
             next_index: 0,
             held: None,
             carried: None,
+            last_len: 0,
             _arg: PhantomData,
         }
     }
@@ -239,8 +266,8 @@ impl<I: Iterator<Item = A>, A: Serialize> Iterator for Chunker<I, A> {
             return Some(piece);
         }
         let mut first = self.next_index;
-        let mut args = Vec::new();
-        let mut lens = Vec::new();
+        let mut args = Vec::with_capacity(self.last_len);
+        let mut lens = Vec::with_capacity(self.size.min(1 << 16));
         if let Some((index, bytes)) = self.carried.take() {
             (first, args) = (index, bytes);
             lens.push(args.len() as u32);
@@ -276,6 +303,7 @@ impl<I: Iterator<Item = A>, A: Serialize> Iterator for Chunker<I, A> {
                 }
             }
         }
+        self.last_len = args.len();
         (!lens.is_empty()).then_some(Piece::Chunk { first, args, lens })
     }
 }

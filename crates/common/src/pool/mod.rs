@@ -405,15 +405,22 @@ impl<'p> Call<'p> {
         R: DeserializeOwned + Send + 'static,
     {
         task::ensure_registered(task.name())?;
-        let items: Vec<A> = items.into_iter().collect();
-        let chunksize =
-            self.checked_chunksize(default_chunksize(items.len(), self.pool.workers()))?;
-        results::map(
-            &self.pool.shared,
-            self.spec::<R>(task.name()),
-            items,
-            chunksize,
-        )
+        let spec = self.spec::<R>(task.name());
+        let workers = self.pool.workers();
+        let items = items.into_iter();
+        // The default chunk size needs the input's length. An iterator that knows it exactly
+        // (a range, a Vec) is read as it goes; any other is collected first.
+        match items.size_hint() {
+            (len, Some(upper)) if len == upper => {
+                let chunksize = self.checked_chunksize(default_chunksize(len, workers))?;
+                results::map(&self.pool.shared, spec, items, chunksize)
+            }
+            _ => {
+                let items: Vec<A> = items.collect();
+                let chunksize = self.checked_chunksize(default_chunksize(items.len(), workers))?;
+                results::map(&self.pool.shared, spec, items.into_iter(), chunksize)
+            }
+        }
     }
 
     /// `map` for a task that takes several arguments, made with `task!(f(a, b))`: each item is

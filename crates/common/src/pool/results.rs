@@ -1,7 +1,8 @@
 //! Turning deliveries back into typed results: for `map` (all or the lowest failure), for the
 //! `imap` iterators (in order or as they come), and for one `apply_async`.
 
-use std::collections::VecDeque;
+use std::any::Any;
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::{Arc, Mutex};
@@ -15,20 +16,19 @@ use super::job::{CallState, Chunker, Decoded, Delivery, Piece, Spec};
 use super::shared::Shared;
 use crate::error::{Error, Result};
 
+/// The [`Decoded`] a supervisor made for this call's result type.
+fn decoded<R: 'static>(results: Box<dyn Any + Send>) -> Decoded<R> {
+    *results
+        .downcast::<Decoded<R>>()
+        .expect("a call's jobs are decoded for the call's result type")
+}
+
 /// Decodes one delivery into `(index, result)` pairs.
 fn unpack<R: 'static>(delivery: Delivery, mut each: impl FnMut(usize, Result<R>)) {
     match delivery {
         Delivery::Done { first, results } => {
-            let Decoded { values, failures } = *results
-                .downcast::<Decoded<R>>()
-                .expect("a call's jobs are decoded for the call's result type");
-            for (index, value) in (first..).zip(values) {
-                if let Some(value) = value {
-                    each(index, Ok(value));
-                }
-            }
-            for (index, error) in failures {
-                each(index, Err(error));
+            for (index, outcome) in decoded::<R>(results).into_outcomes(first) {
+                each(index, outcome);
             }
         }
         Delivery::Failed {
@@ -49,13 +49,14 @@ fn unpack<R: 'static>(delivery: Delivery, mut each: impl FnMut(usize, Result<R>)
 pub(crate) fn map<A: Serialize, R: DeserializeOwned + Send + 'static>(
     shared: &Shared,
     spec: Spec,
-    items: Vec<A>,
+    items: impl Iterator<Item = A>,
     chunksize: usize,
 ) -> Result<Vec<R>> {
     let call = CallState::new();
     let (reply, deliveries) = crossbeam_channel::unbounded();
-    let mut collected = Collected::new(items.len(), Arc::clone(&call));
-    for piece in Chunker::new(items.into_iter(), chunksize) {
+    let mut collected = Collected::new(items.size_hint().0, Arc::clone(&call));
+    let mut chunks = Chunker::new(items, chunksize);
+    for piece in chunks.by_ref() {
         match piece {
             Piece::Chunk { first, args, lens } => {
                 let job = spec.job(first, args, lens, &call, &reply);
@@ -72,6 +73,8 @@ pub(crate) fn map<A: Serialize, R: DeserializeOwned + Send + 'static>(
         }
     }
     drop(reply);
+    // The length the iterator announced is a hint; what it yielded is the truth.
+    collected.n = chunks.items_read();
     while !collected.complete() {
         let Ok(delivery) = deliveries.recv() else {
             // Only possible if a job vanished unanswered; never wait for it.
@@ -87,8 +90,12 @@ pub(crate) fn map<A: Serialize, R: DeserializeOwned + Send + 'static>(
 
 /// `map`'s results as they arrive.
 struct Collected<R> {
-    results: Vec<Option<R>>,
-    arrived: Vec<bool>,
+    n: usize,
+    /// Runs of consecutive results by first index, as delivered (a run per chunk, usually):
+    /// joined once at the end, so no result is moved more than once on the way.
+    runs: BTreeMap<usize, Vec<R>>,
+    /// Ranges that arrived but are not yet joined to the prefix: start → end.
+    pending: BTreeMap<usize, usize>,
     /// Every item below this has arrived.
     resolved: usize,
     /// The failure with the lowest index so far; chunks starting above it are skipped.
@@ -99,8 +106,9 @@ struct Collected<R> {
 impl<R: DeserializeOwned + Send + 'static> Collected<R> {
     fn new(n: usize, call: Arc<CallState>) -> Self {
         Collected {
-            results: (0..n).map(|_| None).collect(),
-            arrived: vec![false; n],
+            n,
+            runs: BTreeMap::new(),
+            pending: BTreeMap::new(),
             resolved: 0,
             first_error: None,
             call,
@@ -115,19 +123,39 @@ impl<R: DeserializeOwned + Send + 'static> Collected<R> {
         {
             self.call.skip_from(index + 1);
             self.first_error = Some((index, error));
+            // Once anything failed, `map` returns that failure: no value is needed any more.
+            self.runs.clear();
+        }
+    }
+
+    /// Items `start..end` arrived.
+    fn arrived(&mut self, start: usize, end: usize) {
+        self.pending.insert(start, end);
+        while let Some(end) = self.pending.remove(&self.resolved) {
+            self.resolved = end;
         }
     }
 
     fn absorb(&mut self, delivery: Delivery) {
-        unpack(delivery, |index, result| {
-            self.arrived[index] = true;
-            match result {
-                Ok(value) => self.results[index] = Some(value),
-                Err(error) => self.fail(index, error),
+        match delivery {
+            Delivery::Done { first, results } => {
+                let Decoded { values, failures } = decoded::<R>(results);
+                self.arrived(first, first + values.len() + failures.len());
+                for (index, error) in failures {
+                    self.fail(index, error);
+                }
+                if self.first_error.is_none() {
+                    self.runs.insert(first, values);
+                }
             }
-        });
-        while self.resolved < self.arrived.len() && self.arrived[self.resolved] {
-            self.resolved += 1;
+            Delivery::Failed {
+                first,
+                count,
+                error,
+            } => {
+                self.arrived(first, first + count);
+                self.fail(first, error.at(first));
+            }
         }
     }
 
@@ -137,18 +165,19 @@ impl<R: DeserializeOwned + Send + 'static> Collected<R> {
             >= self
                 .first_error
                 .as_ref()
-                .map_or(self.arrived.len(), |(index, _)| *index)
+                .map_or(self.n, |(index, _)| *index)
     }
 
     fn finish(self) -> Result<Vec<R>> {
-        match self.first_error {
-            Some((_, error)) => Err(error),
-            None => Ok(self
-                .results
-                .into_iter()
-                .map(|r| r.expect("every item arrived"))
-                .collect()),
+        if let Some((_, error)) = self.first_error {
+            return Err(error);
         }
+        let mut results = Vec::with_capacity(self.n);
+        for (first, run) in self.runs {
+            debug_assert_eq!(first, results.len(), "runs cover the input in order");
+            results.extend(run);
+        }
+        Ok(results)
     }
 }
 
