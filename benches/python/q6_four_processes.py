@@ -1,6 +1,6 @@
 # The reference program for question 6, from the first answer sheet,
 # exactly as given: it needs no network, so nothing had to be adapted.
-# benches/src/bin/side_by_side.rs runs it against `cargo run -p q6_four_processes` and compares the output.
+# The side-by-side runner (benches/src/runner/programs.rs) runs it against `cargo run -p q6_four_processes` and compares the output.
 
 import multiprocessing
 import random

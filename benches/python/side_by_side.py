@@ -1,5 +1,5 @@
 """The Python half of the side-by-side table: the same workloads as the Rust runner
-(benches/src/bin/side_by_side.rs), timed the same way, printed as JSON.
+(benches/src/runner/), timed the same way, printed as JSON.
 
 Run by the runner; on its own:
 

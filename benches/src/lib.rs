@@ -8,9 +8,9 @@
 //!   speedup do processes and threads give on CPU-bound work (`cpu_bound`) and on waiting
 //!   (`io_bound`); how fast do bytes cross (`payload`). HTML reports with plots land in
 //!   `target/criterion/report/index.html`;
-//! - the side-by-side runner (`cargo run --release -p benches --bin side_by_side`), which times
-//!   the headline workloads here and in `benches/python/side_by_side.py` in the same run and
-//!   prints one table.
+//! - the side-by-side runner ([`runner`]; `cargo run --release -p benches --bin side_by_side`),
+//!   which times the headline workloads here and in `benches/python/side_by_side.py` in the
+//!   same run and prints one table.
 //!
 //! Both call the workloads in [`work`], so they measure the same code. A worker process is the
 //! running binary started again, so every binary here calls [`init`] first thing in `main`.
@@ -19,6 +19,7 @@ pub mod child;
 pub mod io;
 pub mod machine;
 pub mod measure;
+pub mod runner;
 pub mod tasks;
 pub mod work;
 

@@ -7,6 +7,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub struct Machine {
     /// Logical CPUs this process may use.
     pub cores: usize,
+    /// Logical CPUs on the machine (the affinity mask may allow fewer).
+    pub cpus: usize,
     /// `model name` from /proc/cpuinfo.
     pub cpu: String,
     /// The kernel release.
@@ -31,23 +33,19 @@ impl Machine {
                 (key.trim() == "model name").then(|| value.trim().to_owned())
             })
             .unwrap_or_else(|| "unknown CPU".into());
-        let read = |path: &str| {
-            std::fs::read_to_string(path)
-                .map(|s| s.trim().to_owned())
-                .unwrap_or_else(|_| "unknown".into())
-        };
-        let load = read("/proc/loadavg")
-            .split_whitespace()
-            .take(3)
-            .collect::<Vec<_>>()
-            .join(" ");
+        let cpus = cpuinfo
+            .lines()
+            .filter(|line| line.starts_with("processor"))
+            .count()
+            .max(1);
         Machine {
             cores: crate::work::cores(),
+            cpus,
             cpu,
-            kernel: read("/proc/sys/kernel/osrelease"),
+            kernel: read_trimmed("/proc/sys/kernel/osrelease"),
             rustc: env!("BENCHES_RUSTC_VERSION"),
             optimized: !cfg!(debug_assertions),
-            load,
+            load: load_average(),
             date: utc_now(),
         }
     }
@@ -60,6 +58,22 @@ impl Machine {
             .and_then(|l| l.parse().ok())
             .unwrap_or(0.0)
     }
+}
+
+/// Load averages over 1, 5 and 15 minutes, as /proc/loadavg shows them: read at the start of a
+/// run by [`Machine::read`], and again at its end.
+pub fn load_average() -> String {
+    read_trimmed("/proc/loadavg")
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn read_trimmed(path: &str) -> String {
+    std::fs::read_to_string(path)
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_else(|_| "unknown".into())
 }
 
 fn utc_now() -> String {
@@ -102,7 +116,8 @@ mod tests {
     #[test]
     fn reads_this_machine() {
         let m = Machine::read();
-        assert!(m.cores >= 1);
+        assert!(m.cores >= 1 && m.cpus >= 1);
+        assert_eq!(m.load.split_whitespace().count(), 3, "{}", m.load);
         assert!(m.rustc.starts_with("rustc "), "{}", m.rustc);
     }
 }

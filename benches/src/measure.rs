@@ -57,13 +57,7 @@ const MIN_BATCH_TIME: Duration = Duration::from_millis(2);
 pub fn measure(budget: Budget, mut run: impl FnMut(u64) -> Duration) -> Stats {
     let start = Instant::now();
     let first = run(1);
-    let mut batch = 1u64;
-    if first < MIN_BATCH_TIME && budget.max_samples > 1 {
-        // Calibrate on a batch of about a millisecond (one call is too noisy to trust).
-        let probe = (Duration::from_millis(1).as_nanos() / first.as_nanos().max(1)).max(1) as u64;
-        let per_call = run(probe).as_nanos() as f64 / probe as f64;
-        batch = ((MIN_BATCH_TIME.as_nanos() as f64 / per_call.max(1.0)).ceil() as u64).max(1);
-    }
+    let batch = batch_size(budget, first, &mut run);
     let mut samples: Vec<Duration> = Vec::new();
     if batch == 1 && budget.max_samples == 1 {
         samples.push(first);
@@ -89,13 +83,7 @@ pub fn measure_interleaved(
         .iter_mut()
         .map(|run| {
             let first = run(1);
-            if first >= MIN_BATCH_TIME || budget.max_samples == 1 {
-                return 1;
-            }
-            let probe =
-                (Duration::from_millis(1).as_nanos() / first.as_nanos().max(1)).max(1) as u64;
-            let per_call = run(probe).as_nanos() as f64 / probe as f64;
-            ((MIN_BATCH_TIME.as_nanos() as f64 / per_call.max(1.0)).ceil() as u64).max(1)
+            batch_size(budget, first, run)
         })
         .collect();
     let total = budget.time * runs.len() as u32;
@@ -108,6 +96,19 @@ pub fn measure_interleaved(
         taken += 1;
     }
     samples.iter_mut().map(|s| summarize(s)).collect()
+}
+
+/// How many calls make one sample, given that the first call took `first`: one when a call is
+/// long enough to time on its own (or one sample is all the budget wants), otherwise enough for
+/// [`MIN_BATCH_TIME`], calibrated on a batch of about a millisecond (one call is too noisy to
+/// trust).
+fn batch_size(budget: Budget, first: Duration, mut run: impl FnMut(u64) -> Duration) -> u64 {
+    if first >= MIN_BATCH_TIME || budget.max_samples <= 1 {
+        return 1;
+    }
+    let probe = (Duration::from_millis(1).as_nanos() / first.as_nanos().max(1)).max(1) as u64;
+    let per_call = run(probe).as_nanos() as f64 / probe as f64;
+    ((MIN_BATCH_TIME.as_nanos() as f64 / per_call.max(1.0)).ceil() as u64).max(1)
 }
 
 fn summarize(samples: &mut [Duration]) -> Stats {

@@ -5,10 +5,10 @@ use common::{Registered, Task, task};
 use serde_bytes::ByteBuf;
 
 /// Does nothing: what is left is the cost of the machinery around a task.
-fn noop(_: ()) {}
+pub fn noop(_: ()) {}
 
 /// The second answer sheet's `calculate_square`.
-fn square(x: u64) -> u64 {
+pub fn square(x: u64) -> u64 {
     x * x
 }
 
@@ -37,12 +37,12 @@ pub fn xorshift(seed: u64, steps: u64) -> u64 {
 
 /// A payload sent to a worker and sent back: `serde_bytes` makes it one copy each way
 /// (a plain `Vec<u8>` is encoded byte by byte).
-fn echo(bytes: ByteBuf) -> ByteBuf {
+pub fn echo(bytes: ByteBuf) -> ByteBuf {
     bytes
 }
 
 /// The same echo on a plain `Vec<u8>`, to show what `serde_bytes` saves.
-fn echo_vec(bytes: Vec<u8>) -> Vec<u8> {
+pub fn echo_vec(bytes: Vec<u8>) -> Vec<u8> {
     bytes
 }
 

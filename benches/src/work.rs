@@ -31,6 +31,10 @@ pub const COARSE_STEPS: u64 = 1_000_000;
 /// Values in the gamma map: enough that the work is visible next to the pool's overhead.
 pub const GAMMA_VALUES: usize = 100_000;
 
+/// [`gamma_input`] repeats after this many values (0.5 to 170 by halves): the ones the runner
+/// checks Python's `math.gamma` against.
+pub const GAMMA_CYCLE: usize = 340;
+
 /// Payload sizes, from 1 KiB to 64 MiB.
 pub const PAYLOAD_SIZES: [usize; 5] = [1 << 10, 64 << 10, 1 << 20, 16 << 20, 64 << 20];
 
@@ -123,7 +127,9 @@ pub fn coarse_input(count: usize, steps: u64) -> Vec<(u64, u64)> {
 
 /// Values for the gamma map: integers and half-integers between 0.5 and 170 (all finite).
 pub fn gamma_input(n: usize) -> Vec<f64> {
-    (0..n).map(|i| 0.5 + (i % 340) as f64 * 0.5).collect()
+    (0..n)
+        .map(|i| 0.5 + (i % GAMMA_CYCLE) as f64 * 0.5)
+        .collect()
 }
 
 /// A payload of `len` bytes that is not all zeros.

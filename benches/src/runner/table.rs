@@ -1,0 +1,122 @@
+//! The main table: every row that either side measured, as Markdown (workload, Python, Rust,
+//! ratio), under its section's title.
+
+use std::fmt::Write as _;
+
+use super::results::{Measured, Results, ratio};
+use super::rows::{Kind, sections};
+use super::units::{human_rate, human_time};
+
+/// Appends the table to `out`. Rows neither side measured (left out with `--only`) are left
+/// out, and so is the title of a section left empty.
+pub(super) fn render(out: &mut String, rust: &Results, py: &Results, cores: usize) {
+    let _ = writeln!(out, "| workload | Python | Rust | ratio |");
+    let _ = writeln!(out, "|---|---:|---:|---:|");
+    for section in sections(cores) {
+        let mut title = Some(section.title);
+        for row in section.rows {
+            let (p, pv) = cell(py, row.python.as_deref(), &row.kind);
+            let (r, rv) = cell(rust, row.rust.as_deref(), &row.kind);
+            let ratio = ratio(rv, pv).map_or(String::new(), |x| format!("{x:.2}"));
+            if p == "—" && r == "—" {
+                continue; // not measured in this run (--only)
+            }
+            if let Some(title) = title.take() {
+                let _ = writeln!(out, "| **{title}** | | | |");
+            }
+            let _ = writeln!(out, "| {} | {p} | {r} | {ratio} |", row.label);
+        }
+    }
+}
+
+/// A cell's text and the number the ratio is taken on.
+fn cell(results: &Results, key: Option<&str>, kind: &Kind) -> (String, Option<f64>) {
+    let Some(m) = key.and_then(|k| results.get(k)) else {
+        return ("—".into(), None);
+    };
+    match kind {
+        Kind::Time => match m.seconds() {
+            Some(s) => (human_time(s), Some(s)),
+            None => ("?".into(), None),
+        },
+        Kind::Bytes(n) => match m.seconds() {
+            Some(s) => (
+                format!("{} ({})", human_time(s), human_rate(*n as f64 / s)),
+                Some(s),
+            ),
+            None => ("?".into(), None),
+        },
+        Kind::Memory => match m.kib() {
+            Some(k) => (format!("{:.1} MiB", k as f64 / 1024.0), Some(k as f64)),
+            None => ("?".into(), None),
+        },
+        Kind::Speedup { sequential } => {
+            match (
+                results.get(sequential).and_then(Measured::seconds),
+                m.seconds(),
+            ) {
+                (Some(seq), Some(par)) => (format!("{:.2}×", seq / par), None),
+                _ => ("—".into(), None),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::measure::Stats;
+
+    fn time(ms: u64) -> Measured {
+        let d = Duration::from_millis(ms);
+        Measured::Time(Stats {
+            median: d,
+            min: d,
+            samples: 1,
+        })
+    }
+
+    #[test]
+    fn cells_by_kind() {
+        let results = Results::from([
+            ("seq".to_owned(), time(40)),
+            ("par".to_owned(), time(20)),
+            ("rss".to_owned(), Measured::Kib(2048)),
+        ]);
+        let speedup = Kind::Speedup {
+            sequential: "seq".into(),
+        };
+        assert_eq!(
+            cell(&results, Some("par"), &speedup),
+            ("2.00×".into(), None)
+        );
+        assert_eq!(
+            cell(&results, Some("par"), &Kind::Bytes(1 << 20)).0,
+            "20.00 ms (52 MB/s)"
+        );
+        assert_eq!(
+            cell(&results, Some("rss"), &Kind::Memory),
+            ("2.0 MiB".into(), Some(2048.0))
+        );
+        assert_eq!(cell(&results, Some("rss"), &Kind::Time).0, "?");
+        assert_eq!(cell(&results, None, &Kind::Time), ("—".into(), None));
+    }
+
+    #[test]
+    fn only_measured_rows_and_their_sections_are_shown() {
+        let rust = Results::from([("spawn.thread".to_owned(), time(1))]);
+        let py = Results::from([("spawn.thread".to_owned(), time(4))]);
+        let mut out = String::new();
+        render(&mut out, &rust, &py, 2);
+        let lines: Vec<&str> = out.lines().skip(2).collect();
+        assert_eq!(
+            lines,
+            [
+                "| **Starting things** | | | |",
+                "| thread start + join | 4.00 ms | 1.00 ms | 0.25 |"
+            ]
+        );
+    }
+}
