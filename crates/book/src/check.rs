@@ -796,6 +796,8 @@ fn rest() {}
             expect: Expect::Code(0),
             varies: Some("process ids"),
             kill_worker: None,
+            stdout_only: false,
+            time_limit: None,
         };
         let problems = problems_with(
             &[

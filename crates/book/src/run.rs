@@ -83,12 +83,17 @@ pub fn run(output: &Output, root: &Path) -> io::Result<Ran> {
         .open(&log_path)?;
     // One open file behind both streams: lines land in the order they were written.
     let mut command = command(output, root);
-    command.stdout(log.try_clone()?).stderr(log.try_clone()?);
+    command.stdout(log.try_clone()?);
+    if output.stdout_only {
+        command.stderr(Stdio::inherit());
+    } else {
+        command.stderr(log.try_clone()?);
+    }
     let started = Instant::now();
     let mut child = command.spawn()?;
     let limit = match output.expect {
         Expect::Hangs(after) => after,
-        Expect::Code(_) => TIME_LIMIT,
+        Expect::Code(_) => output.time_limit.unwrap_or(TIME_LIMIT),
     };
     let mut killed_worker = None;
     let mut first_output: Option<Instant> = None;
