@@ -154,34 +154,18 @@ fn signal(target: &str, signal: &str) -> bool {
 fn a_worker_of(pid: u32) -> Option<u32> {
     let exe = |pid: u32| fs::read_link(format!("/proc/{pid}/exe")).ok();
     let mut workers = Vec::new();
-    let mut stack: Vec<(u32, u32)> = children_of(pid).into_iter().map(|c| (pid, c)).collect();
+    let mut stack: Vec<(u32, u32)> = support::proc::children_of(pid)
+        .into_iter()
+        .map(|c| (pid, c))
+        .collect();
     while let Some((parent, p)) = stack.pop() {
-        let children = children_of(p);
+        let children = support::proc::children_of(p);
         if children.is_empty() && exe(p).is_some() && exe(p) == exe(parent) {
             workers.push(p);
         }
         stack.extend(children.into_iter().map(|c| (p, c)));
     }
     workers.into_iter().min()
-}
-
-/// Direct children of `pid`, from every thread's `/proc/PID/task/TID/children`.
-fn children_of(pid: u32) -> Vec<u32> {
-    let mut children = Vec::new();
-    let Ok(tasks) = fs::read_dir(format!("/proc/{pid}/task")) else {
-        return children;
-    };
-    for task in tasks.flatten() {
-        if let Ok(list) = fs::read_to_string(task.path().join("children")) {
-            children.extend(
-                list.split_whitespace()
-                    .filter_map(|p| p.parse::<u32>().ok()),
-            );
-        }
-    }
-    children.sort_unstable();
-    children.dedup();
-    children
 }
 
 /// Paths that differ between machines, and what the book writes instead: the target directory

@@ -9,6 +9,8 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
+use serde::de::DeserializeOwned;
+
 use crate::child::Child;
 use crate::error::{Error, Exit, Result};
 use crate::progress::{Position, Progress};
@@ -63,6 +65,22 @@ pub(crate) enum Reply {
     TimedOut { item: usize },
     /// The worker never became ready (it has been killed and reaped).
     Failed(Error),
+}
+
+impl Reply {
+    /// The outcome of a single task run without a time limit: its result, or why it has none.
+    pub(crate) fn into_single<R: DeserializeOwned>(self) -> Result<R> {
+        match self {
+            Reply::Done { frame, .. } => crate::pool::decode_one(frame.body()),
+            Reply::Died { pid, exit, .. } => Err(Error::WorkerDied {
+                index: None,
+                pid,
+                exit,
+            }),
+            Reply::Failed(e) => Err(e),
+            Reply::TimedOut { .. } => unreachable!("no time limit was set"),
+        }
+    }
 }
 
 impl Link {

@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 
 use crate::child::Child;
 use crate::error::{Error, Exit, Result};
-use crate::link::{Link, Reply, RunOptions};
+use crate::link::{Link, RunOptions};
 use crate::task::{self, Task};
 use crate::wire;
 
@@ -86,24 +86,17 @@ where
                     Err(e) => return drop(started_tx.send(Err(e))),
                 };
                 let _ = started_tx.send(Ok(Arc::clone(link.child())));
-                let result = match link.run(
-                    name,
-                    &args,
-                    1,
-                    RunOptions {
-                        exit_after: true,
-                        ..RunOptions::default()
-                    },
-                ) {
-                    Reply::Done { frame, .. } => crate::pool::decode_one::<R>(frame.body()),
-                    Reply::Died { pid, exit, .. } => Err(Error::WorkerDied {
-                        index: None,
-                        pid,
-                        exit,
-                    }),
-                    Reply::Failed(e) => Err(e),
-                    Reply::TimedOut { .. } => unreachable!("no time limit was set"),
-                };
+                let result = link
+                    .run(
+                        name,
+                        &args,
+                        1,
+                        RunOptions {
+                            exit_after: true,
+                            ..RunOptions::default()
+                        },
+                    )
+                    .into_single::<R>();
                 let exit = link.child().wait();
                 // Ok means the child also exited cleanly; anything else is a death to report.
                 let result = match result {

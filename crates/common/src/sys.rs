@@ -233,6 +233,16 @@ pub(crate) fn kill(pid: u32, signal: libc::c_int) -> io::Result<()> {
 /// Waits until child `pid` has ended, without reaping it (`WNOWAIT`), so its number stays
 /// reserved until [`reap`]. With `block == false`, returns at once whether it has ended.
 pub(crate) fn wait_ended(pid: u32, block: bool) -> io::Result<bool> {
+    waitid_ended(libc::P_PID, pid as libc::id_t, block)
+}
+
+/// Like [`wait_ended`], but through a pidfd, which names exactly one process even after its
+/// number has been reused.
+pub(crate) fn wait_ended_pidfd(pidfd: BorrowedFd<'_>, block: bool) -> io::Result<bool> {
+    waitid_ended(libc::P_PIDFD, pidfd.as_raw_fd() as libc::id_t, block)
+}
+
+fn waitid_ended(idtype: libc::idtype_t, id: libc::id_t, block: bool) -> io::Result<bool> {
     let mut flags = libc::WEXITED | libc::WNOWAIT;
     if !block {
         flags |= libc::WNOHANG;
@@ -241,39 +251,9 @@ pub(crate) fn wait_ended(pid: u32, block: bool) -> io::Result<bool> {
         // SAFETY: siginfo_t is a plain C struct; zeroed lets us detect "no child ready" with
         // WNOHANG (si_pid stays 0).
         let mut info: libc::siginfo_t = unsafe { mem::zeroed() };
-        // SAFETY: `info` is valid for writes; P_PID with a pid is a valid selector.
-        let ret = unsafe { libc::waitid(libc::P_PID, pid as libc::id_t, &mut info, flags) };
-        if ret == -1 {
-            let err = io::Error::last_os_error();
-            if err.kind() == io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(err);
-        }
-        // SAFETY: waitid filled `info` for a child state change (or left it zeroed).
-        return Ok(unsafe { info.si_pid() } != 0);
-    }
-}
-
-/// Like [`wait_ended`], but through a pidfd, which names exactly one process even after its
-/// number has been reused.
-pub(crate) fn wait_ended_pidfd(pidfd: BorrowedFd<'_>, block: bool) -> io::Result<bool> {
-    let mut flags = libc::WEXITED | libc::WNOWAIT;
-    if !block {
-        flags |= libc::WNOHANG;
-    }
-    loop {
-        // SAFETY: as in `wait_ended`: plain C struct, zeroed so WNOHANG leaves si_pid at 0.
-        let mut info: libc::siginfo_t = unsafe { mem::zeroed() };
-        // SAFETY: `info` is valid for writes; P_PIDFD takes an open pidfd.
-        let ret = unsafe {
-            libc::waitid(
-                libc::P_PIDFD,
-                pidfd.as_raw_fd() as libc::id_t,
-                &mut info,
-                flags,
-            )
-        };
+        // SAFETY: `info` is valid for writes; the callers pass a valid selector (a pid of ours,
+        // or an open pidfd).
+        let ret = unsafe { libc::waitid(idtype, id, &mut info, flags) };
         if ret == -1 {
             let err = io::Error::last_os_error();
             if err.kind() == io::ErrorKind::Interrupted {

@@ -65,6 +65,19 @@ fn one_line(error: &clap::Error) -> String {
     format!("{} (see --help)", first.trim_end())
 }
 
+/// Whether `stderr` is exactly what [`parse`] prints for a usage error: one line,
+/// `error: <what> (see --help)`. For tests of every exercise's bad input.
+///
+/// ```
+/// assert!(support::cli::is_usage_error("error: unexpected argument '--x' found (see --help)\n"));
+/// assert!(!support::cli::is_usage_error("error: two\nlines (see --help)\n"));
+/// ```
+pub fn is_usage_error(stderr: &str) -> bool {
+    stderr.lines().count() == 1
+        && stderr.starts_with("error: ")
+        && stderr.ends_with(" (see --help)\n")
+}
+
 /// `ExitCode` for "some task or value failed" when `failed`, success otherwise.
 pub fn exit_code(failed: bool) -> ExitCode {
     if failed {

@@ -206,9 +206,7 @@ fn bad_input_is_a_one_line_usage_error() {
             .assert()
             .code(2)
             .stdout("")
-            .stderr(predicate::function(|s: &str| {
-                s.lines().count() == 1 && s.starts_with("error: ") && s.ends_with("(see --help)\n")
-            }));
+            .stderr(predicate::function(support::cli::is_usage_error));
     }
 }
 

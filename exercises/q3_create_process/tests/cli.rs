@@ -529,9 +529,7 @@ fn bad_options_are_usage_errors() {
             .assert()
             .code(2)
             .stdout("")
-            .stderr(predicate::function(|s: &str| {
-                s.lines().count() == 1 && s.starts_with("error: ") && s.ends_with("(see --help)\n")
-            }));
+            .stderr(predicate::function(support::cli::is_usage_error));
     }
 }
 

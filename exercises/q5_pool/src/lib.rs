@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use common::{Pool, Registered, Task, ThreadPool, Trace, task};
+use common::{Call, Pool, Registered, Task, ThreadPool, Trace, task};
 use support::cli::{EXIT_CODES_HELP, MAX_WORKERS, exit_code};
 use support::cpu::busy_wait;
 
@@ -175,17 +175,8 @@ fn gamma_table(values: &[Number], options: &Options) -> common::Result<bool> {
             print_timeline(None, workers);
         }
     } else {
-        let pool = Pool::builder()
-            .workers(workers)
-            .initializer(&SET_WORK_MS, options.work_ms)
-            .build()?;
-        // Started once the workers are up, so the timeline shows the tasks, not the start-up.
-        let trace = options.trace.then(Trace::new);
-        let mut call = pool.call();
-        if let Some(trace) = &trace {
-            call = call.trace(trace);
-        }
-        let results = call.imap(&GAMMA, xs);
+        let (pool, trace) = worker_pool(workers, options)?;
+        let results = traced(&pool, trace.as_ref()).imap(&GAMMA, xs);
         for (value, result) in values.iter().zip(results) {
             print(value, result);
         }
@@ -196,6 +187,26 @@ fn gamma_table(values: &[Number], options: &Options) -> common::Result<bool> {
     Ok(all_ok)
 }
 // ANCHOR_END: gamma_table
+
+/// A pool of `workers` processes, each told `--work-ms` by the pool's initializer, and the
+/// trace `--trace` asks for (started once the workers are up, so the timeline shows the tasks,
+/// not the start-up).
+fn worker_pool(workers: usize, options: &Options) -> common::Result<(Pool, Option<Trace>)> {
+    let pool = Pool::builder()
+        .workers(workers)
+        .initializer(&SET_WORK_MS, options.work_ms)
+        .build()?;
+    Ok((pool, options.trace.then(Trace::new)))
+}
+
+/// A call on `pool`, recording into `trace` if there is one.
+fn traced<'p>(pool: &'p Pool, trace: Option<&Trace>) -> Call<'p> {
+    let call = pool.call();
+    match trace {
+        Some(trace) => call.trace(trace),
+        None => call,
+    }
+}
 
 // ANCHOR: print_timeline
 /// `--trace`: a row per worker process, time left to right, each value drawn with the last
@@ -234,16 +245,8 @@ fn squares(numbers: &[i64], options: &Options) -> common::Result<bool> {
         let threads = ThreadPool::new(workers)?;
         (threads.map(&SQUARE, numbers.iter().copied())?, None)
     } else {
-        let pool = Pool::builder()
-            .workers(workers)
-            .initializer(&SET_WORK_MS, options.work_ms)
-            .build()?;
-        let trace = options.trace.then(Trace::new);
-        let mut call = pool.call();
-        if let Some(trace) = &trace {
-            call = call.trace(trace);
-        }
-        let squared = call.map(&SQUARE, numbers.iter().copied())?;
+        let (pool, trace) = worker_pool(workers, options)?;
+        let squared = traced(&pool, trace.as_ref()).map(&SQUARE, numbers.iter().copied())?;
         (squared, trace)
     };
     println!("Original numbers: {numbers:?}");

@@ -123,9 +123,7 @@ fn bad_options_are_usage_errors() {
             .assert()
             .code(2)
             .stdout("")
-            .stderr(predicate::function(|s: &str| {
-                s.lines().count() == 1 && s.starts_with("error: ")
-            }));
+            .stderr(predicate::function(support::cli::is_usage_error));
     }
 }
 
@@ -332,7 +330,5 @@ fn trace_is_a_documented_flag() {
         .assert()
         .code(2)
         .stdout("")
-        .stderr(predicate::function(|s: &str| {
-            s.lines().count() == 1 && s.starts_with("error: ")
-        }));
+        .stderr(predicate::function(support::cli::is_usage_error));
 }

@@ -16,7 +16,6 @@ use super::slots::Wakeup;
 use crate::error::{Error, Result};
 use crate::link::{Link, Reply, RunOptions};
 use crate::progress::Position;
-use crate::wire::Outcomes;
 
 /// A worker that dies before starting (or after finishing) a chunk is not the chunk's fault, so
 /// the chunk is retried; this many times, in case something keeps killing fresh workers.
@@ -87,16 +86,9 @@ impl Supervisor {
         }
         link.ready()?;
         if let Some(init) = &self.shared.initializer {
-            let outcome = match link.run(init.task, &init.arg, 1, RunOptions::default()) {
-                Reply::Done { frame, .. } => Outcomes::new(frame.body()).next::<()>(None),
-                Reply::Died { pid, exit, .. } => Err(Error::WorkerDied {
-                    index: None,
-                    pid,
-                    exit,
-                }),
-                Reply::Failed(e) => Err(e),
-                Reply::TimedOut { .. } => unreachable!("no time limit was set"),
-            };
+            let outcome = link
+                .run(init.task, &init.arg, 1, RunOptions::default())
+                .into_single::<()>();
             if let Err(e) = outcome {
                 link.child().kill_and_wait();
                 self.shared.slots.publish(self.slot, None);
