@@ -6,6 +6,7 @@ use std::io::{self, Read, Seek};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -70,9 +71,12 @@ pub fn command(output: &Output, root: &Path) -> Command {
 
 /// Runs `output`'s command and waits for it (killing a worker on the way if asked).
 pub fn run(output: &Output, root: &Path) -> io::Result<Ran> {
+    // Unique per call: two runs of one output at once (tests run in parallel) must not share it.
+    static RUNS: AtomicUsize = AtomicUsize::new(0);
     let log_path = std::env::temp_dir().join(format!(
-        "book-regenerate-{}-{}.log",
+        "book-regenerate-{}-{}-{}.log",
         std::process::id(),
+        RUNS.fetch_add(1, Ordering::Relaxed),
         output.file.replace('/', "_")
     ));
     let mut log = File::options()
