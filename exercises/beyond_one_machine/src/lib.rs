@@ -90,7 +90,7 @@ pub struct Options {
     pub process: Option<u16>,
     /// With --process: the cluster's addresses, one host:port per line, in process order
     /// [default: 127.0.0.1:2101, 127.0.0.1:2102, ...]
-    #[arg(long, value_name = "FILE", requires = "process")]
+    #[arg(long, value_name = "FILE")]
     pub hostfile: Option<PathBuf>,
     /// Make every value also take this many milliseconds of busy work (as q5_pool --work-ms)
     #[arg(long, value_name = "MS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=60_000))]
@@ -160,6 +160,9 @@ pub fn run(cli: Cli) -> ExitCode {
             timeout,
             who: options.who,
         });
+    }
+    if options.hostfile.is_some() {
+        return usage("--hostfile is for a process started by hand: give its --process too");
     }
     let fault = match fault(&options, processes) {
         Ok(fault) => fault,
