@@ -48,14 +48,18 @@ pub fn run(
         if let Some(f) = fault
             && printed >= f.after_lines
         {
-            hit(&pool, f);
+            hit(&pool, f, work_ms);
             fault = None;
         }
     }
     exit_code(!all_ok)
 }
 
-fn hit(pool: &Pool, fault: Fault) {
+/// Hits worker `fault.process` halfway through its next value. Right after a line prints, the
+/// worker that computed it is between two values, holding none: the pool would replace it
+/// and lose nothing, which is not the experiment.
+fn hit(pool: &Pool, fault: Fault, work_ms: u64) {
+    std::thread::sleep(Duration::from_millis(work_ms / 2));
     let Some(&pid) = pool.pids().get(fault.process) else {
         return;
     };
