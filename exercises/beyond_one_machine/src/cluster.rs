@@ -4,18 +4,18 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, VecDeque};
 use std::process::ExitCode;
-use std::sync::mpsc::{self, RecvTimeoutError, Sender};
-use std::thread;
 use std::rc::Rc;
 use std::sync::Mutex;
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::thread;
 use std::time::{Duration, Instant};
 
 use q5_pool::gamma::MathError;
 use q5_pool::gamma_line;
 use q5_pool::number::Number;
 use timely::WorkerConfig;
-use timely::communication::allocator::zero_copy::initialize::initialize_networking_from_sockets;
 use timely::communication::allocator::ProcessBuilder;
+use timely::communication::allocator::zero_copy::initialize::initialize_networking_from_sockets;
 use timely::communication::{AllocatorBuilder, Hooks};
 use timely::container::CapacityContainerBuilder;
 use timely::dataflow::StreamVec;
@@ -114,7 +114,10 @@ pub fn run(job: Job) -> ExitCode {
     let all_ok = match received.recv_timeout(left()) {
         Ok(Event::Done { all_ok }) => all_ok,
         Ok(Event::Panicked(message)) => {
-            return exit_now(fail(format!("the cluster failed after {}: {message}", waited())));
+            return exit_now(fail(format!(
+                "the cluster failed after {}: {message}",
+                waited()
+            )));
         }
         Ok(Event::Joined) | Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {
             return exit_now(fail(gave_up()));
@@ -133,7 +136,8 @@ pub fn run(job: Job) -> ExitCode {
              {message}",
             waited()
         ))),
-        Ok(Event::Done { .. }) | Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {
+        Ok(Event::Done { .. })
+        | Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {
             exit_now(fail(gave_up()))
         }
     }

@@ -29,7 +29,10 @@ pub enum ConnectError {
         cause: io::Error,
     },
     /// Some processes after this one never connected.
-    NotConnected { missing: Vec<usize>, waited: Duration },
+    NotConnected {
+        missing: Vec<usize>,
+        waited: Duration,
+    },
     /// A connection arrived but did not say which process it is.
     Handshake { cause: io::Error },
 }
@@ -64,7 +67,11 @@ impl fmt::Display for ConnectError {
                     if missing.len() > 1 { "es" } else { "" },
                     list.join(", "),
                     support::units::seconds(waited.as_secs_f64()),
-                    if missing.len() > 1 { "are they" } else { "is it" },
+                    if missing.len() > 1 {
+                        "are they"
+                    } else {
+                        "is it"
+                    },
                 )
             }
             ConnectError::Handshake { cause } => {
@@ -94,10 +101,11 @@ pub fn connect_all(
     // Listen first, so that a port in use is reported at once, before any waiting.
     let listener = if me + 1 < addresses.len() {
         let address = &addresses[me];
-        let listener = TcpListener::bind(address.as_str()).map_err(|cause| ConnectError::Listen {
-            address: address.clone(),
-            cause,
-        })?;
+        let listener =
+            TcpListener::bind(address.as_str()).map_err(|cause| ConnectError::Listen {
+                address: address.clone(),
+                cause,
+            })?;
         Some(listener)
     } else {
         None
@@ -109,7 +117,13 @@ pub fn connect_all(
     }
     sockets.push(None);
     if let Some(listener) = listener {
-        sockets.extend(accept_from(&listener, me, addresses.len(), deadline, limit)?);
+        sockets.extend(accept_from(
+            &listener,
+            me,
+            addresses.len(),
+            deadline,
+            limit,
+        )?);
     }
     Ok(sockets)
 }
@@ -139,8 +153,10 @@ fn connect_to(
         let mut last = io::Error::new(io::ErrorKind::NotFound, "no address");
         for target in &targets {
             let left = deadline.saturating_duration_since(Instant::now());
-            match TcpStream::connect_timeout(target, ATTEMPT.min(left).max(Duration::from_millis(1)))
-            {
+            match TcpStream::connect_timeout(
+                target,
+                ATTEMPT.min(left).max(Duration::from_millis(1)),
+            ) {
                 Ok(mut stream) => {
                     let said = stream
                         .set_nodelay(true)
@@ -247,16 +263,28 @@ mod tests {
     fn a_missing_peer_is_an_error_within_the_limit() {
         let addresses = free_addresses(2);
         let error = connect_all(&addresses, 1, Duration::from_millis(300)).unwrap_err();
-        assert!(matches!(error, ConnectError::Unreachable { process: 0, .. }), "{error}");
+        assert!(
+            matches!(error, ConnectError::Unreachable { process: 0, .. }),
+            "{error}"
+        );
         let error = connect_all(&addresses, 0, Duration::from_millis(300)).unwrap_err();
-        assert!(matches!(error, ConnectError::NotConnected { .. }), "{error}");
-        assert!(error.to_string().contains("process 1 did not connect"), "{error}");
+        assert!(
+            matches!(error, ConnectError::NotConnected { .. }),
+            "{error}"
+        );
+        assert!(
+            error.to_string().contains("process 1 did not connect"),
+            "{error}"
+        );
     }
 
     #[test]
     fn a_port_in_use_is_reported_at_once() {
         let taken = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addresses = vec![taken.local_addr().unwrap().to_string(), "127.0.0.1:1".into()];
+        let addresses = vec![
+            taken.local_addr().unwrap().to_string(),
+            "127.0.0.1:1".into(),
+        ];
         let error = connect_all(&addresses, 0, Duration::from_secs(60)).unwrap_err();
         assert!(matches!(error, ConnectError::Listen { .. }), "{error}");
     }

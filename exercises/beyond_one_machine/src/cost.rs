@@ -99,9 +99,19 @@ fn run_once(way: Way, workload: &Workload, workers: usize) -> Result<Vec<String>
             Ok(lines(results))
         }
         Way::Timely => {
-            let mut args: Vec<OsString> = vec!["--work-ms".into(), workload.work_ms.to_string().into(), "--".into()];
+            let mut args: Vec<OsString> = vec![
+                "--work-ms".into(),
+                workload.work_ms.to_string().into(),
+                "--".into(),
+            ];
             args.extend(workload.values.iter().map(|v| v.to_string().into()));
-            let launch = Launch { processes: workers, args, timeout: Duration::from_secs(60), fault: None, forward: false };
+            let launch = Launch {
+                processes: workers,
+                args,
+                timeout: Duration::from_secs(60),
+                fault: None,
+                forward: false,
+            };
             let attempt = launch::launch(&launch).map_err(|e| e.to_string())?;
             if !attempt.completed(workload.values.len()) {
                 return Err(format!("the cluster failed: {:?}", attempt.ended));
@@ -305,9 +315,13 @@ fn times(ratio: f64) -> String {
 mod tests {
     #[test]
     fn the_timely_version_is_the_one_in_the_lock_file() {
-        let lock = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../Cargo.lock"))
-            .expect("Cargo.lock at the workspace root");
+        let lock =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../Cargo.lock"))
+                .expect("Cargo.lock at the workspace root");
         let entry = format!("name = \"timely\"\nversion = \"{}\"", super::TIMELY_VERSION);
-        assert!(lock.contains(&entry), "Cargo.lock has another timely: update TIMELY_VERSION");
+        assert!(
+            lock.contains(&entry),
+            "Cargo.lock has another timely: update TIMELY_VERSION"
+        );
     }
 }

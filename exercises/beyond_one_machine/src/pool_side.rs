@@ -38,7 +38,10 @@ pub fn run(
     let xs = values.iter().map(|v| v.as_f64());
     let mut all_ok = true;
     let mut printed = 0;
-    for (value, result) in values.iter().zip(pool.task_timeout(timeout).imap(&GAMMA, xs)) {
+    for (value, result) in values
+        .iter()
+        .zip(pool.task_timeout(timeout).imap(&GAMMA, xs))
+    {
         all_ok &= matches!(result, Ok(Ok(_)));
         match result {
             Ok(gamma) => println!("{}", gamma_line(value, &gamma)),

@@ -215,7 +215,10 @@ fn killing_a_process_fails_the_run_and_its_peer_reports_the_lost_connection() {
     // The lines printed before the failure are the table's first lines, in order.
     assert!(stdout.lines().count() >= 2, "{stdout}");
     assert!(REFERENCE.starts_with(&*stdout), "{stdout}");
-    assert!(stderr.contains("beyond_one_machine: killed process 1 (pid "), "{stderr}");
+    assert!(
+        stderr.contains("beyond_one_machine: killed process 1 (pid "),
+        "{stderr}"
+    );
     assert!(
         stderr.contains("beyond_one_machine: process 0: error: ")
             && stderr.contains("timely communication error"),
@@ -233,7 +236,16 @@ fn killing_a_process_fails_the_run_and_its_peer_reports_the_lost_connection() {
 #[test]
 fn a_stopped_process_is_given_up_on_after_the_timeout() {
     let output = cmd()
-        .args(["--work-ms", "300", "--stop", "1", "--after", "2", "--timeout", "2"])
+        .args([
+            "--work-ms",
+            "300",
+            "--stop",
+            "1",
+            "--after",
+            "2",
+            "--timeout",
+            "2",
+        ])
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -249,13 +261,25 @@ fn a_stopped_process_is_given_up_on_after_the_timeout() {
         "{stderr}"
     );
     let pid = pid_after(&stderr, "stopped process 1");
-    assert!(!support::proc::exists(pid), "the stopped process was killed and reaped");
+    assert!(
+        !support::proc::exists(pid),
+        "the stopped process was killed and reaped"
+    );
 }
 
 #[test]
 fn a_rerun_after_a_kill_prints_the_whole_table_and_names_what_ran_twice() {
     let output = cmd()
-        .args(["--work-ms", "300", "--kill", "1", "--after", "2", "--rerun", "1"])
+        .args([
+            "--work-ms",
+            "300",
+            "--kill",
+            "1",
+            "--after",
+            "2",
+            "--rerun",
+            "1",
+        ])
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -286,7 +310,10 @@ fn the_pool_blames_the_killed_workers_value_and_finishes_the_rest() {
     assert_eq!(lines.len(), 11, "{stdout}");
     let failed: Vec<&&str> = lines.iter().filter(|l| l.contains("died")).collect();
     assert_eq!(failed.len(), 1, "{stdout}");
-    assert!(failed[0].ends_with("killed by signal 9 (SIGKILL)"), "{stdout}");
+    assert!(
+        failed[0].ends_with("killed by signal 9 (SIGKILL)"),
+        "{stdout}"
+    );
     for line in lines.iter().filter(|l| !l.contains("died")) {
         assert!(REFERENCE.lines().any(|r| r == *line), "{line}");
     }
@@ -295,7 +322,17 @@ fn the_pool_blames_the_killed_workers_value_and_finishes_the_rest() {
 #[test]
 fn the_pool_times_out_a_stopped_worker() {
     let output = cmd()
-        .args(["--pool", "--work-ms", "300", "--stop", "1", "--after", "2", "--timeout", "2"])
+        .args([
+            "--pool",
+            "--work-ms",
+            "300",
+            "--stop",
+            "1",
+            "--after",
+            "2",
+            "--timeout",
+            "2",
+        ])
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
