@@ -114,13 +114,13 @@ pub fn run(job: Job) -> ExitCode {
     let all_ok = match received.recv_timeout(left()) {
         Ok(Event::Done { all_ok }) => all_ok,
         Ok(Event::Panicked(message)) => {
-            return exit_now(fail(format!(
+            exit_now(fail(format!(
                 "the cluster failed after {}: {message}",
                 waited()
             )));
         }
         Ok(Event::Joined) | Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {
-            return exit_now(fail(gave_up()));
+            exit_now(fail(gave_up()));
         }
     };
     // This worker is done. Joining timely's threads sends the peers the end of this process's
@@ -143,11 +143,12 @@ pub fn run(job: Job) -> ExitCode {
     }
 }
 
-/// Ends the process now: timely's threads, blocked on a lost peer, would keep it alive.
-fn exit_now(code: ExitCode) -> ExitCode {
+/// Ends the process now, with the failure's exit code: timely's threads, blocked on a lost
+/// peer, would keep it alive. `fail` has printed why.
+fn exit_now(_failed: ExitCode) -> ! {
     use std::io::Write;
     let _ = std::io::stdout().flush();
-    std::process::exit(if code == ExitCode::SUCCESS { 0 } else { 1 })
+    std::process::exit(i32::from(support::cli::EXIT_FAILURE))
 }
 
 // ANCHOR: dataflow

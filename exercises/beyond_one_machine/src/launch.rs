@@ -146,10 +146,14 @@ pub fn launch(launch: &Launch) -> std::io::Result<Attempt> {
             if let Some(child) = slot
                 && let Ok(Some(status)) = child.try_wait()
             {
-                let how = Ended::Exit(exit_of(status));
-                if how != Ended::Exit(Exit::Code(0)) && failed_at.is_none() {
+                let exit = exit_of(status);
+                // Code 1 from process 0 may only mean that a value failed (a line of the table).
+                let answered = exit.success() || (process == 0 && exit == Exit::Code(1));
+                let failed = !answered;
+                if failed && failed_at.is_none() {
                     failed_at = Some(Instant::now());
                 }
+                let how = Ended::Exit(exit);
                 ended[process] = Some(how);
                 *slot = None;
             }
@@ -194,6 +198,12 @@ pub fn launch(launch: &Launch) -> std::io::Result<Attempt> {
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => open = 0,
         }
+    }
+    if let Some(f) = fault {
+        eprintln!(
+            "beyond_one_machine: process 0 printed fewer than {} lines: process {} was left alone",
+            f.after_lines, f.process
+        );
     }
     Ok(Attempt {
         lines: table,

@@ -55,6 +55,12 @@ pub fn run(
             fault = None;
         }
     }
+    if let Some(f) = fault {
+        eprintln!(
+            "beyond_one_machine: fewer than {} lines were printed: worker {} was left alone",
+            f.after_lines, f.process
+        );
+    }
     exit_code(!all_ok)
 }
 

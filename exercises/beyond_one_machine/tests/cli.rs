@@ -426,3 +426,15 @@ fn the_dask_program_says_how_to_install_dask_when_it_is_missing() {
         "gamma_dask.py: error: Dask is not installed: python3 -m pip install 'dask[distributed]'\n"
     );
 }
+
+#[test]
+fn a_fault_after_the_last_line_never_happens_and_says_so() {
+    cmd()
+        .args(["--kill", "1", "--after", "50"])
+        .assert()
+        .success()
+        .stdout(REFERENCE)
+        .stderr(
+            "beyond_one_machine: process 0 printed fewer than 50 lines: process 1 was left alone\n",
+        );
+}
