@@ -55,15 +55,15 @@ pub const DEFAULT_PORT: u16 = 2101;
     about = "Question 5's gamma map on timely dataflow: a cluster of processes over TCP",
     after_help = format!(
         "Examples:\n  \
-         beyond_one_machine                        the reference table, from 2 processes on 127.0.0.1\n  \
-         beyond_one_machine --who                  ... and which process computed each value\n  \
-         beyond_one_machine -n 2 -p 0 --hostfile hosts.txt   process 0 of a cluster started by hand\n  \
-         beyond_one_machine -n 2 -p 1 --hostfile hosts.txt   process 1 (another terminal or machine)\n  \
-         beyond_one_machine --work-ms 300 --kill 1 process 1 killed mid-run: what process 0 does\n  \
-         beyond_one_machine --work-ms 300 --kill 1 --pool   the same on common::Pool\n  \
-         beyond_one_machine --work-ms 300 --stop 1 --timeout 5   a peer that freezes\n  \
-         beyond_one_machine --work-ms 300 --kill 1 --rerun 1     recover by running again\n  \
-         beyond_one_machine cost                   sequential, pools and timely, timed in one run\n\n\
+           beyond_one_machine                                     the table, from 2 processes on 127.0.0.1\n  \
+           beyond_one_machine --who                               ... and which process computed each value\n  \
+           beyond_one_machine -n 2 -p 0 --hostfile hosts.txt      process 0 of a cluster started by hand\n  \
+           beyond_one_machine -n 2 -p 1 --hostfile hosts.txt      process 1, in another terminal or machine\n  \
+           beyond_one_machine --work-ms 300 --kill 1              kill process 1 mid-run\n  \
+           beyond_one_machine --work-ms 300 --kill 1 --pool       the same fault on common::Pool\n  \
+           beyond_one_machine --work-ms 300 --stop 1 --timeout 5  freeze process 1: a peer that says nothing\n  \
+           beyond_one_machine --work-ms 300 --kill 1 --rerun 1    recover as timely jobs do: run again\n  \
+           beyond_one_machine cost                                the map four ways, timed in one run\n\n\
          A hostfile has one host:port per line, in process order.\n\n{EXIT_CODES_HELP}"
     ),
     args_conflicts_with_subcommands = true
