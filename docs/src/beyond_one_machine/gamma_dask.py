@@ -1,6 +1,6 @@
 """Question 5's map on Dask: the same calc_gamma on a LocalCluster of 2 worker processes.
 
-Beside docs/src/q5_pool/gamma_pool.py, three lines change: the cluster replaces
+Beside docs/src/q5_pool/gamma_pool.py, three things change: the cluster replaces
 multiprocessing.Pool, client.map replaces pool.imap, and each result is a future. On real
 machines, Client("scheduler-host:8786") replaces the LocalCluster and nothing else changes.
 
@@ -71,7 +71,7 @@ def main():
         dashboard_address=None,
         silence_logs=logging.ERROR,
     ) as cluster, Client(cluster) as client:
-        futures = client.map(calc_gamma, values, work_ms=args.work_ms, pure=False)
+        futures = client.map(calc_gamma, values, work_ms=args.work_ms)
         for i, (value, future) in enumerate(zip(values, futures)):
             print(f"Gamma({value}) = {future.result(timeout=TIMEOUT_S)}")
             # ANCHOR_END: map
