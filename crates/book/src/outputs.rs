@@ -212,6 +212,84 @@ pub const OUTPUTS: &[Output] = &[
             "timings, and the machine's load",
         )
     },
+    // Beyond one machine: timely dataflow on a cluster of processes over loopback.
+    output(
+        "beyond_one_machine/cluster.output.txt",
+        "cargo run -p beyond_one_machine",
+    ),
+    output(
+        "beyond_one_machine/who.output.txt",
+        "cargo run -p beyond_one_machine -- --who",
+    ),
+    Output {
+        expect: Expect::Code(1),
+        ..output(
+            "beyond_one_machine/alone_0.output.txt",
+            "cargo run -p beyond_one_machine -- -n 2 -p 0 --hostfile docs/src/beyond_one_machine/hosts.txt --timeout 3",
+        )
+    },
+    Output {
+        expect: Expect::Code(1),
+        ..output(
+            "beyond_one_machine/alone_1.output.txt",
+            "cargo run -p beyond_one_machine -- -n 2 -p 1 --hostfile docs/src/beyond_one_machine/hosts.txt --timeout 3",
+        )
+    },
+    Output {
+        expect: Expect::Code(1),
+        ..varies(
+            "beyond_one_machine/kill.output.txt",
+            "cargo run -p beyond_one_machine -- --work-ms 300 --kill 1",
+            "process ids, timings, how many lines print before the failure",
+        )
+    },
+    Output {
+        expect: Expect::Code(1),
+        ..varies(
+            "beyond_one_machine/kill_pool.output.txt",
+            "cargo run -p beyond_one_machine -- --work-ms 300 --kill 1 --pool",
+            "process ids, and which value was running when the worker was killed",
+        )
+    },
+    Output {
+        expect: Expect::Code(1),
+        ..varies(
+            "beyond_one_machine/stop.output.txt",
+            "cargo run -p beyond_one_machine -- --work-ms 300 --stop 1 --timeout 5",
+            "process ids, timings, how many lines print before the failure",
+        )
+    },
+    Output {
+        expect: Expect::Code(1),
+        ..varies(
+            "beyond_one_machine/stop_pool.output.txt",
+            "cargo run -p beyond_one_machine -- --work-ms 300 --stop 1 --timeout 5 --pool",
+            "process ids, and which value was running when the worker was stopped",
+        )
+    },
+    varies(
+        "beyond_one_machine/rerun.output.txt",
+        "cargo run -p beyond_one_machine -- --work-ms 300 --kill 1 --rerun 1",
+        "process ids, timings, how many lines print before the failure",
+    ),
+    Output {
+        time_limit: Some(Duration::from_secs(300)),
+        ..varies(
+            "beyond_one_machine/cost.output.txt",
+            "cargo run --release -p beyond_one_machine -- cost",
+            "timings, and the machine's load",
+        )
+    },
+    varies(
+        "beyond_one_machine/dask.output.txt",
+        "python3 docs/src/beyond_one_machine/gamma_dask.py",
+        "the versions of Dask and Python installed",
+    ),
+    varies(
+        "beyond_one_machine/dask_kill.output.txt",
+        "python3 docs/src/beyond_one_machine/gamma_dask.py --work-ms 300 --kill-after 2",
+        "the versions, the worker's address and process id",
+    ),
     // Question 6
     varies(
         "q6_four_processes/random.output.txt",

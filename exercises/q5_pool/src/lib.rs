@@ -160,9 +160,8 @@ fn gamma_table(values: &[Number], options: &Options) -> common::Result<bool> {
     let mut print = |value: &Number, result: common::Result<Result<f64, MathError>>| {
         all_ok &= matches!(result, Ok(Ok(_)));
         match result {
-            Ok(Ok(gamma)) => println!("Gamma({value}) = {}", support::python::repr_f64(gamma)),
-            Ok(Err(math_error)) => println!("Gamma({value}): {math_error}"),
-            Err(pool_error) => println!("Gamma({value}): {pool_error}"),
+            Ok(gamma) => println!("{}", gamma_line(value, &gamma)),
+            Err(pool_error) => println!("{}", gamma_line(value, &Err::<f64, _>(pool_error))),
         }
     };
     if options.threads {
@@ -187,6 +186,21 @@ fn gamma_table(values: &[Number], options: &Options) -> common::Result<bool> {
     Ok(all_ok)
 }
 // ANCHOR_END: gamma_table
+
+/// One line of the table: `Gamma(x) = Γ(x)` as Python prints it, or `Gamma(x): why` when the
+/// value failed (a math error, or the pool's error for a worker that died).
+///
+/// ```
+/// use q5_pool::{gamma::MathError, gamma_line, number::Number};
+/// assert_eq!(gamma_line(&Number::Int(4), &Ok::<_, MathError>(6.0)), "Gamma(4) = 6.0");
+/// assert_eq!(gamma_line(&Number::Int(0), &Err::<f64, _>(MathError::Domain)), "Gamma(0): math domain error");
+/// ```
+pub fn gamma_line<E: std::fmt::Display>(value: &Number, result: &Result<f64, E>) -> String {
+    match result {
+        Ok(gamma) => format!("Gamma({value}) = {}", support::python::repr_f64(*gamma)),
+        Err(why) => format!("Gamma({value}): {why}"),
+    }
+}
 
 /// A pool of `workers` processes, each told `--work-ms` by the pool's initializer, and the
 /// trace `--trace` asks for (started once the workers are up, so the timeline shows the tasks,

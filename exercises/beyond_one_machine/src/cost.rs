@@ -1,0 +1,327 @@
+//! `cost`: McSherry, Isard and Murray's question, *Scalability! But at what COST?*, asked of the
+//! gamma map on this machine. The same map runs sequentially on one thread, on `common`'s
+//! thread pool and process pool, and on a timely cluster over loopback, in one run; every way
+//! must print the same table, bit for bit, and the readings under the table are computed from
+//! the timings, never typed.
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use common::{Pool, ThreadPool};
+use q2_processes_vs_threads::machine::Machine;
+use q5_pool::number::Number;
+use q5_pool::{GAMMA, SET_WORK_MS, gamma_line};
+use support::cli::exit_code;
+use support::units::seconds;
+
+use crate::launch::{self, Launch};
+
+/// The version of timely this crate is built with (checked against Cargo.lock by a test).
+pub const TIMELY_VERSION: &str = "0.32.0";
+
+#[derive(Debug, Clone, Args)]
+pub struct CostArgs {
+    /// Busy work per value in the heavy workload, in milliseconds
+    #[arg(long, value_name = "MS", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub work_ms: u64,
+    /// How many copies of the reference list the heavy workload maps
+    #[arg(long, value_name = "K", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=100))]
+    pub copies: u16,
+    /// Worker threads, worker processes and timely processes of each parallel way
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u16).range(2..=16))]
+    pub workers: u16,
+    /// Runs of every measurement; the table shows the median
+    #[arg(long, value_name = "R", default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=21))]
+    pub runs: u16,
+}
+
+/// One workload: a list of values and the busy work per value.
+#[derive(Debug, Clone)]
+struct Workload {
+    name: String,
+    values: Vec<Number>,
+    work_ms: u64,
+}
+
+/// The ways to run the map, in the table's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Way {
+    Sequential,
+    Threads,
+    Processes,
+    Timely,
+}
+
+const WAYS: [Way; 4] = [Way::Sequential, Way::Threads, Way::Processes, Way::Timely];
+
+impl Way {
+    fn label(self, workers: usize) -> String {
+        match self {
+            Way::Sequential => "sequential, one thread".into(),
+            Way::Threads => format!("common::ThreadPool, {workers} threads"),
+            Way::Processes => format!("common::Pool, {workers} worker processes"),
+            Way::Timely => format!("timely, {workers} processes over TCP"),
+        }
+    }
+}
+
+// ANCHOR: ways
+/// Runs `workload` one way, from nothing to the last result with every worker gone again
+/// (start-up and shutdown included: a user waits for both). Returns the table's lines.
+fn run_once(way: Way, workload: &Workload, workers: usize) -> Result<Vec<String>, String> {
+    let xs = || workload.values.iter().map(|v| v.as_f64());
+    let lines = |results: Vec<_>| {
+        workload
+            .values
+            .iter()
+            .zip(results)
+            .map(|(value, result)| gamma_line(value, &result))
+            .collect()
+    };
+    SET_WORK_MS.call(workload.work_ms); // for the ways that run here
+    match way {
+        Way::Sequential => Ok(lines(xs().map(|x| GAMMA.call(x)).collect())),
+        Way::Threads => {
+            let threads = ThreadPool::new(workers).map_err(|e| e.to_string())?;
+            Ok(lines(threads.map(&GAMMA, xs()).map_err(|e| e.to_string())?))
+        }
+        Way::Processes => {
+            let pool = Pool::builder()
+                .workers(workers)
+                .initializer(&SET_WORK_MS, workload.work_ms)
+                .build()
+                .map_err(|e| e.to_string())?;
+            let results = pool.map(&GAMMA, xs()).map_err(|e| e.to_string())?;
+            pool.close();
+            pool.join();
+            Ok(lines(results))
+        }
+        Way::Timely => {
+            let mut args: Vec<OsString> = vec![
+                "--work-ms".into(),
+                workload.work_ms.to_string().into(),
+                "--".into(),
+            ];
+            args.extend(workload.values.iter().map(|v| v.to_string().into()));
+            let launch = Launch {
+                processes: workers,
+                args,
+                timeout: Duration::from_secs(60),
+                fault: None,
+                forward: false,
+            };
+            let attempt = launch::launch(&launch).map_err(|e| e.to_string())?;
+            if !attempt.completed(workload.values.len()) {
+                return Err(format!("the cluster failed: {:?}", attempt.ended));
+            }
+            Ok(attempt.lines)
+        }
+    }
+}
+// ANCHOR_END: ways
+
+/// The median of some durations.
+fn median(mut times: Vec<Duration>) -> Duration {
+    times.sort_unstable();
+    times[times.len() / 2]
+}
+
+/// Runs the measurements and prints the table and its readings.
+pub fn run(args: &CostArgs) -> ExitCode {
+    let workers = usize::from(args.workers);
+    let heavy_values: Vec<Number> = (0..args.copies)
+        .flat_map(|_| q5_pool::default_values())
+        .collect();
+    let workloads = [
+        // One value, not none: an empty list on the command line means the reference list.
+        Workload {
+            name: "one value".into(),
+            values: vec![Number::Float(0.5)],
+            work_ms: 0,
+        },
+        Workload {
+            name: "the reference list (11 values)".into(),
+            values: q5_pool::default_values(),
+            work_ms: 0,
+        },
+        Workload {
+            name: format!(
+                "{} values, {} ms of work each",
+                heavy_values.len(),
+                args.work_ms
+            ),
+            values: heavy_values,
+            work_ms: args.work_ms,
+        },
+    ];
+    // times[workload][way]: every run of every way, interleaved so that a burst of load from
+    // elsewhere falls on all ways alike.
+    let mut times = vec![vec![Vec::new(); WAYS.len()]; workloads.len()];
+    let mut same = true;
+    for (w, workload) in workloads.iter().enumerate() {
+        let mut reference: Option<Vec<String>> = None;
+        for _ in 0..args.runs {
+            for (k, way) in WAYS.iter().enumerate() {
+                let started = Instant::now();
+                let lines = match run_once(*way, workload, workers) {
+                    Ok(lines) => lines,
+                    Err(e) => {
+                        eprintln!(
+                            "beyond_one_machine: error: {} on {}: {e}",
+                            way.label(workers),
+                            workload.name
+                        );
+                        return exit_code(true);
+                    }
+                };
+                times[w][k].push(started.elapsed());
+                match &reference {
+                    None => reference = Some(lines),
+                    Some(reference) if *reference != lines => {
+                        eprintln!(
+                            "beyond_one_machine: {} printed a different table for {}",
+                            way.label(workers),
+                            workload.name
+                        );
+                        same = false;
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+    }
+    let medians: Vec<Vec<Duration>> = times
+        .into_iter()
+        .map(|row| row.into_iter().map(median).collect())
+        .collect();
+    let machine = Machine::detect();
+    println!("Machine: {machine}; timely {TIMELY_VERSION}.");
+    println!(
+        "Wall time from start to finish, start-up and shutdown included; the median of {} run{}.",
+        args.runs,
+        if args.runs == 1 { "" } else { "s" }
+    );
+    println!();
+    print_table(&workloads, &medians, workers);
+    println!();
+    println!(
+        "Every way printed the same table, bit for bit: {}.",
+        if same { "yes" } else { "NO" }
+    );
+    for reading in readings(&workloads, &medians, workers, machine.cores) {
+        println!("{reading}");
+    }
+    if let Some(caution) = machine.load_caution() {
+        println!("{caution}");
+    }
+    exit_code(!same)
+}
+
+fn print_table(workloads: &[Workload], medians: &[Vec<Duration>], workers: usize) {
+    let labels: Vec<String> = WAYS.iter().map(|w| w.label(workers)).collect();
+    let first = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    let widths: Vec<usize> = workloads
+        .iter()
+        .map(|w| w.name.chars().count().max(9))
+        .collect();
+    let mut header = format!("{:first$}", "");
+    for (workload, width) in workloads.iter().zip(&widths) {
+        header.push_str(&format!("  {:>width$}", workload.name));
+    }
+    println!("{}", header.trim_end());
+    for (k, label) in labels.iter().enumerate() {
+        let mut row = format!("{label:first$}");
+        for (w, width) in widths.iter().enumerate() {
+            row.push_str(&format!(
+                "  {:>width$}",
+                seconds(medians[w][k].as_secs_f64())
+            ));
+        }
+        println!("{row}");
+    }
+}
+
+/// The sentences under the table, each computed from the medians: what the cluster costs on
+/// one machine, and when it pays.
+fn readings(
+    workloads: &[Workload],
+    medians: &[Vec<Duration>],
+    workers: usize,
+    cores: usize,
+) -> Vec<String> {
+    let t = |w: usize, way: Way| {
+        medians[w][WAYS.iter().position(|&x| x == way).expect("a way")].as_secs_f64()
+    };
+    let (one, small, heavy) = (0, 1, 2);
+    let fixed = t(one, Way::Timely);
+    let mut out = Vec::new();
+    let (small_timely, small_sequential) = (t(small, Way::Timely), t(small, Way::Sequential));
+    out.push(format!(
+        "Reading: on the reference list, timely took {} to the sequential loop's {} ({} its \
+         time); with one value it took {}{}",
+        seconds(small_timely),
+        seconds(small_sequential),
+        times(small_timely / small_sequential),
+        seconds(fixed),
+        // Said only when the data says it: the run with nothing to do is most of the time.
+        if small_timely <= 1.25 * fixed {
+            ", so nearly all of it is start-up and coordination, not work."
+        } else {
+            "."
+        }
+    ));
+    let ratio = |way| t(heavy, way) / t(heavy, Way::Sequential);
+    out.push(format!(
+        "Reading: on {}, timely took {} the sequential time, common::Pool {} and \
+         common::ThreadPool {}.",
+        workloads[heavy].name,
+        times(ratio(Way::Timely)),
+        times(ratio(Way::Processes)),
+        times(ratio(Way::Threads)),
+    ));
+    let parallel = workers.min(cores);
+    if parallel > 1 {
+        let k = parallel as f64;
+        out.push(format!(
+            "Reading: with {parallel} of its processes on a core each, the cluster's time is about \
+             {} (its fixed cost: the run with one value) plus the work divided by {parallel}, so \
+             it beats one thread once the whole map takes more than about {} of work.",
+            seconds(fixed),
+            seconds(fixed * k / (k - 1.0)),
+        ));
+    } else {
+        out.push(format!(
+            "Reading: this machine has {cores} core, so no cluster of processes on it can beat \
+             one thread."
+        ));
+    }
+    out
+}
+
+/// A ratio as "N×", with three significant digits (two decimals below 1).
+fn times(ratio: f64) -> String {
+    if ratio >= 1000.0 {
+        format!("{ratio:.0}×")
+    } else if ratio >= 1.0 {
+        format!("{}×", support::units::significant(ratio))
+    } else {
+        format!("{ratio:.2}×")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_timely_version_is_the_one_in_the_lock_file() {
+        let lock =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../Cargo.lock"))
+                .expect("Cargo.lock at the workspace root");
+        let entry = format!("name = \"timely\"\nversion = \"{}\"", super::TIMELY_VERSION);
+        assert!(
+            lock.contains(&entry),
+            "Cargo.lock has another timely: update TIMELY_VERSION"
+        );
+    }
+}

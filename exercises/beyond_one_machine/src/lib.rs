@@ -1,0 +1,326 @@
+//! # Beyond one machine: question 5's map on a distributed engine
+//!
+//! A program that outgrows one machine moves to an existing distributed engine, not to a bigger
+//! home-made pool. This crate runs `q5_pool`'s gamma map on [timely dataflow](timely): every
+//! process of the cluster runs this same binary, builds the same dataflow, and talks to the
+//! others over TCP. Process 0 feeds the values in, timely spreads them over every process, each
+//! computes Γ with `q5_pool`'s own task, and the results travel back to process 0, which prints
+//! the same table as `cargo run -p q5_pool`, bit for bit.
+//!
+//! With no `--process`, the program is its own launcher: it finds free ports on 127.0.0.1,
+//! writes a hostfile and starts `--processes` copies of itself ([`launch`]). With `--process I`
+//! it is one process of a cluster started by hand, one terminal (or machine) per process, as
+//! timely's own examples run (`-n`, `-p`, a hostfile).
+//!
+//! What the engine costs, and what it does when a process dies, are measured, not told:
+//!
+//! - `cost` runs the map sequentially, on `common`'s pools and on timely over loopback, in one
+//!   run, and prints what the cluster costs on one machine and when it pays (McSherry, Isard and
+//!   Murray's COST).
+//! - `--kill I` and `--stop I` kill or freeze process I in the middle of the run; `--pool` runs
+//!   the same map and the same fault on `common::Pool`, for comparison; `--rerun N` starts the
+//!   cluster again after a failure, the way timely jobs recover.
+//!
+//! Every wait is bounded (`--timeout`): connecting to a peer that never comes, a peer that
+//! freezes, a port already in use all end in a one-line error, never in a hang.
+
+pub mod cluster;
+pub mod connect;
+pub mod cost;
+pub mod launch;
+pub mod pool_side;
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use common::Registered;
+use q5_pool::number::Number;
+use support::cli::{EXIT_CODES_HELP, EXIT_USAGE, exit_code};
+
+use crate::launch::{Fault, FaultKind, Launch};
+
+/// The functions `common::Pool`'s workers can run, by name (for `cost` and `--pool`): q5's own.
+pub static TASKS: &[&dyn Registered] = &[&q5_pool::GAMMA, &q5_pool::SET_WORK_MS];
+
+/// The first port of the default hostfile, as in timely's own examples.
+pub const DEFAULT_PORT: u16 = 2101;
+
+/// Question 5's gamma map on a cluster of timely dataflow processes.
+#[derive(Debug, Parser)]
+#[command(
+    version,
+    about = "Question 5's gamma map on timely dataflow: a cluster of processes over TCP",
+    after_help = format!(
+        "Examples:\n  \
+           beyond_one_machine                                     the table, from 2 processes on 127.0.0.1\n  \
+           beyond_one_machine --who                               ... and which process computed each value\n  \
+           beyond_one_machine -n 2 -p 0 --hostfile hosts.txt      process 0 of a cluster started by hand\n  \
+           beyond_one_machine -n 2 -p 1 --hostfile hosts.txt      process 1, in another terminal or machine\n  \
+           beyond_one_machine --work-ms 300 --kill 1              kill process 1 mid-run\n  \
+           beyond_one_machine --work-ms 300 --kill 1 --pool       the same fault on common::Pool\n  \
+           beyond_one_machine --work-ms 300 --stop 1 --timeout 5  freeze process 1: a peer that says nothing\n  \
+           beyond_one_machine --work-ms 300 --kill 1 --rerun 1    recover as timely jobs do: run again\n  \
+           beyond_one_machine cost                                the map four ways, timed in one run\n\n\
+         A hostfile has one host:port per line, in process order.\n\n{EXIT_CODES_HELP}"
+    ),
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Values for the gamma function [default: 0.5 1 2 3 4 5 6 7 8 9 10]
+    #[arg(allow_negative_numbers = true, value_name = "VALUE")]
+    pub values: Vec<Number>,
+    #[command(flatten)]
+    pub options: Options,
+}
+
+/// How the cluster is made and what happens to it.
+#[derive(Debug, Clone, Args)]
+pub struct Options {
+    /// Number of processes in the cluster (worker processes with --pool), at most 16
+    #[arg(short = 'n', long, value_name = "N", default_value_t = 2,
+          value_parser = clap::value_parser!(u16).range(1..=16))]
+    pub processes: u16,
+    /// Be process I of a cluster started by hand (one per terminal or machine), not the launcher
+    #[arg(short = 'p', long, value_name = "I")]
+    pub process: Option<u16>,
+    /// With --process: the cluster's addresses, one host:port per line, in process order
+    /// [default: 127.0.0.1:2101, 127.0.0.1:2102, ...]
+    #[arg(long, value_name = "FILE")]
+    pub hostfile: Option<PathBuf>,
+    /// Make every value also take this many milliseconds of busy work (as q5_pool --work-ms)
+    #[arg(long, value_name = "MS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=60_000))]
+    pub work_ms: u64,
+    /// Give up on any wait after this many seconds: connecting, and the whole run
+    #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
+    /// After the table, say which process computed each value
+    #[arg(long, conflicts_with = "pool")]
+    pub who: bool,
+    /// Kill process I (with SIGKILL) once process 0 has printed --after lines
+    #[arg(long, value_name = "I", conflicts_with_all = ["process", "stop"])]
+    pub kill: Option<u16>,
+    /// Stop process I (SIGSTOP: it freezes, its sockets stay open) once --after lines are printed
+    #[arg(long, value_name = "I", conflicts_with = "process")]
+    pub stop: Option<u16>,
+    /// How many table lines to wait for before --kill or --stop
+    #[arg(long, value_name = "LINES", default_value_t = 2)]
+    pub after: usize,
+    /// After a failed run, start the whole cluster again, up to N times (timely's recovery)
+    #[arg(long, value_name = "N", default_value_t = 0, conflicts_with_all = ["process", "pool"],
+          value_parser = clap::value_parser!(u8).range(0..=5))]
+    pub rerun: u8,
+    /// Run the same map, and the same fault, on common::Pool's worker processes instead
+    #[arg(long, conflicts_with = "process")]
+    pub pool: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// COST: the same map sequentially, on common's pools and on timely, timed in one run
+    Cost(cost::CostArgs),
+}
+
+/// Runs the program; returns the exit code (see [`support::cli`]).
+pub fn run(cli: Cli) -> ExitCode {
+    if let Some(Command::Cost(args)) = cli.command {
+        return cost::run(&args);
+    }
+    let options = cli.options;
+    let values = if cli.values.is_empty() {
+        q5_pool::default_values()
+    } else {
+        cli.values
+    };
+    let processes = usize::from(options.processes);
+    let timeout = Duration::from_secs(options.timeout);
+    if let Some(process) = options.process {
+        let process = usize::from(process);
+        if process >= processes {
+            return usage(&format!(
+                "--process {process} is not below --processes {processes}"
+            ));
+        }
+        let addresses = match addresses(options.hostfile.as_ref(), processes) {
+            Ok(addresses) => addresses,
+            Err(e) => {
+                eprintln!("beyond_one_machine: error: {e}");
+                return exit_code(true);
+            }
+        };
+        return cluster::run(cluster::Job {
+            process,
+            addresses,
+            values,
+            work_ms: options.work_ms,
+            timeout,
+            who: options.who,
+        });
+    }
+    if options.hostfile.is_some() {
+        return usage("--hostfile is for a process started by hand: give its --process too");
+    }
+    let fault = match fault(&options, processes) {
+        Ok(fault) => fault,
+        Err(message) => return usage(&message),
+    };
+    if options.pool {
+        return pool_side::run(&values, processes, options.work_ms, timeout, fault);
+    }
+    let mut args: Vec<OsString> = vec!["--work-ms".into(), options.work_ms.to_string().into()];
+    if options.who {
+        args.push("--who".into());
+    }
+    // `--` so that negative values are not read as options; Display gives back what was typed.
+    args.push("--".into());
+    args.extend(values.iter().map(|v| OsString::from(v.to_string())));
+    let launch = Launch {
+        processes,
+        args,
+        timeout,
+        fault,
+        forward: true,
+    };
+    rerun(&launch, usize::from(options.rerun), values.len())
+}
+
+/// `--kill`/`--stop` as a [`Fault`], checked against the cluster's size.
+fn fault(options: &Options, processes: usize) -> Result<Option<Fault>, String> {
+    let (kind, process, flag) = match (options.kill, options.stop) {
+        (Some(p), _) => (FaultKind::Kill, usize::from(p), "--kill"),
+        (None, Some(p)) => (FaultKind::Stop, usize::from(p), "--stop"),
+        (None, None) => return Ok(None),
+    };
+    if process >= processes {
+        return Err(format!(
+            "{flag} {process}: there are only {processes} processes (0 to {})",
+            processes - 1
+        ));
+    }
+    if process == 0 && !options.pool {
+        return Err(format!(
+            "{flag} 0: process 0 prints the table; pick another process"
+        ));
+    }
+    Ok(Some(Fault {
+        kind,
+        process,
+        after_lines: options.after,
+    }))
+}
+
+// ANCHOR: rerun
+/// Runs the cluster, and after a failure runs it again from the start, up to `reruns` times.
+/// Timely recovers a lost process no other way: every value runs again, so values that had
+/// already run, run twice (at least once, never exactly once).
+fn rerun(launch: &Launch, reruns: usize, values: usize) -> ExitCode {
+    let mut printed: Vec<Vec<String>> = Vec::new();
+    let mut launch = launch.clone();
+    for attempt in 0..=reruns {
+        if attempt > 0 {
+            eprintln!(
+                "beyond_one_machine: run {} of {}: starting the whole cluster again",
+                attempt + 1,
+                reruns + 1
+            );
+            launch.fault = None; // the fault was the experiment; the rerun is the recovery
+        }
+        let outcome = match launch::launch(&launch) {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                eprintln!("beyond_one_machine: error: cannot start the cluster: {e}");
+                return exit_code(true);
+            }
+        };
+        printed.push(outcome.lines.clone());
+        if outcome.completed(values) {
+            if attempt > 0 {
+                report_reruns(&printed);
+            }
+            return exit_code(!outcome.succeeded());
+        }
+        report(&outcome);
+    }
+    exit_code(true)
+}
+// ANCHOR_END: rerun
+
+/// After a failed run: how each process ended, one line each.
+fn report(outcome: &launch::Attempt) {
+    for (process, ended) in outcome.ended.iter().enumerate() {
+        let how = match ended {
+            launch::Ended::Exit(exit) if exit.success() => "exited with code 0".to_owned(),
+            launch::Ended::Exit(common::Exit::Code(code)) => format!("exited with code {code}"),
+            launch::Ended::Exit(exit) => format!("was {exit}"),
+            launch::Ended::KilledByLauncher { after, stopped } => format!(
+                "was still {} after {}: the launcher killed it",
+                if *stopped { "stopped" } else { "running" },
+                support::units::seconds(after.as_secs_f64())
+            ),
+        };
+        eprintln!("beyond_one_machine: process {process} {how}");
+    }
+    eprintln!(
+        "beyond_one_machine: the run failed after {}, with {} line{} of the table printed",
+        support::units::seconds(outcome.elapsed.as_secs_f64()),
+        outcome.lines.len(),
+        if outcome.lines.len() == 1 { "" } else { "s" }
+    );
+}
+
+/// After a successful rerun: which lines the failed runs had printed already, so which values
+/// ran more than once.
+fn report_reruns(printed: &[Vec<String>]) {
+    let (last, failed) = printed.split_last().expect("at least one run");
+    let again: Vec<&str> = last
+        .iter()
+        .filter(|line| failed.iter().any(|run| run.contains(line)))
+        .filter_map(|line| line.split([' ', ':']).next())
+        .collect();
+    if again.is_empty() {
+        eprintln!("beyond_one_machine: no value had printed before the failure");
+    } else {
+        eprintln!(
+            "beyond_one_machine: computed in the failed run and again in the rerun: {} (at least \
+             once: harmless for a pure function, twice the side effects for any other)",
+            again.join(", ")
+        );
+    }
+}
+
+/// The cluster's addresses: the hostfile's lines (blank lines and `#` comments skipped), or
+/// 127.0.0.1 from port 2101 up.
+fn addresses(hostfile: Option<&PathBuf>, processes: usize) -> Result<Vec<String>, String> {
+    let Some(path) = hostfile else {
+        return Ok((0..processes)
+            .map(|i| format!("127.0.0.1:{}", usize::from(DEFAULT_PORT) + i))
+            .collect());
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read hostfile {}: {e}", path.display()))?;
+    let lines: Vec<String> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_owned)
+        .collect();
+    if lines.len() < processes {
+        return Err(format!(
+            "hostfile {} has {} address{}, but --processes is {processes}",
+            path.display(),
+            lines.len(),
+            if lines.len() == 1 { "" } else { "es" }
+        ));
+    }
+    Ok(lines.into_iter().take(processes).collect())
+}
+
+/// A usage error found after parsing, in the same one-line shape as clap's.
+fn usage(message: &str) -> ExitCode {
+    eprintln!("error: {message} (see --help)");
+    ExitCode::from(EXIT_USAGE)
+}
