@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{Pool, Process, Span, ThreadPool, Trace};
+use common::{Outcome, Pool, Process, Span, ThreadPool, Trace};
 
 use crate::RUN;
 use crate::report::{Lines, heading, print_timeline, worker_processes};
@@ -171,11 +171,17 @@ fn process_per_task(jobs: &[Job], workers: usize, trace: &Trace) -> Vec<PerTask>
                         let end = trace.now();
                         if let Some(pid) = pid {
                             let index = job.index;
+                            let outcome = match &result {
+                                Ok(_) => Outcome::Ran,
+                                Err(common::Error::WorkerDied { .. }) => Outcome::Killed,
+                                Err(_) => Outcome::Failed,
+                            };
                             trace.record(Span {
                                 index,
                                 pid,
                                 start,
                                 end,
+                                outcome,
                             });
                         }
                         let life = end - start;
