@@ -798,6 +798,7 @@ fn rest() {}
             kill_worker: None,
             stdout_only: false,
             time_limit: None,
+            pictures: &[],
         };
         let problems = problems_with(
             &[

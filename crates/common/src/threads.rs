@@ -198,11 +198,9 @@ fn run_traced<A, R>(task: Task<A, R>, index: usize, arg: A, trace: &Trace) -> Re
     let start = trace.now();
     let result = run(task, index, arg);
     let end = trace.now();
-    // SAFETY: gettid has no preconditions and cannot fail.
-    let tid = unsafe { libc::gettid() } as u32;
     trace.record(Span {
         index,
-        pid: tid,
+        pid: Trace::thread_id(),
         start,
         end,
         outcome: if result.is_ok() {

@@ -93,6 +93,41 @@ fn main() -> ExitCode {
             failed += 1;
             continue;
         }
+        let drawn: Result<Vec<(&str, Vec<u8>)>, String> = output
+            .pictures
+            .iter()
+            .map(|picture| {
+                let file = ran
+                    .pictures
+                    .as_ref()
+                    .and_then(|dir| dir.drawn(picture))
+                    .ok_or_else(|| format!("did not draw {picture}"))?;
+                let svg = fs::read(&file).map_err(|e| format!("cannot read {picture}: {e}"))?;
+                Ok((*picture, svg))
+            })
+            .collect();
+        let drawn = match drawn {
+            Ok(drawn) => drawn,
+            Err(e) => {
+                eprintln!(
+                    "FAILED     {}: `{}` {e}; nothing written",
+                    output.file, output.command
+                );
+                failed += 1;
+                continue;
+            }
+        };
+        if !check {
+            for (picture, svg) in &drawn {
+                match run::write_atomically(&src.join(picture), svg) {
+                    Ok(()) => println!("drew       {picture}"),
+                    Err(e) => {
+                        eprintln!("FAILED     {picture}: cannot write: {e}");
+                        failed += 1;
+                    }
+                }
+            }
+        }
         let contents = run::render(output, &paths.normalise(&ran.text));
         let old = fs::read_to_string(&file).ok();
         let same = match output.varies {

@@ -129,6 +129,13 @@ impl Trace {
         self.inner.threads
     }
 
+    /// The calling thread's id as Linux numbers it (`gettid`): what a span of a trace of
+    /// threads gives as its `pid`.
+    pub fn thread_id() -> u32 {
+        // SAFETY: gettid has no preconditions and cannot fail.
+        unsafe { libc::gettid() as u32 }
+    }
+
     /// What a lane is called in drawings: `pid 4242` or `thread 4250`.
     pub(crate) fn lane_label(&self, pid: u32) -> String {
         let word = if self.inner.threads { "thread" } else { "pid" };

@@ -5,7 +5,9 @@
 //! dark page.
 
 use std::fmt::Write as _;
+use std::path::Path;
 use std::time::Duration;
+use std::{fs, io};
 
 use super::{Outcome, Span, Trace};
 
@@ -115,12 +117,14 @@ impl<'a> Picture<'a> {
             y += TITLE_HEIGHT + 4.0;
         }
         let plot_top = y;
-        for panel in &panels {
-            y = panel.draw(&mut body, &axis, y);
-            y += PANEL_GAP;
-        }
-        let plot_bottom = y - PANEL_GAP;
+        let plot_bottom = plot_top
+            + panels.iter().map(Panel::height).sum::<f64>()
+            + PANEL_GAP * panels.len().saturating_sub(1) as f64;
+        // The grid first, so bars and labels are drawn over it.
         axis.draw(&mut body, plot_top, plot_bottom);
+        for panel in &panels {
+            y = panel.draw(&mut body, &axis, y) + PANEL_GAP;
+        }
         y = plot_bottom + AXIS_HEIGHT;
         draw_legend(&mut body, y);
         let height = y + LEGEND_HEIGHT + MARGIN;
@@ -144,6 +148,20 @@ impl<'a> Picture<'a> {
         svg.push_str("</svg>\n");
         svg
     }
+
+    /// Writes [`Picture::svg`] to `path` (creating its directory), through a temporary file
+    /// and a rename: a failure leaves the old file, or none, never half a picture.
+    pub fn save(&self, path: &Path) -> io::Result<()> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            fs::create_dir_all(dir)?;
+        }
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(format!(".{}.tmp", std::process::id()));
+        fs::write(&tmp, self.svg())?;
+        fs::rename(&tmp, path).inspect_err(|_| {
+            let _ = fs::remove_file(&tmp);
+        })
+    }
 }
 
 /// One trace, ready to draw: its title and lanes.
@@ -164,6 +182,10 @@ impl Panel {
                 .collect(),
             of_threads: trace.is_of_threads(),
         }
+    }
+
+    fn height(&self) -> f64 {
+        TITLE_HEIGHT + LANE_HEIGHT * self.lanes.len().max(1) as f64
     }
 
     /// Draws the panel from `y` down; returns where it ends.
@@ -188,7 +210,7 @@ impl Panel {
             if row % 2 == 1 {
                 let _ = writeln!(
                     out,
-                    r##"<rect x="{MARGIN}" y="{y:.1}" width="{:.1}" height="{LANE_HEIGHT}" fill="#f4f6f8"/>"##,
+                    r##"<rect x="{MARGIN}" y="{y:.1}" width="{:.1}" height="{LANE_HEIGHT}" fill="#dde3ea" fill-opacity="0.45"/>"##,
                     WIDTH - 2.0 * MARGIN
                 );
             }
@@ -310,7 +332,7 @@ fn draw_legend(out: &mut String, y: f64) {
             x + 19.0,
             y + 12.5
         );
-        x += 19.0 + text.len() as f64 * CHAR_WIDTH + 18.0;
+        x += 19.0 + text.len() as f64 * 6.2 + 18.0;
     }
 }
 
@@ -416,6 +438,11 @@ mod tests {
         });
         let svg = trace.svg("short");
         assert!(svg.contains(">0.2 ms</text>"), "{svg}");
+        let dir = std::env::temp_dir().join(format!("trace-svg-{}", std::process::id()));
+        let file = dir.join("a/b.svg");
+        Picture::new().panel("short", &trace).save(&file).unwrap();
+        assert_eq!(fs::read_to_string(&file).unwrap(), svg);
+        fs::remove_dir_all(&dir).unwrap();
         let empty = Trace::new().svg("nothing");
         assert!(empty.contains("(no tasks recorded)"));
         assert_eq!(Axis::new(millis(241), 0.0, 1.0).step_ms, 50.0);
