@@ -42,7 +42,14 @@ impl fmt::Display for Problem {
 /// Checks the book whose `book.toml` is in `book` (sources in `book/src`) against the outputs
 /// the regenerate tool knows. Returns every problem found, sorted by file and line.
 pub fn check(book: &Path) -> Vec<Problem> {
-    check_with(book, outputs::OUTPUTS)
+    let mut problems = check_with(book, outputs::OUTPUTS);
+    problems.extend(crate::pictures::check_pictures(
+        &book.join("src"),
+        outputs::OUTPUTS,
+        crate::pictures::DRAWINGS,
+    ));
+    problems.sort();
+    problems
 }
 
 /// [`check`], with the list of generated outputs given (for tests).

@@ -89,6 +89,17 @@ pub const OUTPUTS: &[Output] = &[
         "python3 docs/src/q1_why_multiprocessing/pi.py",
         "timings",
     ),
+    // The GIL picture's data: each thread's slices of work, timed by the program itself.
+    varies(
+        "q1_why_multiprocessing/gil_py.output.txt",
+        "python3 docs/src/q1_why_multiprocessing/gil.py",
+        "timings, and how the threads took turns",
+    ),
+    varies(
+        "q1_why_multiprocessing/slices.output.txt",
+        "cargo run -p q1_why_multiprocessing --example slices",
+        "timings, and how the threads shared the cores",
+    ),
     // Question 2
     varies(
         "q2_processes_vs_threads/memory.output.txt",

@@ -126,7 +126,16 @@ impl<'a> Picture<'a> {
             y = panel.draw(&mut body, &axis, y) + PANEL_GAP;
         }
         y = plot_bottom + AXIS_HEIGHT;
-        draw_legend(&mut body, y);
+        let outcomes: Vec<Outcome> = [Outcome::Ran, Outcome::Failed, Outcome::Killed]
+            .into_iter()
+            .filter(|o| {
+                panels
+                    .iter()
+                    .flat_map(|p| &p.lanes)
+                    .any(|(_, spans)| spans.iter().any(|s| s.outcome == *o))
+            })
+            .collect();
+        draw_legend(&mut body, y, &outcomes);
         let height = y + LEGEND_HEIGHT + MARGIN;
 
         let description = panels
@@ -317,13 +326,15 @@ impl Axis {
     }
 }
 
-fn draw_legend(out: &mut String, y: f64) {
+/// A swatch and a word for each outcome the picture shows.
+fn draw_legend(out: &mut String, y: f64, outcomes: &[Outcome]) {
     let mut x = MARGIN;
-    for (outcome, text) in [
-        (Outcome::Ran, "ran"),
-        (Outcome::Failed, "failed (panicked)"),
-        (Outcome::Killed, "killed (its worker died)"),
-    ] {
+    for &outcome in outcomes {
+        let text = match outcome {
+            Outcome::Ran => "ran",
+            Outcome::Failed => "failed (panicked)",
+            Outcome::Killed => "killed (its worker died)",
+        };
         let (fill, _) = colours(outcome);
         let _ = writeln!(
             out,
