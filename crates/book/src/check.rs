@@ -48,6 +48,10 @@ pub fn check(book: &Path) -> Vec<Problem> {
         outputs::OUTPUTS,
         crate::pictures::DRAWINGS,
     ));
+    problems.extend(crate::quiz::check_quizzes(
+        &book.join("src"),
+        outputs::OUTPUTS,
+    ));
     problems.sort();
     problems
 }

@@ -15,10 +15,12 @@
 //!   `cargo test --workspace` fails on a broken book.
 //! - [`pictures`] holds the pictures of data to the same rule: each is drawn by code from a real
 //!   run, and a chart is redrawn whenever the output it is drawn from changes.
+//! - [`quiz`] holds quiz answers that quote a program's output to the generated output file.
 
 pub mod check;
 pub mod outputs;
 pub mod pictures;
+pub mod quiz;
 pub mod run;
 
 use std::path::{Path, PathBuf};
