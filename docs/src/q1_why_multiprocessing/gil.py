@@ -41,6 +41,7 @@ def calibrate(us):
     return n, min(timed(n) for _ in range(5))
 
 
+# ANCHOR: runs_of
 def runs_of(number, n, alone_ns):
     """Times SLICES slices; returns the runs of slices during which this thread never waited."""
     native = threading.get_native_id()
@@ -64,6 +65,7 @@ def runs_of(number, n, alone_ns):
     if count:
         runs.append((number, native, first, last, count))
     return runs
+# ANCHOR_END: runs_of
 
 
 def main():

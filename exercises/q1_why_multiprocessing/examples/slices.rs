@@ -52,6 +52,7 @@ struct Run {
     slices: usize,
 }
 
+// ANCHOR: runs_of
 /// Times `SLICES` slices on this thread; returns its runs.
 fn runs_of(number: usize, n: u64, alone: Duration) -> Vec<Run> {
     let tid = common::Trace::thread_id();
@@ -82,6 +83,7 @@ fn runs_of(number: usize, n: u64, alone: Duration) -> Vec<Run> {
     runs.extend(current);
     runs
 }
+// ANCHOR_END: runs_of
 
 fn main() {
     let (n, alone) = calibrate(SLICE);
