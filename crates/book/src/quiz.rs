@@ -12,8 +12,9 @@
 //! ````
 //!
 //! Every line of the block must be a whole line of that file, in the same order (other lines
-//! may come between: an answer quotes what matters). The file must be one the regenerate tool
-//! writes, so the quote is always held to a real run.
+//! may come between: an answer quotes what matters). A `…` in a quoted line stands for any text,
+//! for the parts that change from run to run (`Process … finished with exit code 0`). The file
+//! must be one the regenerate tool writes, so the quote is always held to a real run.
 
 use std::fs;
 use std::path::Path;
@@ -97,11 +98,30 @@ fn block_after(text: &str) -> Option<Vec<String>> {
 fn first_missing(quote: &[String], output: &str) -> Option<String> {
     let mut lines = output.lines();
     for wanted in quote {
-        if !lines.any(|l| l == wanted) {
+        if !lines.any(|l| matches(wanted, l)) {
             return Some(wanted.clone());
         }
     }
     None
+}
+
+/// Whether output line `line` is the quoted line `wanted`, where each `…` in `wanted` stands for
+/// any text.
+fn matches(wanted: &str, line: &str) -> bool {
+    let parts: Vec<&str> = wanted.split('…').collect();
+    let [first, middle @ .., last] = &parts[..] else {
+        return wanted == line; // no `…`
+    };
+    let Some(mut rest) = line.strip_prefix(first) else {
+        return false;
+    };
+    for part in middle {
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    rest.ends_with(last)
 }
 
 fn same_path(a: &Path, b: &Path) -> bool {
@@ -135,6 +155,18 @@ mod tests {
             .into_iter()
             .map(|p| format!("{}: {}", p.line, p.message))
             .collect()
+    }
+
+    #[test]
+    fn an_ellipsis_stands_for_what_changes() {
+        assert!(matches(
+            "Process … finished with exit code 0",
+            "Process 4242 finished with exit code 0"
+        ));
+        assert!(matches("a … b … c", "a 1 b 2 c"));
+        assert!(!matches("a … b … c", "a 1 c 2 b"));
+        assert!(!matches("Process … finished", "Process 1 finished late"));
+        assert!(matches("plain", "plain") && !matches("plain", "plain!"));
     }
 
     #[test]
