@@ -15,8 +15,11 @@
 //!   `cargo test --workspace` fails on a broken book.
 //! - [`pictures`] holds the pictures of data to the same rule: each is drawn by code from a real
 //!   run, and a chart is redrawn whenever the output it is drawn from changes.
+//! - [`browser`] opens the built book in headless Chromium, as a reader would (`cargo run -p
+//!   book --bin browser`, run by `.ci/run`).
 //! - [`quiz`] holds quiz answers that quote a program's output to the generated output file.
 
+pub mod browser;
 pub mod check;
 pub mod outputs;
 pub mod pictures;
