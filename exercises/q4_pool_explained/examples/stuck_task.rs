@@ -10,8 +10,10 @@ use common::{Pool, Registered, Task, task};
 // ANCHOR: solution
 /// Returns `n` at once, except that 3 never returns.
 fn stuck_on_three(n: u32) -> u32 {
-    while n == 3 {
-        std::thread::sleep(Duration::from_millis(10));
+    if n == 3 {
+        loop {
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
     n
 }

@@ -198,24 +198,54 @@ pub fn check_book(
             (Some(h), false) => fail(format!("its first heading, \"{h}\", is not visible")),
             (Some(_), true) => {}
         }
-        if n == 0 {
-            match search(browser, &session, "pool")? {
-                0 => fail("a search for \"pool\" finds nothing".into()),
-                _ => {}
-            }
+        if n == 0 && search(browser, &session, "pool")? == 0 {
+            fail("a search for \"pool\" finds nothing".into());
         }
         for message in errors(&browser.events()) {
             fail(message);
         }
         if let Some(dir) = screenshots {
-            let shot = browser.call(s, "Page.captureScreenshot", json!({"format": "png"}))?;
-            let data = shot["data"].as_str().unwrap_or_default();
-            let png = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, data)
-                .map_err(std::io::Error::other)?;
-            fs::write(dir.join(screenshot_name(page)), png)?;
+            let name = screenshot_name(page);
+            save_screenshot(browser, &session, None, &dir.join(&name))?;
+            // Each picture and diagram on its own, as the reader sees it on the page.
+            let boxes = evaluate(browser, &session, FIGURE_BOXES)?;
+            for (i, clip) in boxes.as_array().into_iter().flatten().enumerate() {
+                let file = dir.join(format!(
+                    "{}-figure{}.png",
+                    name.with_extension("").display(),
+                    i + 1
+                ));
+                save_screenshot(browser, &session, Some(clip), &file)?;
+            }
         }
     }
     Ok(failures)
+}
+
+/// Where each picture and drawn diagram of the page is, in page coordinates.
+const FIGURE_BOXES: &str = r#"[...document.querySelectorAll('main img, main pre.mermaid svg')]
+  .map(e => e.getBoundingClientRect())
+  .filter(r => r.width > 0 && r.height > 0)
+  .map(r => ({ x: r.left + scrollX, y: r.top + scrollY, width: r.width, height: r.height,
+               scale: 1 }))"#;
+
+/// Saves a PNG of the page's viewport, or of `clip` (page coordinates), to `file`.
+fn save_screenshot(
+    browser: &mut Browser,
+    session: &str,
+    clip: Option<&Value>,
+    file: &Path,
+) -> std::io::Result<()> {
+    let mut params = json!({"format": "png"});
+    if let Some(clip) = clip {
+        params["clip"] = clip.clone();
+        params["captureBeyondViewport"] = json!(true);
+    }
+    let shot = browser.call(Some(session), "Page.captureScreenshot", params)?;
+    let data = shot["data"].as_str().unwrap_or_default();
+    let png = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, data)
+        .map_err(std::io::Error::other)?;
+    fs::write(file, png)
 }
 
 /// `q5_pool.html` → `q5_pool.png`.
