@@ -14,6 +14,8 @@ const BAR_HEIGHT: f64 = 12.0;
 const BAR_GAP: f64 = 3.0;
 const ROW_GAP: f64 = 8.0;
 const HEADING_HEIGHT: f64 = 24.0;
+/// How many characters of the 11 px caption fit on one line of the chart.
+const CAPTION_CHARS: usize = 110;
 /// Bar colours, one per series, in order.
 const COLOURS: [&str; 3] = ["#3572a5", "#b7410e", "#59a14f"];
 
@@ -94,13 +96,15 @@ impl Chart {
             y += self.row_height(row);
         }
         y = bottom + 16.0;
-        let _ = writeln!(
-            body,
-            r##"<text x="{MARGIN}" y="{:.1}" font-size="11" fill="#555555">{}</text>"##,
-            y + 12.0,
-            escape(&self.caption)
-        );
-        let height = y + 12.0 + MARGIN;
+        for line in wrap(&self.caption, CAPTION_CHARS) {
+            y += 14.0;
+            let _ = writeln!(
+                body,
+                r##"<text x="{MARGIN}" y="{y:.1}" font-size="11" fill="#555555">{}</text>"##,
+                escape(&line)
+            );
+        }
+        let height = y + MARGIN;
 
         let mut svg = String::new();
         let _ = writeln!(
@@ -269,6 +273,21 @@ pub fn parse_duration(text: &str) -> Option<f64> {
     Some(number * scale)
 }
 
+/// `text` cut into lines of at most `width` characters, at spaces.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for word in text.split_whitespace() {
+        match lines.last_mut() {
+            Some(line) if line.chars().count() + 1 + word.chars().count() <= width => {
+                line.push(' ');
+                line.push_str(word);
+            }
+            _ => lines.push(word.to_owned()),
+        }
+    }
+    lines
+}
+
 pub(crate) fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -279,6 +298,13 @@ pub(crate) fn escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_captions_wrap_at_spaces() {
+        assert_eq!(wrap("aa bb cc dd", 5), ["aa bb", "cc dd"]);
+        assert_eq!(wrap("one", 2), ["one"]);
+        assert!(wrap("", 5).is_empty());
+    }
 
     #[test]
     fn durations_print_and_parse_in_the_programs_units() {
