@@ -56,7 +56,7 @@ pub struct Cli {
     #[arg(long, value_name = "TASK")]
     pub crash: Option<u16>,
     /// Also draw each timeline as an SVG picture in DIR (apply.svg, apply_async.svg, map.svg,
-    /// imap.svg, compare_pool.svg, compare_per_task.svg)
+    /// imap.svg or imap_unordered.svg, compare_pool.svg, compare_per_task.svg)
     #[arg(long, value_name = "DIR")]
     pub svg: Option<std::path::PathBuf>,
 }
