@@ -42,7 +42,18 @@ impl fmt::Display for Problem {
 /// Checks the book whose `book.toml` is in `book` (sources in `book/src`) against the outputs
 /// the regenerate tool knows. Returns every problem found, sorted by file and line.
 pub fn check(book: &Path) -> Vec<Problem> {
-    check_with(book, outputs::OUTPUTS)
+    let mut problems = check_with(book, outputs::OUTPUTS);
+    problems.extend(crate::pictures::check_pictures(
+        &book.join("src"),
+        outputs::OUTPUTS,
+        crate::pictures::DRAWINGS,
+    ));
+    problems.extend(crate::quiz::check_quizzes(
+        &book.join("src"),
+        outputs::OUTPUTS,
+    ));
+    problems.sort();
+    problems
 }
 
 /// [`check`], with the list of generated outputs given (for tests).
@@ -798,6 +809,7 @@ fn rest() {}
             kill_worker: None,
             stdout_only: false,
             time_limit: None,
+            pictures: &[],
         };
         let problems = problems_with(
             &[

@@ -13,9 +13,17 @@
 //!   anchor, a link to a missing chapter or heading, a chapter left out of `SUMMARY.md`, an
 //!   output file no command produces. `cargo test -p book` runs it on `docs/`, so
 //!   `cargo test --workspace` fails on a broken book.
+//! - [`pictures`] holds the pictures of data to the same rule: each is drawn by code from a real
+//!   run, and a chart is redrawn whenever the output it is drawn from changes.
+//! - [`browser`] opens the built book in headless Chromium, as a reader would (`cargo run -p
+//!   book --bin browser`, run by `.ci/run`).
+//! - [`quiz`] holds quiz answers that quote a program's output to the generated output file.
 
+pub mod browser;
 pub mod check;
 pub mod outputs;
+pub mod pictures;
+pub mod quiz;
 pub mod run;
 
 use std::path::{Path, PathBuf};

@@ -30,6 +30,11 @@ pub struct Output {
     pub stdout_only: bool,
     /// How long the command may take (default [`crate::run::TIME_LIMIT`]).
     pub time_limit: Option<Duration>,
+    /// Pictures the command draws, relative to `docs/src`: it is given `--svg docs/src/DIR`
+    /// and each picture is `DIR/NAME.svg`. The tool runs it with a fresh temporary directory in
+    /// place of `DIR` and moves the pictures into the book only if the run ended as expected,
+    /// so the pictures and the output always come from the same run.
+    pub pictures: &'static [&'static str],
 }
 
 /// How a command is expected to end.
@@ -51,6 +56,7 @@ const fn output(file: &'static str, command: &'static str) -> Output {
         kill_worker: None,
         stdout_only: false,
         time_limit: None,
+        pictures: &[],
     }
 }
 
@@ -70,15 +76,29 @@ pub const OUTPUTS: &[Output] = &[
         "cargo run -p q5_pool -- --help",
     ),
     // Question 1
-    varies(
-        "q1_why_multiprocessing/pi.output.txt",
-        "cargo run -p q1_why_multiprocessing -- --seed 7",
-        "timings",
-    ),
+    Output {
+        pictures: &["q1_why_multiprocessing/processes_threads.svg"],
+        ..varies(
+            "q1_why_multiprocessing/pi.output.txt",
+            "cargo run -p q1_why_multiprocessing -- --seed 7 --svg docs/src/q1_why_multiprocessing",
+            "timings",
+        )
+    },
     varies(
         "q1_why_multiprocessing/pi_py.output.txt",
         "python3 docs/src/q1_why_multiprocessing/pi.py",
         "timings",
+    ),
+    // The GIL picture's data: each thread's slices of work, timed by the program itself.
+    varies(
+        "q1_why_multiprocessing/gil_py.output.txt",
+        "python3 docs/src/q1_why_multiprocessing/gil.py",
+        "timings, and how the threads took turns",
+    ),
+    varies(
+        "q1_why_multiprocessing/slices.output.txt",
+        "cargo run -p q1_why_multiprocessing --example slices",
+        "timings, and how the threads shared the cores",
     ),
     // Question 2
     varies(
@@ -111,32 +131,59 @@ pub const OUTPUTS: &[Output] = &[
         "python3 docs/src/q3_create_process/worker.py",
         "process ids",
     ),
-    varies(
-        "q3_create_process/download.output.txt",
-        "cargo run -p q3_create_process -- download -o /tmp/q3",
-        "the port, the order of the downloads, timings",
-    ),
-    varies(
-        "q3_create_process/threads.output.txt",
-        "cargo run -p q3_create_process -- download --threads -o /tmp/q3",
-        "the port, the order of the downloads, timings",
-    ),
+    Output {
+        pictures: &["q3_create_process/processes.svg"],
+        ..varies(
+            "q3_create_process/download.output.txt",
+            "cargo run -p q3_create_process -- download -o /tmp/q3 --svg docs/src/q3_create_process",
+            "the port, the order of the downloads, timings",
+        )
+    },
+    Output {
+        pictures: &["q3_create_process/threads.svg"],
+        ..varies(
+            "q3_create_process/threads.output.txt",
+            "cargo run -p q3_create_process -- download --threads -o /tmp/q3 --svg docs/src/q3_create_process",
+            "the port, the order of the downloads, timings",
+        )
+    },
     // Question 4
-    varies(
-        "q4_pool_explained/apply_map.output.txt",
-        "cargo run -p q4_pool_explained -- --only apply,map",
-        "process ids, timings, which worker takes which task",
-    ),
-    varies(
-        "q4_pool_explained/compare.output.txt",
-        "cargo run -p q4_pool_explained -- --only compare",
-        "process ids and timings",
-    ),
+    Output {
+        pictures: &["q4_pool_explained/apply.svg", "q4_pool_explained/map.svg"],
+        ..varies(
+            "q4_pool_explained/apply_map.output.txt",
+            "cargo run -p q4_pool_explained -- --only apply,map --svg docs/src/q4_pool_explained",
+            "process ids, timings, which worker takes which task",
+        )
+    },
+    Output {
+        pictures: &[
+            "q4_pool_explained/apply_async.svg",
+            "q4_pool_explained/imap.svg",
+        ],
+        ..varies(
+            "q4_pool_explained/async_imap.output.txt",
+            "cargo run -p q4_pool_explained -- --only async,imap --svg docs/src/q4_pool_explained",
+            "process ids, timings, which worker takes which task",
+        )
+    },
+    Output {
+        pictures: &[
+            "q4_pool_explained/compare_pool.svg",
+            "q4_pool_explained/compare_per_task.svg",
+        ],
+        ..varies(
+            "q4_pool_explained/compare.output.txt",
+            "cargo run -p q4_pool_explained -- --only compare --svg docs/src/q4_pool_explained",
+            "process ids and timings",
+        )
+    },
     Output {
         expect: Expect::Code(1),
+        pictures: &["q4_pool_explained/crash/imap.svg"],
         ..varies(
             "q4_pool_explained/crash.output.txt",
-            "cargo run -p q4_pool_explained -- --only imap --crash 4",
+            "cargo run -p q4_pool_explained -- --only imap --crash 4 --svg docs/src/q4_pool_explained/crash",
             "process ids and timings",
         )
     },
@@ -165,9 +212,10 @@ pub const OUTPUTS: &[Output] = &[
     ),
     Output {
         varies: Some("process ids and timings"),
+        pictures: &["q5_pool/trace.svg"],
         ..output(
             "q5_pool/trace.output.txt",
-            "cargo run -p q5_pool -- --trace --work-ms 50",
+            "cargo run -p q5_pool -- --trace --work-ms 50 --svg docs/src/q5_pool",
         )
     },
     Output {
@@ -291,11 +339,14 @@ pub const OUTPUTS: &[Output] = &[
         "the versions, the worker's address and process id",
     ),
     // Question 6
-    varies(
-        "q6_four_processes/random.output.txt",
-        "cargo run -p q6_four_processes",
-        "the numbers, the process ids, the order of the lines",
-    ),
+    Output {
+        pictures: &["q6_four_processes/processes.svg"],
+        ..varies(
+            "q6_four_processes/random.output.txt",
+            "cargo run -p q6_four_processes -- --svg docs/src/q6_four_processes",
+            "the numbers, the process ids, the order of the lines",
+        )
+    },
     varies(
         "q6_four_processes/seed.output.txt",
         "cargo run -p q6_four_processes -- --seed 7",
@@ -322,6 +373,13 @@ pub const OUTPUTS: &[Output] = &[
         "the process ids and the order of the lines",
     ),
 ];
+
+/// The directory a command's `--svg DIR` names, if it has one.
+pub fn svg_dir(command: &str) -> Option<&str> {
+    let mut words = command.split_whitespace();
+    words.find(|w| *w == "--svg")?;
+    words.next()
+}
 
 /// How many lines around an include of a varying output must say "one real run".
 const LABEL_WINDOW: usize = 10;
@@ -419,6 +477,26 @@ fn same_file(a: &Path, b: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pictures_are_drawn_into_the_directory_their_command_names() {
+        for output in OUTPUTS.iter().filter(|o| !o.pictures.is_empty()) {
+            let dir = svg_dir(output.command)
+                .unwrap_or_else(|| panic!("{}: draws pictures without --svg", output.file));
+            let dir = dir
+                .strip_prefix("docs/src/")
+                .unwrap_or_else(|| panic!("{}: --svg must name docs/src/…", output.file));
+            for picture in output.pictures {
+                assert_eq!(
+                    Path::new(picture).parent(),
+                    Some(Path::new(dir)),
+                    "{}: {picture}",
+                    output.file
+                );
+                assert!(picture.ends_with(".svg"), "{picture}");
+            }
+        }
+    }
 
     #[test]
     fn outputs_are_listed_once_with_sane_commands() {

@@ -22,6 +22,42 @@ pub struct Ran {
     pub ended: Ended,
     /// The worker process killed on purpose, if the output asked for it.
     pub killed_worker: Option<u32>,
+    /// Where the command drew its pictures, if it draws any (see [`Output::pictures`]).
+    pub pictures: Option<PictureDir>,
+}
+
+/// The temporary directory a run draws its pictures in; removed when dropped.
+#[derive(Debug)]
+pub struct PictureDir(PathBuf);
+
+impl PictureDir {
+    fn create(output: &Output) -> io::Result<PictureDir> {
+        static DIRS: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "book-pictures-{}-{}-{}",
+            std::process::id(),
+            DIRS.fetch_add(1, Ordering::Relaxed),
+            output.file.replace('/', "_")
+        ));
+        fs::create_dir_all(&dir)?;
+        Ok(PictureDir(dir))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    /// The drawn file for `picture` (an entry of [`Output::pictures`]), if the run drew it.
+    pub fn drawn(&self, picture: &str) -> Option<PathBuf> {
+        let file = self.0.join(Path::new(picture).file_name()?);
+        file.is_file().then_some(file)
+    }
+}
+
+impl Drop for PictureDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
 }
 
 /// How a command ended.
@@ -48,9 +84,17 @@ impl Ended {
 ///
 /// `cargo run` gets `--quiet` so only the program speaks (cargo's build lines depend on what was
 /// built before); the file still shows the command the reader types. Python runs unbuffered so a
-/// program killed mid-way keeps what it printed, as it would on a terminal.
-pub fn command(output: &Output, root: &Path) -> Command {
-    let words: Vec<&str> = output.command.split_whitespace().collect();
+/// program killed mid-way keeps what it printed, as it would on a terminal. An output that draws
+/// pictures gets `pictures` in place of the directory its `--svg` names.
+pub fn command(output: &Output, root: &Path, pictures: Option<&Path>) -> Command {
+    let mut words: Vec<&str> = output.command.split_whitespace().collect();
+    let pictures = pictures.map(|p| p.to_str().expect("temporary paths are UTF-8"));
+    if let Some(dir) = pictures
+        && let Some(at) = words.iter().position(|w| *w == "--svg")
+        && at + 1 < words.len()
+    {
+        words[at + 1] = dir;
+    }
     let mut command = Command::new(words[0]);
     match &words[1..] {
         ["run", rest @ ..] if words[0] == "cargo" => {
@@ -85,8 +129,13 @@ pub fn run(output: &Output, root: &Path) -> io::Result<Ran> {
         .create(true)
         .truncate(true)
         .open(&log_path)?;
+    let pictures = if output.pictures.is_empty() {
+        None
+    } else {
+        Some(PictureDir::create(output)?)
+    };
     // One open file behind both streams: lines land in the order they were written.
-    let mut command = command(output, root);
+    let mut command = command(output, root, pictures.as_ref().map(PictureDir::path));
     command.stdout(log.try_clone()?);
     if output.stdout_only {
         command.stderr(Stdio::inherit());
@@ -138,6 +187,7 @@ pub fn run(output: &Output, root: &Path) -> io::Result<Ran> {
         text,
         ended,
         killed_worker,
+        pictures,
     })
 }
 
@@ -243,7 +293,7 @@ pub fn render(output: &Output, text: &str) -> String {
 
 /// Writes `contents` to `path` through a temporary file and a rename, so a failure leaves the old
 /// file (or none) behind, never half a file.
-pub fn write_atomically(path: &Path, contents: &str) -> io::Result<()> {
+pub fn write_atomically(path: &Path, contents: impl AsRef<[u8]>) -> io::Result<()> {
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir)?;
     }
@@ -307,7 +357,7 @@ mod tests {
                 command,
                 ..OUTPUTS[0]
             };
-            let command = super::command(&output, Path::new("/"));
+            let command = super::command(&output, Path::new("/"), Some(Path::new("/tmp/p")));
             let mut words = vec![command.get_program().to_string_lossy().into_owned()];
             words.extend(command.get_args().map(|a| a.to_string_lossy().into_owned()));
             words.join(" ")
@@ -317,6 +367,10 @@ mod tests {
             "cargo run --quiet -p q5_pool -- square"
         );
         assert_eq!(show("python3 x.py 1"), "python3 x.py 1");
+        assert_eq!(
+            show("cargo run -p q4 -- --svg docs/src/q4 --only map"),
+            "cargo run --quiet -p q4 -- --svg /tmp/p --only map"
+        );
     }
 
     #[test]

@@ -120,6 +120,6 @@ pub use error::{Error, Exit, Result, signal_name};
 pub use pool::{Args, AsyncResult, Call, IMap, Pool, PoolBuilder};
 pub use process::Process;
 pub use task::{Marks, Registered, Task};
-pub use threads::{ThreadIMap, ThreadPool};
-pub use trace::{Span, Trace};
+pub use threads::{ThreadCall, ThreadIMap, ThreadPool};
+pub use trace::{Outcome, Picture, Span, Trace};
 pub use worker::init;

@@ -57,12 +57,13 @@ pub(crate) enum Reply {
     /// The outcomes, one per item, in the frame's body; start and end of each item if traced.
     Done {
         frame: Frame,
-        times: Vec<(u64, u64)>,
+        times: Vec<(u64, u64, bool)>,
     },
     /// The worker died; `at` says how far into the chunk it got.
     Died { pid: u32, exit: Exit, at: Position },
-    /// Item `item` overran the time limit; the worker was killed.
-    TimedOut { item: usize },
+    /// Item `item`, started at `started_ns` on the monotonic clock, overran the time limit;
+    /// the worker was killed.
+    TimedOut { item: usize, started_ns: u64 },
     /// The worker never became ready (it has been killed and reaped).
     Failed(Error),
 }
@@ -197,9 +198,9 @@ impl Link {
         loop {
             if let Some(limit) = limit {
                 match self.overran(seq, limit) {
-                    Ok(item) => {
+                    Ok((item, started_ns)) => {
                         self.child.kill_and_wait();
-                        return Reply::TimedOut { item };
+                        return Reply::TimedOut { item, started_ns };
                     }
                     Err(_) if self.reader.has_buffered() => {}
                     Err(wait) => match sys::poll_readable(self.sock.as_fd(), wait) {
@@ -223,14 +224,14 @@ impl Link {
         // ANCHOR_END: wait_for_answer
     }
 
-    /// `Ok(item)` if the running item has overrun `limit`, else how long to wait before looking
-    /// again.
-    fn overran(&self, seq: u64, limit: Duration) -> Result<usize, Duration> {
+    /// `Ok((item, started_ns))` if the running item has overrun `limit`, else how long to wait
+    /// before looking again.
+    fn overran(&self, seq: u64, limit: Duration) -> Result<(usize, u64), Duration> {
         match self.progress.position(seq) {
             Position::Running { item, started_ns } => {
                 let ran = Duration::from_nanos(sys::monotonic_nanos().saturating_sub(started_ns));
                 if ran >= limit {
-                    Ok(item)
+                    Ok((item, started_ns))
                 } else {
                     Err((limit - ran).min(TICK))
                 }

@@ -124,23 +124,25 @@ pub struct Marks<'a> {
     pub(crate) progress: &'a Progress,
     pub(crate) seq: u64,
     pub(crate) timed: bool,
-    pub(crate) times: Option<&'a mut Vec<(u64, u64)>>,
+    pub(crate) times: Option<&'a mut Vec<(u64, u64, bool)>>,
     pub(crate) started: u64,
 }
 
 impl Marks<'_> {
     #[inline]
     pub(crate) fn before(&mut self, item: usize) {
-        self.progress.begin(self.seq, item, self.timed);
+        // A traced item's start is kept too, so a death while it runs can be drawn.
+        self.progress
+            .begin(self.seq, item, self.timed || self.times.is_some());
         if self.times.is_some() {
             self.started = sys::monotonic_nanos();
         }
     }
 
     #[inline]
-    pub(crate) fn after(&mut self) {
+    pub(crate) fn after(&mut self, ok: bool) {
         if let Some(times) = self.times.as_deref_mut() {
-            times.push((self.started, sys::monotonic_nanos()));
+            times.push((self.started, sys::monotonic_nanos(), ok));
         }
     }
 }
@@ -182,8 +184,9 @@ where
                         Ok(arg) => panic::catch_captured(|| (self.f)(arg)).map_err(Failure::from),
                     }
                 };
-                all_ok &= wire::encode_outcome(&outcome, out);
-                marks.after();
+                let ok = wire::encode_outcome(&outcome, out);
+                all_ok &= ok;
+                marks.after(ok);
             }
         });
         all_ok

@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::panic;
 use crate::pool::Args;
 use crate::task::Task;
+use crate::trace::{Outcome, Span, Trace};
 
 /// A pool of threads (a [rayon] pool) with the process pool's `map` shape.
 ///
@@ -72,13 +73,48 @@ impl ThreadPool {
         A: Send,
         R: Send,
     {
+        self.map_traced(task, items, None)
+    }
+
+    /// Options for one call: record which thread ran each task, and when, in `trace` (best
+    /// made with [`Trace::of_threads`], so drawings name the lanes threads).
+    ///
+    /// ```
+    /// # fn square(x: u64) -> u64 { x * x }
+    /// # const SQUARE: common::Task<u64, u64> = common::task!(square);
+    /// let threads = common::ThreadPool::new(2)?;
+    /// let trace = common::Trace::of_threads();
+    /// threads.trace(&trace).map(&SQUARE, 1..=4)?;
+    /// assert_eq!(trace.spans().len(), 4);
+    /// # Ok::<(), common::Error>(())
+    /// ```
+    pub fn trace(&self, trace: &Trace) -> ThreadCall<'_> {
+        ThreadCall {
+            pool: self,
+            trace: trace.clone(),
+        }
+    }
+
+    fn map_traced<A, R>(
+        &self,
+        task: &Task<A, R>,
+        items: impl IntoIterator<Item = A>,
+        trace: Option<&Trace>,
+    ) -> Result<Vec<R>>
+    where
+        A: Send,
+        R: Send,
+    {
         let items: Vec<A> = items.into_iter().collect();
         let task = *task;
         let outcomes: Vec<Result<R>> = self.pool.install(|| {
             items
                 .into_par_iter()
                 .enumerate()
-                .map(|(i, a)| run(task, i, a))
+                .map(|(i, a)| match trace {
+                    None => run(task, i, a),
+                    Some(trace) => run_traced(task, i, a, trace),
+                })
                 .collect()
         });
         // Collecting every outcome first keeps the reported failure the lowest-index one.
@@ -124,6 +160,56 @@ impl ThreadPool {
             buffer: VecDeque::new(),
         }
     }
+}
+
+/// One call on a [`ThreadPool`] with options: see [`ThreadPool::trace`].
+#[derive(Debug)]
+pub struct ThreadCall<'p> {
+    pool: &'p ThreadPool,
+    trace: Trace,
+}
+
+impl ThreadCall<'_> {
+    /// [`ThreadPool::map`], traced.
+    pub fn map<A, R>(&self, task: &Task<A, R>, items: impl IntoIterator<Item = A>) -> Result<Vec<R>>
+    where
+        A: Send,
+        R: Send,
+    {
+        self.pool.map_traced(task, items, Some(&self.trace))
+    }
+
+    /// [`ThreadPool::starmap`], traced.
+    pub fn starmap<A, R>(
+        &self,
+        task: &Task<A, R>,
+        items: impl IntoIterator<Item = A>,
+    ) -> Result<Vec<R>>
+    where
+        A: Args + Send,
+        R: Send,
+    {
+        self.map(task, items)
+    }
+}
+
+/// [`run`], recording the thread, the times and the outcome in `trace`.
+fn run_traced<A, R>(task: Task<A, R>, index: usize, arg: A, trace: &Trace) -> Result<R> {
+    let start = trace.now();
+    let result = run(task, index, arg);
+    let end = trace.now();
+    trace.record(Span {
+        index,
+        pid: Trace::thread_id(),
+        start,
+        end,
+        outcome: if result.is_ok() {
+            Outcome::Ran
+        } else {
+            Outcome::Failed
+        },
+    });
+    result
 }
 
 fn run<A, R>(task: Task<A, R>, index: usize, arg: A) -> Result<R> {

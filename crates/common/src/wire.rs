@@ -45,8 +45,11 @@ pub(crate) enum FromWorker {
     /// Sent once, when the worker is ready for work.
     Hello { pid: u32, protocol: u32 },
     /// The outcomes of `Run { seq }`, one per argument, in the body; with `traced`, each
-    /// item's start and end on the monotonic clock.
-    Done { seq: u64, times: Vec<(u64, u64)> },
+    /// item's start and end on the monotonic clock, and whether it succeeded.
+    Done {
+        seq: u64,
+        times: Vec<(u64, u64, bool)>,
+    },
 }
 // ANCHOR_END: messages
 

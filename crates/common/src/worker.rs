@@ -170,7 +170,7 @@ fn run_chunk(
             for item in 0..count as usize {
                 marks.before(item);
                 wire::encode_outcome::<()>(&Err(Failure::Unregistered(name.to_owned())), out);
-                marks.after();
+                marks.after(false);
             }
             false
         }

@@ -133,6 +133,10 @@ fn main() {
     args.test_threads = Some(1);
     let tests = vec![
         test(
+            "a_trace_shows_the_killed_task_where_it_ran",
+            a_trace_shows_the_killed_task_where_it_ran,
+        ),
+        test(
             "a_worker_killed_from_outside_fails_only_its_task",
             a_worker_killed_from_outside_fails_only_its_task,
         ),
@@ -320,6 +324,52 @@ fn a_task_that_kills_its_worker_fails_alone_at_any_chunksize() {
         assert_eq!(err.index(), Some(7), "chunksize {chunksize}: {err}");
     }
     assert_eq!(pool.apply(&SQUARE, 9).unwrap(), 81);
+}
+
+fn a_trace_shows_the_killed_task_where_it_ran() {
+    let pool = Pool::new(2).unwrap();
+    for chunksize in [1, 4] {
+        let trace = common::Trace::new();
+        let items: Vec<(u32, u32)> = (0..8).map(|x| (x, 5)).collect();
+        let results: Vec<_> = pool
+            .trace(&trace)
+            .chunksize(chunksize)
+            .imap(&DIE_ON, items)
+            .collect();
+        assert!(results[5].is_err());
+        let spans = trace.spans();
+        let killed: Vec<_> = spans
+            .iter()
+            .filter(|s| s.outcome == common::Outcome::Killed)
+            .collect();
+        assert_eq!(killed.len(), 1, "chunksize {chunksize}: {spans:?}");
+        assert_eq!(killed[0].index, 5);
+        assert!(killed[0].start <= killed[0].end);
+        // Every other item ran, once, and is drawn as such.
+        let ran: BTreeSet<usize> = spans
+            .iter()
+            .filter(|s| s.outcome == common::Outcome::Ran)
+            .map(|s| s.index)
+            .collect();
+        assert_eq!(ran, [0, 1, 2, 3, 4, 6, 7].into(), "chunksize {chunksize}");
+        assert!(trace.svg("crash").contains(", killed</title>"));
+    }
+    // A direct apply and a timed-out task are drawn as killed too.
+    let trace = common::Trace::new();
+    assert!(pool.trace(&trace).apply(&DIE_ON, (1, 1)).is_err());
+    assert!(
+        pool.trace(&trace)
+            .task_timeout(Duration::from_millis(50))
+            .apply(&SPIN_FOREVER, ())
+            .is_err()
+    );
+    let outcomes: Vec<_> = trace.spans().iter().map(|s| (s.index, s.outcome)).collect();
+    assert_eq!(
+        outcomes,
+        [(0, common::Outcome::Killed), (1, common::Outcome::Killed)]
+    );
+    let timed_out = trace.spans()[1];
+    assert!(timed_out.end - timed_out.start >= Duration::from_millis(50));
 }
 
 fn exit_and_abort_are_reported_with_code_and_signal() {

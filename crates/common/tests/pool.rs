@@ -130,6 +130,10 @@ fn main() {
     let args = libtest_mimic::Arguments::from_args();
     let tests = vec![
         test(
+            "a_trace_tells_which_tasks_failed_and_a_thread_trace_names_threads",
+            a_trace_tells_which_tasks_failed_and_a_thread_trace_names_threads,
+        ),
+        test(
             "map_returns_results_in_input_order",
             map_returns_results_in_input_order,
         ),
@@ -661,6 +665,57 @@ fn a_traced_call_records_who_ran_what_and_when() {
         "{}",
         applies.timeline(30)
     );
+}
+
+fn a_trace_tells_which_tasks_failed_and_a_thread_trace_names_threads() {
+    let pool = Pool::new(2).unwrap();
+    let trace = common::Trace::new();
+    let results: Vec<_> = pool
+        .trace(&trace)
+        .chunksize(2)
+        .imap(&PANIC_ON_MULTIPLE, (1..=6).map(|x| (x, 3)))
+        .collect();
+    assert_eq!(results.iter().filter(|r| r.is_err()).count(), 2);
+    let failed: Vec<usize> = trace
+        .spans()
+        .iter()
+        .filter(|s| s.outcome == common::Outcome::Failed)
+        .map(|s| s.index)
+        .collect();
+    assert_eq!(failed, [2, 5], "items 3 and 6 panicked");
+    assert!(trace.svg("imap").contains(", failed</title>"));
+
+    let threads = common::ThreadPool::new(2).unwrap();
+    let trace = common::Trace::of_threads();
+    assert!(
+        threads
+            .trace(&trace)
+            .map(&PANIC_ON_MULTIPLE, (1..=4).map(|x| (x, 4)))
+            .is_err()
+    );
+    let spans = trace.spans();
+    assert_eq!(spans.len(), 4);
+    let outcomes: Vec<(usize, common::Outcome)> = {
+        let mut o: Vec<_> = spans.iter().map(|s| (s.index, s.outcome)).collect();
+        o.sort_by_key(|(i, _)| *i);
+        o
+    };
+    assert_eq!(outcomes[3], (3, common::Outcome::Failed));
+    assert!(
+        outcomes[..3]
+            .iter()
+            .all(|(_, o)| *o == common::Outcome::Ran)
+    );
+    // Threads of this process, named as threads.
+    let me = std::process::id();
+    for span in &spans {
+        assert!(
+            std::path::Path::new(&format!("/proc/{me}/task/{}", span.pid)).exists()
+                || span.pid != me,
+            "{span:?}"
+        );
+    }
+    assert!(trace.timeline(20).starts_with("thread "));
 }
 
 fn applies_from_many_threads_mix_with_queued_work() {

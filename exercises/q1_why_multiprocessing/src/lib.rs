@@ -32,7 +32,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use common::{Pool, Registered, Task, ThreadPool, task};
+use common::{Picture, Pool, Registered, Task, ThreadPool, Trace, task};
 use support::cli::{EXIT_CODES_HELP, MAX_WORKERS, exit_code};
 
 use crate::pi::Piece;
@@ -54,7 +54,8 @@ pub static TASKS: &[&dyn Registered] = &[&COUNT_INSIDE];
         "Examples:\n  q1_why_multiprocessing                   one worker per core, a fresh seed\n  \
          q1_why_multiprocessing --workers 4       4 processes, then 4 threads\n  \
          q1_why_multiprocessing --size 200M       a bigger job: overheads matter less\n  \
-         q1_why_multiprocessing --seed 7          the same points, so the same answer, every run\n\n\
+         q1_why_multiprocessing --seed 7          the same points, so the same answer, every run\n  \
+         q1_why_multiprocessing --svg pictures    also draw who ran each piece, and when\n\n\
          A debug build (plain `cargo run`) runs every mode several times slower than\n\
          `cargo run --release -p q1_why_multiprocessing`; the speedups still compare.\n\n\
          {EXIT_CODES_HELP}"
@@ -70,6 +71,10 @@ pub struct Cli {
     /// Seed of the random points: the same seed gives the same answer [default: a fresh one]
     #[arg(long, value_name = "SEED")]
     pub seed: Option<u64>,
+    /// Also draw which worker ran each piece, and when, as an SVG picture:
+    /// DIR/processes_threads.svg
+    #[arg(long, value_name = "DIR")]
+    pub svg: Option<std::path::PathBuf>,
 }
 
 /// How one mode went.
@@ -96,13 +101,14 @@ fn sequential(pieces: &[Piece]) -> Timing {
 }
 
 /// The job on a pool of worker processes: each piece is sent to a worker, counted there, and
-/// its count sent back.
-fn on_processes(pieces: &[Piece], workers: usize) -> common::Result<Timing> {
+/// its count sent back. `trace` records which worker counted each piece, and when.
+fn on_processes(pieces: &[Piece], workers: usize, trace: &Trace) -> common::Result<Timing> {
     let start = Instant::now();
     let pool = Pool::new(workers)?;
     let startup = start.elapsed();
     // One piece per message: pieces are few and long, so balance matters more than messages.
     let counts = pool
+        .trace(trace)
         .chunksize(1)
         .map(&COUNT_INSIDE, pieces.iter().copied())?;
     let total = start.elapsed();
@@ -116,11 +122,13 @@ fn on_processes(pieces: &[Piece], workers: usize) -> common::Result<Timing> {
 
 /// The same `map` on a pool of threads: nothing is copied or sent, the threads call
 /// `count_inside` directly.
-fn on_threads(pieces: &[Piece], workers: usize) -> common::Result<Timing> {
+fn on_threads(pieces: &[Piece], workers: usize, trace: &Trace) -> common::Result<Timing> {
     let start = Instant::now();
     let threads = ThreadPool::new(workers)?;
     let startup = start.elapsed();
-    let counts = threads.map(&COUNT_INSIDE, pieces.iter().copied())?;
+    let counts = threads
+        .trace(trace)
+        .map(&COUNT_INSIDE, pieces.iter().copied())?;
     Ok(Timing {
         startup,
         total: start.elapsed(),
@@ -169,11 +177,28 @@ fn compare(cli: &Cli) -> common::Result<bool> {
     println!("{}", row_header());
     let alone = sequential(&pieces);
     println!("{}", row("sequential", 1, &alone, &alone));
-    let processes = on_processes(&pieces, workers)?;
+    // Each trace starts as its mode does, so both pictures begin at the mode's start.
+    let process_trace = Trace::new();
+    let processes = on_processes(&pieces, workers, &process_trace)?;
     println!("{}", row("processes", workers, &processes, &alone));
-    let threads = on_threads(&pieces, workers)?;
+    let thread_trace = Trace::of_threads();
+    let threads = on_threads(&pieces, workers, &thread_trace)?;
     println!("{}", row("threads", workers, &threads, &alone));
     println!();
+    if let Some(dir) = &cli.svg {
+        let file = dir.join("processes_threads.svg");
+        let picture = Picture::new()
+            .title(&format!("The same {} pieces, one bar each", pieces.len()))
+            .panel(&format!("{workers} worker processes"), &process_trace)
+            .panel(&format!("{workers} threads"), &thread_trace);
+        if let Err(e) = picture.save(&file) {
+            eprintln!(
+                "q1_why_multiprocessing: error: cannot write {}: {e}",
+                file.display()
+            );
+            return Ok(false);
+        }
+    }
 
     let answers = [alone.inside, processes.inside, threads.inside];
     if answers.iter().any(|&a| a != alone.inside) {

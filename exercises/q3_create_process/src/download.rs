@@ -13,7 +13,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::Process;
+use common::{Process, Trace};
 
 use crate::board::Board;
 use crate::fetch::parse_url;
@@ -42,6 +42,8 @@ pub struct Options {
     /// Where the batch lists its temporary directory, for a signal handler to remove (see
     /// [`Cleanup::on_signal`]).
     pub cleanup: Cleanup,
+    /// Records each worker's life, from its start to its end, one span per URL.
+    pub trace: Option<Trace>,
 }
 
 impl Default for Options {
@@ -54,6 +56,7 @@ impl Default for Options {
             announce: true,
             progress: true,
             cleanup: Cleanup::default(),
+            trace: None,
         }
     }
 }
@@ -115,6 +118,16 @@ pub fn target_file(out_dir: &Path, n: usize) -> PathBuf {
 enum Worker {
     Process(Process<Result<Downloaded, DownloadError>>),
     Thread(Job),
+}
+
+impl Worker {
+    /// The process id, or for a thread (called on that thread) its thread id.
+    fn id(&self) -> u32 {
+        match self {
+            Worker::Process(process) => process.pid(),
+            Worker::Thread(_) => Trace::thread_id(),
+        }
+    }
 }
 
 /// Downloads every URL, each in its own worker process (or thread, with
@@ -184,11 +197,12 @@ pub fn download_all(urls: &[String], options: &Options) -> Report {
             }
         };
         board.started(i, &files[i], &job.temp);
+        let born = options.trace.as_ref().map(Trace::now);
         if options.threads {
-            workers.push((i, Worker::Thread(job)));
+            workers.push((i, born, Worker::Thread(job)));
         } else {
             match Process::start(&DOWNLOAD, job) {
-                Ok(process) => workers.push((i, Worker::Process(process))),
+                Ok(process) => workers.push((i, born, Worker::Process(process))),
                 Err(e) => {
                     let e = DownloadError::Worker(e.to_string());
                     board.finished(i, url, &files[i], &Err(e.clone()));
@@ -203,15 +217,17 @@ pub fn download_all(urls: &[String], options: &Options) -> Report {
     // Wait for every worker, each on a thread of its own, and take the results as they come.
     thread::scope(|scope| {
         let (done_tx, done_rx) = mpsc::channel();
-        for (i, worker) in workers {
+        for (i, born, worker) in workers {
             let done_tx = done_tx.clone();
             scope.spawn(move || {
+                let pid = worker.id();
                 let result = match worker {
                     Worker::Thread(job) => download(job),
                     Worker::Process(process) => process
                         .join()
                         .unwrap_or_else(|e| Err(DownloadError::worker(&e))),
                 };
+                record(options.trace.as_ref(), i, pid, born, &result);
                 let _ = done_tx.send((i, result));
             });
         }
@@ -246,6 +262,30 @@ pub fn download_all(urls: &[String], options: &Options) -> Report {
     Report {
         outcomes,
         wall: start.elapsed(),
+    }
+}
+
+/// Adds worker `pid`'s life, from `born` until now, to `trace` as URL `index`'s span.
+fn record(
+    trace: Option<&Trace>,
+    index: usize,
+    pid: u32,
+    born: Option<Duration>,
+    result: &Result<Downloaded, DownloadError>,
+) {
+    if let (Some(trace), Some(start)) = (trace, born) {
+        let outcome = match result {
+            Ok(_) => common::Outcome::Ran,
+            Err(DownloadError::Worker(_)) => common::Outcome::Killed,
+            Err(_) => common::Outcome::Failed,
+        };
+        trace.record(common::Span {
+            index,
+            pid,
+            start,
+            end: trace.now(),
+            outcome,
+        });
     }
 }
 
@@ -293,6 +333,7 @@ mod tests {
             announce: false,
             progress: false,
             cleanup: Cleanup::default(),
+            trace: None,
         }
     }
 

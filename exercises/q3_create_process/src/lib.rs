@@ -46,13 +46,13 @@ pub mod server;
 pub mod task;
 
 use std::error::Error;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::thread;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use common::{Process, Registered, Task, task};
+use common::{Process, Registered, Task, Trace, task};
 use support::cli::{EXIT_CODES_HELP, exit_code};
 
 use crate::download::{Options, Report, download_all};
@@ -143,6 +143,10 @@ pub struct DownloadArgs {
     /// Never draw progress spinners (they are drawn only when stdout is a terminal)
     #[arg(long)]
     pub no_progress: bool,
+    /// Also draw each worker's life as an SVG picture: DIR/processes.svg (DIR/threads.svg with
+    /// --threads)
+    #[arg(long, value_name = "DIR")]
+    pub svg: Option<PathBuf>,
 }
 
 impl Default for DownloadArgs {
@@ -155,6 +159,7 @@ impl Default for DownloadArgs {
             latency_ms: DEFAULT_LATENCY_MS,
             threads: false,
             no_progress: false,
+            svg: None,
         }
     }
 }
@@ -270,13 +275,46 @@ fn download(args: &DownloadArgs) -> Result<bool, Box<dyn Error>> {
         announce: true,
         progress: !args.no_progress,
         cleanup: cleanup.clone(),
+        trace: args.svg.as_ref().map(|_| {
+            if args.threads {
+                Trace::of_threads()
+            } else {
+                Trace::new()
+            }
+        }),
     };
     let report = download_all(&urls, &options);
     // Workers killed by the same Ctrl-C may have ended the batch before the signal thread ran:
     // such a run was interrupted, not failed.
     cleanup.end_if_interrupted();
-    summarize(&report, if args.threads { "thread" } else { "process" });
-    Ok(report.failed() == 0)
+    let worker = if args.threads { "thread" } else { "process" };
+    summarize(&report, worker);
+    let drew = match (&args.svg, &options.trace) {
+        (Some(dir), Some(trace)) => draw(trace, dir, worker, urls.len()),
+        _ => true,
+    };
+    Ok(report.failed() == 0 && drew)
+}
+
+/// `--svg DIR`: the workers' lives as `DIR/processes.svg` (or `threads.svg`). Returns whether
+/// the picture was written; says why not on stderr.
+fn draw(trace: &Trace, dir: &Path, worker: &str, urls: usize) -> bool {
+    let file = dir.join(if worker == "thread" {
+        "threads.svg"
+    } else {
+        "processes.svg"
+    });
+    let title = format!("{urls} downloads, one {worker} each: a bar from its start to its end");
+    match common::Picture::new().panel(&title, trace).save(&file) {
+        Ok(()) => true,
+        Err(e) => {
+            eprintln!(
+                "q3_create_process: error: cannot write {}: {e}",
+                file.display()
+            );
+            false
+        }
+    }
 }
 
 /// The reference program's last line, then the timing that shows the downloads overlapped.

@@ -23,6 +23,7 @@ const MAX_CHUNKSIZE: i64 = 1_000_000;
          q4_pool_explained --only map --chunksize 4   4 tasks a message: worse balance\n  \
          q4_pool_explained --spin --workers 8         CPU-bound, more workers than cores\n  \
          q4_pool_explained --crash 3                  task 3 kills its worker; the pool goes on\n  \
+         q4_pool_explained --svg pictures             the timelines as pictures too\n  \
          q4_pool_explained --only compare --unit-ms 0 --tasks 300\n                                               \
          tiny tasks: process start-up is what counts\n\n\
          {EXIT_CODES_HELP}"
@@ -54,6 +55,10 @@ pub struct Cli {
     /// Task number TASK kills its own worker process halfway through
     #[arg(long, value_name = "TASK")]
     pub crash: Option<u16>,
+    /// Also draw each timeline as an SVG picture in DIR (apply.svg, apply_async.svg, map.svg,
+    /// imap.svg or imap_unordered.svg, compare_pool.svg, compare_per_task.svg)
+    #[arg(long, value_name = "DIR")]
+    pub svg: Option<std::path::PathBuf>,
 }
 
 /// A part of the program; `--only` picks some.

@@ -4,10 +4,10 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{Pool, Process, Span, ThreadPool, Trace};
+use common::{Outcome, Pool, Process, Span, ThreadPool, Trace};
 
 use crate::RUN;
-use crate::report::{Lines, heading, print_timeline, worker_processes};
+use crate::report::{Lines, heading, worker_processes};
 use crate::work::{Job, Ran};
 
 /// One way of running the tasks in the comparison, and what it cost.
@@ -38,7 +38,7 @@ pub(crate) fn compare(jobs: &[Job], lines: &Lines, workers: usize) -> common::Re
         start_up.as_millis()
     );
     lines.print_failures(jobs, &results);
-    print_timeline(&trace);
+    lines.timeline(&trace, "compare_pool", &format!("a new {label}"));
     let mut all_ok = results.iter().all(Result::is_ok);
     ways.push(Way {
         label,
@@ -57,7 +57,11 @@ pub(crate) fn compare(jobs: &[Job], lines: &Lines, workers: usize) -> common::Re
     );
     let results: Vec<_> = runs.iter().map(|r| r.result.clone()).collect();
     lines.print_failures(jobs, &results);
-    print_timeline(&trace);
+    lines.timeline(
+        &trace,
+        "compare_per_task",
+        &format!("{label}, {workers} at a time (a bar is a process's life)"),
+    );
     all_ok &= results.iter().all(Result::is_ok);
     let started = runs.iter().filter(|r| r.pid.is_some()).count();
     ways.push(Way {
@@ -171,11 +175,17 @@ fn process_per_task(jobs: &[Job], workers: usize, trace: &Trace) -> Vec<PerTask>
                         let end = trace.now();
                         if let Some(pid) = pid {
                             let index = job.index;
+                            let outcome = match &result {
+                                Ok(_) => Outcome::Ran,
+                                Err(common::Error::WorkerDied { .. }) => Outcome::Killed,
+                                Err(_) => Outcome::Failed,
+                            };
                             trace.record(Span {
                                 index,
                                 pid,
                                 start,
                                 end,
+                                outcome,
                             });
                         }
                         let life = end - start;

@@ -73,7 +73,7 @@ pub fn run(cli: Cli) -> ExitCode {
 /// Runs the sections asked for; returns whether every task succeeded.
 fn explain(cli: &Cli) -> common::Result<bool> {
     let jobs = cli.jobs();
-    let lines = Lines::new(&jobs);
+    let lines = Lines::new(&jobs, cli.svg.as_deref());
     let workers = usize::from(cli.workers);
     let chunksize = cli.chunksize.map(|n| n as usize);
     let mut all_ok = true;
@@ -100,7 +100,7 @@ fn explain(cli: &Cli) -> common::Result<bool> {
     if cli.wants(Section::Compare) {
         all_ok &= compare::compare(&jobs, &lines, workers)?;
     }
-    Ok(all_ok)
+    Ok(all_ok && lines.pictures_ok())
 }
 
 /// What the program is about to show: the pool, the tasks, how to read a timeline.

@@ -1,6 +1,8 @@
 //! Printing: headings, one aligned line per task, failures in words, and timelines.
 
+use std::cell::Cell;
 use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use common::{Error, Trace};
@@ -12,19 +14,46 @@ const TIMELINE_WIDTH: usize = 60;
 /// Beyond this many rows (processes) a timeline is too long to read, so it is left out.
 const MAX_TIMELINE_ROWS: usize = 32;
 
-/// Prints one line per task, columns aligned for the whole list.
+/// Prints one line per task, columns aligned for the whole list, and the timelines (drawn as
+/// pictures too with `--svg DIR`).
 pub(crate) struct Lines {
     index_width: usize,
     ms_width: usize,
+    pictures: Option<PathBuf>,
+    /// Set when a picture could not be written (already reported on stderr).
+    picture_failed: Cell<bool>,
 }
 
 impl Lines {
-    pub(crate) fn new(jobs: &[Job]) -> Self {
+    pub(crate) fn new(jobs: &[Job], pictures: Option<&Path>) -> Self {
         let digits = |n: u64| n.to_string().len();
         Lines {
             index_width: digits(jobs.len().saturating_sub(1) as u64),
             ms_width: digits(jobs.iter().map(|j| j.ms).max().unwrap_or(0)),
+            pictures: pictures.map(Path::to_path_buf),
+            picture_failed: Cell::new(false),
         }
+    }
+
+    /// Prints `trace`'s timeline; with `--svg DIR`, also draws it, headed `title`, as
+    /// `DIR/name.svg`.
+    pub(crate) fn timeline(&self, trace: &Trace, name: &str, title: &str) {
+        print_timeline(trace);
+        if let Some(dir) = &self.pictures {
+            let file = dir.join(format!("{name}.svg"));
+            if let Err(e) = common::Picture::new().panel(title, trace).save(&file) {
+                eprintln!(
+                    "q4_pool_explained: error: cannot write {}: {e}",
+                    file.display()
+                );
+                self.picture_failed.set(true);
+            }
+        }
+    }
+
+    /// Whether every picture asked for was written.
+    pub(crate) fn pictures_ok(&self) -> bool {
+        !self.picture_failed.get()
     }
 
     pub(crate) fn print(&self, at: Option<Duration>, job: &Job, result: &common::Result<Ran>) {
@@ -88,7 +117,7 @@ pub(crate) fn worker_processes(n: usize) -> String {
 }
 
 /// Prints `trace`'s timeline, unless it would have too many rows to read.
-pub(crate) fn print_timeline(trace: &Trace) {
+fn print_timeline(trace: &Trace) {
     let rows = trace
         .spans()
         .iter()
@@ -125,7 +154,7 @@ mod tests {
     #[test]
     fn task_lines_line_up() {
         let jobs = work::plan(12, 20, Work::Sleep, None);
-        let lines = Lines::new(&jobs);
+        let lines = Lines::new(&jobs, None);
         let ran = |index, pid| {
             Ok(Ran {
                 index,

@@ -6,7 +6,7 @@ use std::time::Instant;
 use common::{AsyncResult, Pool, Trace};
 
 use crate::RUN;
-use crate::report::{Lines, failure, heading, print_timeline, ran_on};
+use crate::report::{Lines, failure, heading, ran_on};
 use crate::work::{Job, Ran};
 
 // ANCHOR: apply
@@ -28,7 +28,7 @@ pub(crate) fn apply(pool: &Pool, jobs: &[Job], lines: &Lines) -> bool {
         clock.elapsed().as_millis()
     );
     println!("apply waits for its result, so only one worker is busy at a time.");
-    print_timeline(&trace);
+    lines.timeline(&trace, "apply", "pool.apply in a loop: one task at a time");
     results.iter().all(Result::is_ok)
 }
 // ANCHOR_END: apply
@@ -60,7 +60,11 @@ pub(crate) fn apply_async(pool: &Pool, jobs: &[Job], lines: &Lines) -> bool {
         ran_on(&results),
         clock.elapsed().as_millis()
     );
-    print_timeline(&trace);
+    lines.timeline(
+        &trace,
+        "apply_async",
+        "pool.apply_async: every task at once",
+    );
     results.iter().all(Result::is_ok)
 }
 // ANCHOR_END: apply_async
@@ -102,7 +106,11 @@ pub(crate) fn map(pool: &Pool, jobs: &[Job], lines: &Lines, chunksize: Option<us
             false
         }
     };
-    print_timeline(&trace);
+    lines.timeline(
+        &trace,
+        "map",
+        "pool.map: every task, results in input order",
+    );
     all_ok
 }
 // ANCHOR_END: map
@@ -144,7 +152,15 @@ pub(crate) fn imap(
     if !unordered {
         println!("A result that is ready early waits for those before it (try --unordered).");
     }
-    print_timeline(&trace);
+    let (name, title) = if unordered {
+        (
+            "imap_unordered",
+            "pool.imap_unordered: results as they finish",
+        )
+    } else {
+        ("imap", "pool.imap: results one by one, in input order")
+    };
+    lines.timeline(&trace, name, title);
     all.iter().all(Result::is_ok)
 }
 // ANCHOR_END: imap

@@ -73,6 +73,7 @@ static WORK_MS: AtomicU64 = AtomicU64::new(0);
          q5_pool --threads            the same map on 4 threads\n  \
          q5_pool --work-ms 3000       slow tasks: watch the workers in `top`\n  \
          q5_pool --trace --work-ms 50 which worker ran each value, and when\n  \
+         q5_pool --svg DIR            the same timeline as a picture too, DIR/trace.svg\n  \
          q5_pool square               the second answer sheet: squares on a pool of 3\n\n{EXIT_CODES_HELP}"
     ),
     args_conflicts_with_subcommands = true
@@ -102,6 +103,16 @@ pub struct Options {
     /// After the results, draw which worker process ran each value, and when
     #[arg(long, global = true)]
     pub trace: bool,
+    /// Also draw the timeline as an SVG picture, DIR/trace.svg (implies --trace)
+    #[arg(long, global = true, value_name = "DIR")]
+    pub svg: Option<std::path::PathBuf>,
+}
+
+impl Options {
+    /// Whether to trace: `--trace`, or `--svg`, which draws the trace.
+    pub fn traced(&self) -> bool {
+        self.trace || self.svg.is_some()
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -170,8 +181,8 @@ fn gamma_table(values: &[Number], options: &Options) -> common::Result<bool> {
         for (value, result) in values.iter().zip(threads.imap(&GAMMA, xs)) {
             print(value, result);
         }
-        if options.trace {
-            print_timeline(None, workers);
+        if options.traced() {
+            print_timeline(None, options, workers);
         }
     } else {
         let (pool, trace) = worker_pool(workers, options)?;
@@ -180,7 +191,7 @@ fn gamma_table(values: &[Number], options: &Options) -> common::Result<bool> {
             print(value, result);
         }
         if let Some(trace) = &trace {
-            print_timeline(Some(trace), workers);
+            all_ok &= print_timeline(Some(trace), options, workers);
         }
     }
     Ok(all_ok)
@@ -210,7 +221,7 @@ fn worker_pool(workers: usize, options: &Options) -> common::Result<(Pool, Optio
         .workers(workers)
         .initializer(&SET_WORK_MS, options.work_ms)
         .build()?;
-    Ok((pool, options.trace.then(Trace::new)))
+    Ok((pool, options.traced().then(Trace::new)))
 }
 
 /// A call on `pool`, recording into `trace` if there is one.
@@ -225,7 +236,8 @@ fn traced<'p>(pool: &'p Pool, trace: Option<&Trace>) -> Call<'p> {
 // ANCHOR: print_timeline
 /// `--trace`: a row per worker process, time left to right, each value drawn with the last
 /// digit of its position in the list. Threads have no timeline: they all share this process.
-fn print_timeline(trace: Option<&Trace>, workers: usize) {
+/// Returns whether the picture `--svg` asks for, if any, was written.
+fn print_timeline(trace: Option<&Trace>, options: &Options, workers: usize) -> bool {
     println!();
     let Some(trace) = trace else {
         println!("No timeline: --trace covers worker processes only, and with --threads every");
@@ -233,7 +245,7 @@ fn print_timeline(trace: Option<&Trace>, workers: usize) {
             "value ran in this process (pid {}), on {workers} threads.",
             std::process::id()
         );
-        return;
+        return true;
     };
     println!(
         "Which worker process ran each value, and when (a value is the last digit of its position):"
@@ -247,8 +259,24 @@ fn print_timeline(trace: Option<&Trace>, workers: usize) {
         );
         println!("workers to ask finish them all before the others do. Try --work-ms 50.");
     }
+    save_picture(trace, options.svg.as_deref(), workers)
 }
 // ANCHOR_END: print_timeline
+
+/// `--svg DIR`: the timeline as `DIR/trace.svg`. Returns whether it was written (or not asked
+/// for).
+fn save_picture(trace: &Trace, dir: Option<&std::path::Path>, workers: usize) -> bool {
+    let Some(dir) = dir else { return true };
+    let file = dir.join("trace.svg");
+    let title = format!("a pool of {workers} worker processes, one bar per value");
+    match common::Picture::new().panel(&title, trace).save(&file) {
+        Ok(()) => true,
+        Err(e) => {
+            eprintln!("q5_pool: error: cannot write {}: {e}", file.display());
+            false
+        }
+    }
+}
 
 // ANCHOR: squares
 /// The second answer sheet's program: `pool.map(calculate_square, numbers)` on a pool of 3.
@@ -265,8 +293,8 @@ fn squares(numbers: &[i64], options: &Options) -> common::Result<bool> {
     };
     println!("Original numbers: {numbers:?}");
     println!("Squared numbers: {squared:?}");
-    if options.trace {
-        print_timeline(trace.as_ref(), workers);
+    if options.traced() {
+        return Ok(print_timeline(trace.as_ref(), options, workers));
     }
     Ok(true)
 }

@@ -30,7 +30,7 @@ use std::process::ExitCode;
 use std::thread;
 
 use clap::Parser;
-use common::{Process, Registered, Task, task};
+use common::{Outcome, Picture, Process, Registered, Span, Task, Trace, task};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
@@ -68,7 +68,8 @@ pub static TASKS: &[&dyn Registered] = &[&PRINT_RANDOM, &PRINT_NUMBER];
          q6_four_processes --seed 7         the same numbers every run\n  \
          q6_four_processes --processes 10   10 processes, 10 different numbers\n  \
          q6_four_processes --numbers        the second answer sheet: 1, 2, 3, 4 and the pids\n  \
-         q6_four_processes --threads        the same on threads: one pid for all\n\n\
+         q6_four_processes --threads        the same on threads: one pid for all\n  \
+         q6_four_processes --svg pictures   also draw when each process ran\n\n\
          The children print their own lines, so the order changes from run to run.\n\n\
          {EXIT_CODES_HELP}"
     )
@@ -87,18 +88,23 @@ pub struct Cli {
     /// Run the same on threads instead of processes
     #[arg(long)]
     pub threads: bool,
+    /// Also draw each process's life, from its start to its reaping, as an SVG picture:
+    /// DIR/processes.svg (processes only)
+    #[arg(long, value_name = "DIR", conflicts_with = "threads")]
+    pub svg: Option<std::path::PathBuf>,
 }
 
 /// Runs the program; returns the exit code (see [`support::cli`]).
 pub fn run(cli: Cli) -> ExitCode {
     let count = usize::from(cli.processes);
     let numbers = 1..=u32::from(cli.processes);
+    let trace = Trace::new();
     let outcome = match (cli.numbers, cli.threads) {
         (false, false) => {
             let randoms = distinct_numbers(&mut generator(cli.seed), count);
-            start_all_then_join(&PRINT_RANDOM, randoms.into_iter().enumerate())
+            start_all_then_join(&PRINT_RANDOM, randoms.into_iter().enumerate(), &trace)
         }
-        (true, false) => start_all_then_join(&PRINT_NUMBER, numbers).inspect(|_| {
+        (true, false) => start_all_then_join(&PRINT_NUMBER, numbers, &trace).inspect(|_| {
             // The parent's line, after every child has been joined.
             println!("All processes have finished.");
         }),
@@ -116,8 +122,12 @@ pub fn run(cli: Cli) -> ExitCode {
             Ok(0)
         }
     };
+    let drew = cli
+        .svg
+        .as_deref()
+        .is_none_or(|dir| draw(&trace, dir, count));
     match outcome {
-        Ok(failed) => exit_code(failed > 0),
+        Ok(failed) => exit_code(failed > 0 || !drew),
         Err(e) => {
             eprintln!("q6_four_processes: error: {e}");
             exit_code(true)
@@ -160,25 +170,56 @@ fn generator(seed: Option<u64>) -> StdRng {
 
 // ANCHOR: start_all_then_join
 /// Starts one child process per argument, all of them before waiting for any, so they run at
-/// the same time; then joins each. Returns how many failed, each reported on stderr.
+/// the same time; then joins each. Returns how many failed, each reported on stderr. `trace`
+/// gets each child's life, from asking for it to having reaped it.
 fn start_all_then_join<A: Serialize>(
     task: &Task<A, ()>,
     args: impl IntoIterator<Item = A>,
+    trace: &Trace,
 ) -> common::Result<usize> {
     // If one cannot start, `?` drops the ones already running, which stops them.
     let children = args
         .into_iter()
-        .map(|arg| Process::start(task, arg))
+        .map(|arg| Ok((trace.now(), Process::start(task, arg)?)))
         .collect::<common::Result<Vec<_>>>()?;
     let mut failed = 0;
-    for (i, child) in children.into_iter().enumerate() {
+    for (i, (born, child)) in children.into_iter().enumerate() {
         let pid = child.pid();
-        if let Err(e) = child.join() {
-            eprintln!("q6_four_processes: error: process {i} (pid {pid}): {e}");
-            failed += 1;
-        }
+        let outcome = match child.join() {
+            Ok(()) => Outcome::Ran,
+            Err(e) => {
+                eprintln!("q6_four_processes: error: process {i} (pid {pid}): {e}");
+                failed += 1;
+                Outcome::Failed
+            }
+        };
+        let (start, end) = (born, trace.now());
+        trace.record(Span {
+            index: i,
+            pid,
+            start,
+            end,
+            outcome,
+        });
     }
     Ok(failed)
+}
+
+/// `--svg DIR`: the children's lives as `DIR/processes.svg`. Returns whether it was written;
+/// says why not on stderr.
+fn draw(trace: &Trace, dir: &std::path::Path, count: usize) -> bool {
+    let file = dir.join("processes.svg");
+    let title = format!("{count} child processes, a bar from asking for each to reaping it");
+    match Picture::new().panel(&title, trace).save(&file) {
+        Ok(()) => true,
+        Err(e) => {
+            eprintln!(
+                "q6_four_processes: error: cannot write {}: {e}",
+                file.display()
+            );
+            false
+        }
+    }
 }
 // ANCHOR_END: start_all_then_join
 

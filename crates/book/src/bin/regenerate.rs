@@ -14,13 +14,16 @@ use std::fs;
 use std::process::{Command, ExitCode};
 
 use book::outputs::{OUTPUTS, Output};
+use book::pictures::{self, DRAWINGS, Drawing};
 use book::run::{self, Paths};
 
 const USAGE: &str = "\
 Usage: cargo run -p book --bin regenerate -- [--check] [FILTER...]
 
 Runs the commands listed in crates/book/src/outputs.rs and writes what each printed to its
-file under docs/src/. A FILTER keeps the outputs whose file or command contains it.
+file under docs/src/, with the pictures the command drew; then redraws the charts of
+crates/book/src/pictures/ from those files. A FILTER keeps the outputs whose file or command
+contains it, and the charts whose file contains it or that are drawn from a kept output.
 
 Options:
   --check    compare instead of writing; outputs that vary between runs are compared by
@@ -55,7 +58,16 @@ fn main() -> ExitCode {
                     .any(|f| o.file.contains(f.as_str()) || o.command.contains(f.as_str()))
         })
         .collect();
-    if chosen.is_empty() {
+    // A drawing is redrawn when it or any output it is drawn from was chosen.
+    let drawings: Vec<&Drawing> = DRAWINGS
+        .iter()
+        .filter(|d| {
+            filters.is_empty()
+                || filters.iter().any(|f| d.file.contains(f.as_str()))
+                || chosen.iter().any(|o| d.sources.contains(&o.file))
+        })
+        .collect();
+    if chosen.is_empty() && drawings.is_empty() {
         eprintln!("regenerate: error: no output matches {filters:?} (see --help)");
         return ExitCode::from(2);
     }
@@ -93,6 +105,41 @@ fn main() -> ExitCode {
             failed += 1;
             continue;
         }
+        let drawn: Result<Vec<(&str, Vec<u8>)>, String> = output
+            .pictures
+            .iter()
+            .map(|picture| {
+                let file = ran
+                    .pictures
+                    .as_ref()
+                    .and_then(|dir| dir.drawn(picture))
+                    .ok_or_else(|| format!("did not draw {picture}"))?;
+                let svg = fs::read(&file).map_err(|e| format!("cannot read {picture}: {e}"))?;
+                Ok((*picture, svg))
+            })
+            .collect();
+        let drawn = match drawn {
+            Ok(drawn) => drawn,
+            Err(e) => {
+                eprintln!(
+                    "FAILED     {}: `{}` {e}; nothing written",
+                    output.file, output.command
+                );
+                failed += 1;
+                continue;
+            }
+        };
+        if !check {
+            for (picture, svg) in &drawn {
+                match run::write_atomically(&src.join(picture), svg) {
+                    Ok(()) => println!("drew       {picture}"),
+                    Err(e) => {
+                        eprintln!("FAILED     {picture}: cannot write: {e}");
+                        failed += 1;
+                    }
+                }
+            }
+        }
         let contents = run::render(output, &paths.normalise(&ran.text));
         let old = fs::read_to_string(&file).ok();
         let same = match output.varies {
@@ -115,6 +162,35 @@ fn main() -> ExitCode {
                 Ok(()) => println!("wrote      {}", output.file),
                 Err(e) => {
                     eprintln!("FAILED     {}: cannot write: {e}", output.file);
+                    failed += 1;
+                }
+            }
+        }
+    }
+    for drawing in drawings {
+        let file = src.join(drawing.file);
+        let svg = match pictures::draw(drawing, &src) {
+            Ok(svg) => svg,
+            Err(e) => {
+                eprintln!("FAILED     {}: {e}", drawing.file);
+                failed += 1;
+                continue;
+            }
+        };
+        let old = fs::read_to_string(&file).ok();
+        if old.as_deref() == Some(svg.as_str()) {
+            println!("unchanged  {}", drawing.file);
+        } else if check {
+            println!(
+                "DIFFERS    {}: its sources draw another picture now",
+                drawing.file
+            );
+            failed += 1;
+        } else {
+            match run::write_atomically(&file, &svg) {
+                Ok(()) => println!("drew       {}", drawing.file),
+                Err(e) => {
+                    eprintln!("FAILED     {}: cannot write: {e}", drawing.file);
                     failed += 1;
                 }
             }

@@ -58,8 +58,9 @@ pub(crate) fn apply<R: DeserializeOwned + Send + 'static>(
         Reply::Died {
             pid,
             exit,
-            at: Position::Running { .. },
+            at: Position::Running { started_ns, .. },
         } => {
+            trace_killed(one, pid, started_ns);
             shared.slots.give_back(slot, None);
             Some(Err(if shared.is_terminated() {
                 Error::PoolTerminated
@@ -71,7 +72,8 @@ pub(crate) fn apply<R: DeserializeOwned + Send + 'static>(
                 }
             }))
         }
-        Reply::TimedOut { .. } => {
+        Reply::TimedOut { started_ns, .. } => {
+            trace_killed(one, link.pid(), started_ns);
             shared.slots.give_back(slot, None);
             let limit = one.limit.expect("only timed tasks time out");
             Some(Err(Error::TaskTimeout { index: None, limit }))
@@ -99,6 +101,13 @@ pub(crate) fn apply<R: DeserializeOwned + Send + 'static>(
             shared.slots.give_back(slot, None);
             None
         }
+    }
+}
+
+/// Records in the trace, if any, that the task was killed with its worker.
+fn trace_killed(one: &OneTask<'_>, pid: u32, started_ns: u64) {
+    if let Some((trace, index)) = one.trace {
+        trace.record_killed(index, pid, started_ns, crate::sys::monotonic_nanos());
     }
 }
 

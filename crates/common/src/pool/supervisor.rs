@@ -151,19 +151,23 @@ impl Supervisor {
                     continue;
                 }
                 // ANCHOR: death
-                Reply::TimedOut { item } => {
+                Reply::TimedOut { item, started_ns } => {
                     let limit = job.limit.expect("only timed jobs time out");
+                    trace_killed(job, range.start + item, link.pid(), started_ns);
                     (item, Error::TaskTimeout { index: None, limit })
                 }
                 Reply::Died { pid, exit, at } => match at {
-                    Position::Running { item, .. } => (
-                        item,
-                        Error::WorkerDied {
-                            index: None,
-                            pid,
-                            exit,
-                        },
-                    ),
+                    Position::Running { item, started_ns } => {
+                        trace_killed(job, range.start + item, pid, started_ns);
+                        (
+                            item,
+                            Error::WorkerDied {
+                                index: None,
+                                pid,
+                                exit,
+                            },
+                        )
+                    }
                     // Nothing of the chunk ran: not its fault, so it runs again.
                     Position::NotStarted if retries < RETRIES => {
                         retries += 1;
@@ -217,5 +221,18 @@ impl Supervisor {
     fn lost_worker(&mut self) {
         self.link = None;
         self.shared.slots.publish(self.slot, None);
+    }
+}
+
+/// Records in the job's trace, if any, that item `item` (an offset into the job) was killed with
+/// its worker.
+fn trace_killed(job: &Job, item: usize, pid: u32, started_ns: u64) {
+    if let Some(trace) = &job.trace {
+        trace.record_killed(
+            job.first + item,
+            pid,
+            started_ns,
+            crate::sys::monotonic_nanos(),
+        );
     }
 }
