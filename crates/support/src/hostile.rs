@@ -27,6 +27,105 @@ pub fn full_disk() -> io::Result<File> {
     File::options().write(true).open("/dev/full")
 }
 
+/// How long the checks below let a program run before they kill it and fail: far beyond what
+/// any of them needs, so only a hang reaches it.
+pub const LIMIT: Duration = Duration::from_secs(120);
+
+/// Runs `cmd` to its end (killing it after [`LIMIT`]) and returns how it ended and what it
+/// wrote to standard error. Standard output is whatever `cmd` was given (null if nothing).
+pub fn run(cmd: &mut Command) -> io::Result<(ExitStatus, String)> {
+    let mut child = cmd.stdin(Stdio::null()).stderr(Stdio::piped()).spawn()?;
+    let mut stderr = child.stderr.take().expect("piped");
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let deadline = Instant::now() + LIMIT;
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("{cmd:?} still running after {LIMIT:?}"),
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    Ok((status, reader.join().unwrap_or_default()))
+}
+
+/// Checks the rule for a reader who went away: with standard output on a [`closed_pipe`],
+/// `cmd` ends by SIGPIPE and says nothing (see [`crate::out`]).
+///
+/// # Panics
+/// If it does not (this is an assertion for tests).
+pub fn assert_quiet_on_a_closed_pipe(cmd: &mut Command) {
+    use std::os::unix::process::ExitStatusExt;
+    let (status, stderr) = run(cmd.stdout(closed_pipe().expect("a pipe"))).expect("it runs");
+    assert_eq!(
+        (status.signal(), stderr.as_str()),
+        (Some(libc::SIGPIPE), ""),
+        "{cmd:?} with a closed stdout: {status}, stderr {stderr:?}"
+    );
+}
+
+/// Checks the rule for a write error: with standard output on a [`full_disk`], `cmd` prints
+/// exactly `PROGRAM: error: cannot write to standard output: No space left on device (os error
+/// 28)` and exits with code 1.
+///
+/// # Panics
+/// If it does not (this is an assertion for tests).
+pub fn assert_one_line_on_a_full_disk(cmd: &mut Command, program: &str) {
+    let (status, stderr) = run(cmd.stdout(full_disk().expect("/dev/full"))).expect("it runs");
+    assert_eq!(
+        (status.code(), stderr.as_str()),
+        (
+            Some(1),
+            format!(
+                "{program}: error: cannot write to standard output: No space left on device (os error 28)\n"
+            )
+            .as_str()
+        ),
+        "{cmd:?} with stdout on /dev/full: {status}"
+    );
+}
+
+/// Checks every output rule for one program: its default run (`args`), `--help`, `--version`
+/// and a usage error, each with standard output on a closed pipe and on a full disk, and the
+/// usage error with standard error on a full disk (still exit code 2).
+///
+/// # Panics
+/// If one does not hold (this is an assertion for tests).
+pub fn assert_output_rules(bin: &Path, program: &str, args: &[&str]) {
+    for run_args in [args, &["--help"], &["--version"]] {
+        assert_quiet_on_a_closed_pipe(Command::new(bin).args(run_args));
+        assert_one_line_on_a_full_disk(Command::new(bin).args(run_args), program);
+    }
+    let (status, stderr) = run(Command::new(bin).arg("--no-such-option")).expect("it runs");
+    assert!(
+        status.code() == Some(2) && crate::cli::is_usage_error(&stderr),
+        "a usage error: {status}, {stderr:?}"
+    );
+    let mut usage = Command::new(bin);
+    usage.arg("--no-such-option");
+    let status = usage
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(full_disk().expect("/dev/full"))
+        .status()
+        .expect("it runs");
+    assert_eq!(
+        status.code(),
+        Some(2),
+        "a usage error with stderr on /dev/full"
+    );
+}
+
 /// A resource [`limit`] can set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Limit {

@@ -2,8 +2,10 @@
 //!
 //! [`Server::start`] binds a free port on the loopback interface and serves a fixed set of
 //! files, each answer delayed by a chosen latency (so parallel downloads visibly overlap). A few
-//! [`Fault`] routes misbehave on purpose (404, 500, a body cut short, a stall) so clients can be
-//! tested against them. Dropping the server (or calling [`Server::stop`]) stops it: every
+//! [`Fault`] routes misbehave on purpose (404, 500, a body cut short, a stall, a trickle, a
+//! redirect out of HTTP) so clients can be tested against them. A connection the server cannot
+//! serve (no file descriptor, no thread left) is answered `503 Service Unavailable`, with the
+//! reason in the body, rather than dropped: a client then says what went wrong. Dropping the server (or calling [`Server::stop`]) stops it: every
 //! connection is closed, every thread joined.
 //!
 //! ```
@@ -29,6 +31,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::fs::File;
 use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -68,16 +71,29 @@ pub enum Fault {
     Stall,
     /// `200 OK`, half the announced body, then silence with the connection open.
     StallBody,
+    /// `200 OK`, then the body one byte every [`TRICKLE_EVERY`]: never silent for long, never
+    /// done soon.
+    Trickle,
+    /// `302 Found` to a `file:` URL, which an HTTP client must not follow.
+    RedirectToFile,
 }
+
+/// How often `/fault/trickle` sends one byte of its body.
+pub const TRICKLE_EVERY: Duration = Duration::from_millis(50);
+
+/// Where `/fault/redirect-file` sends its client.
+pub const REDIRECT_TARGET: &str = "file:///etc/passwd";
 
 impl Fault {
     /// Every fault, in a fixed order.
-    pub const ALL: [Fault; 5] = [
+    pub const ALL: [Fault; 7] = [
         Fault::NotFound,
         Fault::ServerError,
         Fault::CutBody,
         Fault::Stall,
         Fault::StallBody,
+        Fault::Trickle,
+        Fault::RedirectToFile,
     ];
 
     /// The path this fault is served at, e.g. `/fault/404`.
@@ -88,6 +104,8 @@ impl Fault {
             Fault::CutBody => "/fault/cut",
             Fault::Stall => "/fault/stall",
             Fault::StallBody => "/fault/stall-body",
+            Fault::Trickle => "/fault/trickle",
+            Fault::RedirectToFile => "/fault/redirect-file",
         }
     }
 
@@ -98,6 +116,9 @@ impl Fault {
 
 /// The body `/fault/cut` and `/fault/stall-body` announce; only its first half is sent.
 const CUT_BODY: &[u8] = b"This body is announced whole but the connection closes halfway.\n";
+
+/// The body `/fault/trickle` sends a byte at a time: 100 bytes, 5 s at [`TRICKLE_EVERY`].
+const TRICKLE_BODY: &[u8] = b"slow and steady: one byte at a time, never silent for long, and not done for a long time yet.......\n";
 
 /// The longest request head we read; browsers and HTTP clients send far less.
 const MAX_HEAD: usize = 16 * 1024;
@@ -293,31 +314,50 @@ fn invalid(message: String) -> io::Error {
 /// Accepts connections until the server stops, one thread each; returns once every
 /// connection thread has finished.
 fn accept_loop(listener: &TcpListener, shared: &Shared) {
+    // One descriptor held back for the moment there are none left: closing it lets the server
+    // accept the waiting connection and tell its client why it cannot serve it, where the
+    // connection would otherwise wait unanswered until the client gives up.
+    let mut reserve = File::open("/dev/null").ok();
     thread::scope(|scope| {
         loop {
             let conn = match listener.accept() {
                 Ok((conn, _)) => conn,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(_) => {
-                    // Out of file descriptors or memory: wait a little instead of spinning.
+                Err(e) => {
+                    if is_out_of_descriptors(&e) && reserve.take().is_some() {
+                        if let Ok((mut conn, _)) = listener.accept() {
+                            unavailable(&mut conn, &out_of_descriptors(&e));
+                        }
+                        reserve = File::open("/dev/null").ok();
+                        continue;
+                    }
+                    // Out of memory, or no reserve: wait a little instead of spinning.
                     if !shared.sleep(Duration::from_millis(50)) {
                         return;
                     }
+                    reserve = reserve.or_else(|| File::open("/dev/null").ok());
                     continue;
                 }
             };
-            let id = {
+            let (id, handle) = {
                 let mut state = shared.state();
                 if state.stopping {
                     return; // the wake-up connection, or a late client: both are dropped
                 }
-                let Ok(handle) = conn.try_clone() else {
-                    continue; // cannot track it, so cannot stop it later: do not serve it
+                let handle = match conn.try_clone() {
+                    Ok(handle) => handle,
+                    Err(e) => {
+                        // Cannot track it, so cannot stop it later: do not serve it, say why.
+                        drop(state);
+                        let mut conn = conn;
+                        unavailable(&mut conn, &out_of_descriptors(&e));
+                        continue;
+                    }
                 };
                 state.next_id += 1;
                 let id = state.next_id;
                 state.open.insert(id, handle);
-                id
+                (id, state.open.get(&id).and_then(|h| h.try_clone().ok()))
             };
             let spawned = thread::Builder::new()
                 .name(format!("http connection {id}"))
@@ -325,11 +365,37 @@ fn accept_loop(listener: &TcpListener, shared: &Shared) {
                     let _ = serve(conn, shared);
                     shared.state().open.remove(&id);
                 });
-            if spawned.is_err() {
+            if let Err(e) = spawned {
                 shared.state().open.remove(&id);
+                if let Some(mut handle) = handle {
+                    unavailable(
+                        &mut handle,
+                        &format!("the built-in server could not start a thread: {e}"),
+                    );
+                }
             }
         }
     });
+}
+
+fn is_out_of_descriptors(e: &io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE))
+}
+
+fn out_of_descriptors(e: &io::Error) -> String {
+    if is_out_of_descriptors(e) {
+        format!("the built-in server is out of file descriptors: {e}")
+    } else {
+        format!("the built-in server cannot serve this connection: {e}")
+    }
+}
+
+/// Answers `503 Service Unavailable` with `why` as the body, and closes the connection.
+fn unavailable(conn: &mut TcpStream, why: &str) {
+    let _ = conn.set_write_timeout(Some(REQUEST_TIMEOUT));
+    let answer = Answer::new("503 Service Unavailable", format!("{why}\n"));
+    let _ = respond(conn, &answer, false);
+    let _ = conn.shutdown(Shutdown::Both);
 }
 
 /// An answer: status line, then a body (sent whole, or cut short).
@@ -340,7 +406,10 @@ struct Answer {
     cut_at: Option<usize>,
     /// After sending, keep the connection open and say nothing more.
     stall: bool,
+    /// Send the body one byte at a time, [`TRICKLE_EVERY`] apart.
+    trickle: bool,
     allow: bool,
+    location: Option<&'static str>,
 }
 
 impl Answer {
@@ -350,7 +419,9 @@ impl Answer {
             body: body.into(),
             cut_at: None,
             stall: false,
+            trickle: false,
             allow: false,
+            location: None,
         }
     }
 }
@@ -394,6 +465,14 @@ fn serve(mut conn: TcpStream, shared: &Shared) -> io::Result<()> {
                 stall: true,
                 ..Answer::new("200 OK", CUT_BODY)
             },
+            Some(Fault::Trickle) => Answer {
+                trickle: true,
+                ..Answer::new("200 OK", TRICKLE_BODY)
+            },
+            Some(Fault::RedirectToFile) => Answer {
+                location: Some(REDIRECT_TARGET),
+                ..Answer::new("302 Found", "")
+            },
             None => match path.strip_prefix('/').and_then(|n| shared.files.get(n)) {
                 Some(body) => Answer::new("200 OK", body.clone()),
                 None => Answer::new("404 Not Found", "not found\n"),
@@ -403,9 +482,25 @@ fn serve(mut conn: TcpStream, shared: &Shared) -> io::Result<()> {
     if !shared.sleep(shared.latency) {
         return Ok(());
     }
+    if answer.trickle && !head_only {
+        return trickle(&mut conn, &answer, shared);
+    }
     respond(&mut conn, &answer, head_only)?;
     if answer.stall {
         return wait_for_hang_up(&mut conn);
+    }
+    conn.shutdown(Shutdown::Write)
+}
+
+/// Sends the head, then the body a byte at a time, until it is all sent, the client hangs up
+/// or the server stops.
+fn trickle(conn: &mut TcpStream, answer: &Answer, shared: &Shared) -> io::Result<()> {
+    respond(conn, &Answer::new(answer.status, answer.body.clone()), true)?;
+    for byte in &answer.body {
+        if !shared.sleep(TRICKLE_EVERY) {
+            return Ok(());
+        }
+        conn.write_all(std::slice::from_ref(byte))?;
     }
     conn.shutdown(Shutdown::Write)
 }
@@ -454,8 +549,12 @@ fn respond(conn: &mut TcpStream, answer: &Answer, head_only: bool) -> io::Result
     } else {
         ""
     };
+    let location = answer
+        .location
+        .map(|to| format!("Location: {to}\r\n"))
+        .unwrap_or_default();
     let head = format!(
-        "HTTP/1.1 {}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\n{allow}Connection: close\r\n\r\n",
+        "HTTP/1.1 {}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\n{allow}{location}Connection: close\r\n\r\n",
         answer.status,
         answer.body.len(),
     );
