@@ -33,9 +33,10 @@ pub const EXIT_USAGE: u8 = 2;
 pub const MAX_WORKERS: i64 = 256;
 
 /// The text every exercise appends to `--help`.
-pub const EXIT_CODES_HELP: &str = "Exit codes: 0 success, 1 some task or value failed (or the \
-    output could not be written), 2 usage error. A reader that stops early (`| head`) ends the \
-    program quietly, by SIGPIPE (status 141), as it ends `cat`.";
+pub const EXIT_CODES_HELP: &str = "\
+Exit codes: 0 success, 1 some task or value failed (or the output could not be written),
+2 usage error. A reader that stops early (`| head`) ends the program quietly, by SIGPIPE
+(a shell shows status 141), as it ends `cat`.";
 
 /// Parses the process's arguments. A usage error prints one line to stderr and exits with
 /// [`EXIT_USAGE`]; `--help` and `--version` print and exit 0.
@@ -53,7 +54,8 @@ where
     I: IntoIterator,
     I::Item: Into<OsString> + Clone,
 {
-    match T::try_parse_from(args) {
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    match T::try_parse_from(&args) {
         Ok(cli) => Ok(cli),
         Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
             // Help that was not written is no success: the same rule as any other output.
@@ -72,7 +74,7 @@ where
         }
         Err(e) => {
             // Exit code 2 even if stderr cannot take the line: the code is the message then.
-            errln!("{}", one_line(&e));
+            errln!("{}", name_the_word(one_line(&e), &e, &args));
             Err(EXIT_USAGE)
         }
     }
@@ -94,6 +96,34 @@ fn one_line(error: &clap::Error) -> String {
         line.push_str(hint);
     }
     format!("{line} (see --help)")
+}
+
+/// Clap names the first letter of an unknown cluster of short flags: for `-inf` it says
+/// "unexpected argument '-i'" and suggests `-- -i`. Name the whole word the user typed instead,
+/// so the tip (`-- -inf`) is one they can use.
+fn name_the_word(line: String, error: &clap::Error, args: &[OsString]) -> String {
+    use clap::error::{ContextKind, ContextValue};
+    if error.kind() != ErrorKind::UnknownArgument {
+        return line;
+    }
+    let Some(ContextValue::String(flag)) = error.get(ContextKind::InvalidArg) else {
+        return line;
+    };
+    if flag.starts_with("--") || flag.len() != 2 {
+        return line;
+    }
+    let word = args
+        .iter()
+        .skip(1)
+        .take_while(|a| *a != "--")
+        .filter_map(|a| a.to_str())
+        .find(|a| a.len() > 2 && a.starts_with(flag.as_str()) && !a.starts_with("--"));
+    match word {
+        Some(word) => line
+            .replace(&format!("'{flag}'"), &format!("'{word}'"))
+            .replace(&format!("'-- {flag}'"), &format!("'-- {word}'")),
+        None => line,
+    }
 }
 
 /// Prints a usage error found after parsing (a check clap cannot make) in the same one-line

@@ -542,9 +542,10 @@ fn help_documents_the_commands_and_exit_codes() {
         .stdout(predicate::str::contains(
             "a shell reports exit code 130 (SIGINT) or 143 (SIGTERM).",
         ))
-        .stdout(predicate::str::ends_with(
-            "Exit codes: 0 success, 1 some task or value failed, 2 usage error.\n",
-        ));
+        .stdout(predicate::str::ends_with(format!(
+            "{}\n",
+            support::cli::EXIT_CODES_HELP
+        )));
     q3().args(["download", "--help"]).assert().success().stdout(
         predicate::str::contains("--out-dir <DIR>")
             .and(predicate::str::contains("--timeout <SECONDS>"))
@@ -556,8 +557,9 @@ fn help_documents_the_commands_and_exit_codes() {
             .and(predicate::str::contains(
                 "exit code 130 (SIGINT) or 143 (SIGTERM)",
             ))
-            .and(predicate::str::ends_with(
-                "Exit codes: 0 success, 1 some task or value failed, 2 usage error.\n",
-            )),
+            .and(predicate::str::ends_with(format!(
+                "{}\n",
+                support::cli::EXIT_CODES_HELP
+            ))),
     );
 }

@@ -60,7 +60,10 @@ fn clap_hints_stay_on_the_one_line() {
             &["--wrkers", "3"][..],
             "tip: a similar argument exists: '--workers'",
         ),
-        (&["squre"], "tip: a similar subcommand exists: 'square'"),
+        (
+            &["square", "--thread"],
+            "tip: a similar argument exists: '--threads'",
+        ),
     ] {
         cargo_bin_cmd!("q5_pool")
             .args(args)
@@ -73,21 +76,32 @@ fn clap_hints_stay_on_the_one_line() {
 }
 
 #[test]
-fn negative_infinity_and_nan_are_values() {
+fn negative_infinity_and_nan_need_the_separator_and_the_error_says_so() {
+    // Clap reads `-inf` as the short flags -i -n -f: unlike `-2.5` it is no number to clap, and
+    // letting values start with a hyphen would turn every option after a value into a value.
+    // So the one-line error keeps clap's tip, naming the word as typed.
     cargo_bin_cmd!("q5_pool")
-        .args(["-inf", "-2.5", "-nan"])
+        .args(["3", "-inf"])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(
+            "error: unexpected argument '-inf' found; tip: to pass '-inf' as a value, use '-- -inf' (see --help)\n",
+        );
+    cargo_bin_cmd!("q5_pool")
+        .args(["--threads", "--", "-inf", "-2.5", "-nan"])
         .assert()
         .code(1)
         .stdout(
             "Gamma(-inf): math domain error\nGamma(-2.5) = -0.9453087204829417\nGamma(nan) = nan\n",
         )
         .stderr("");
-    // Options still work around them, and a mistyped option is still one.
+    // Options still work after values, and a mistyped one is still one.
     cargo_bin_cmd!("q5_pool")
-        .args(["--threads", "-inf", "--workers", "2"])
+        .args(["-2.5", "--workers", "2"])
         .assert()
-        .code(1)
-        .stdout("Gamma(-inf): math domain error\n");
+        .success()
+        .stdout("Gamma(-2.5) = -0.9453087204829417\n");
     cargo_bin_cmd!("q5_pool")
         .args(["3", "--nope"])
         .assert()
