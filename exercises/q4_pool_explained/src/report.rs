@@ -4,6 +4,8 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use common::{Error, Trace};
+use support::out::OutputError;
+use support::outln;
 
 use crate::work::{Job, Ran};
 
@@ -27,8 +29,13 @@ impl Lines {
         }
     }
 
-    pub(crate) fn print(&self, at: Option<Duration>, job: &Job, result: &common::Result<Ran>) {
-        println!("{}", self.line(at, job, result));
+    pub(crate) fn print(
+        &self,
+        at: Option<Duration>,
+        job: &Job,
+        result: &common::Result<Ran>,
+    ) -> Result<(), OutputError> {
+        outln!("{}", self.line(at, job, result))
     }
 
     /// `   140 ms  task 1 (160 ms) ran on pid 4242`; the time is when the result arrived.
@@ -48,12 +55,17 @@ impl Lines {
     }
 
     /// A line for each task that failed; `results` are in task order.
-    pub(crate) fn print_failures(&self, jobs: &[Job], results: &[common::Result<Ran>]) {
+    pub(crate) fn print_failures(
+        &self,
+        jobs: &[Job],
+        results: &[common::Result<Ran>],
+    ) -> Result<(), OutputError> {
         for (job, result) in jobs.iter().zip(results) {
             if result.is_err() {
-                self.print(None, job, result);
+                self.print(None, job, result)?;
             }
         }
+        Ok(())
     }
 }
 
@@ -88,7 +100,7 @@ pub(crate) fn worker_processes(n: usize) -> String {
 }
 
 /// Prints `trace`'s timeline, unless it would have too many rows to read.
-pub(crate) fn print_timeline(trace: &Trace) {
+pub(crate) fn print_timeline(trace: &Trace) -> Result<(), OutputError> {
     let rows = trace
         .spans()
         .iter()
@@ -96,16 +108,17 @@ pub(crate) fn print_timeline(trace: &Trace) {
         .collect::<BTreeSet<_>>()
         .len();
     if rows > MAX_TIMELINE_ROWS {
-        println!("(timeline left out: {rows} processes, more rows than {MAX_TIMELINE_ROWS})");
+        outln!("(timeline left out: {rows} processes, more rows than {MAX_TIMELINE_ROWS})")?;
     } else {
-        print!("{}", trace.timeline(TIMELINE_WIDTH));
+        support::out!("{}", trace.timeline(TIMELINE_WIDTH))?;
     }
+    Ok(())
 }
 
 /// `== title ==`, after an empty line.
-pub(crate) fn heading(title: &str) {
-    println!();
-    println!("== {title} ==");
+pub(crate) fn heading(title: &str) -> Result<(), OutputError> {
+    outln!()?;
+    outln!("== {title} ==")
 }
 
 /// The items' text, `separator` between them.
