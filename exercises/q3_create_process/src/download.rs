@@ -14,11 +14,12 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::Process;
+use support::out::OutputError;
 
 use crate::board::Board;
-use crate::fetch::parse_url;
+use crate::fetch::{self, parse_url};
 use crate::interrupt::Cleanup;
-use crate::task::downloaded_line;
+use crate::task::{download_with, downloaded_line};
 
 // The task and its types, where callers (the benchmarks among them) find them with the rest.
 pub use crate::error::DownloadError;
@@ -31,6 +32,8 @@ pub struct Options {
     pub out_dir: PathBuf,
     /// How long a server may stay silent; see [`Job::timeout`].
     pub timeout: Duration,
+    /// How long one download may take in all; see [`Job::max_time`].
+    pub max_time: Duration,
     /// Run each download on a thread of this process instead of a child process.
     pub threads: bool,
     /// Print a line per download as it finishes: `Downloaded URL to FILE` from its worker, or
@@ -45,11 +48,13 @@ pub struct Options {
 }
 
 impl Default for Options {
-    /// The current directory, a 10 s timeout, processes, lines printed, progress bars on.
+    /// The current directory, a 10 s stall limit and 600 s in all, processes, lines printed,
+    /// progress bars on.
     fn default() -> Self {
         Options {
             out_dir: PathBuf::from("."),
             timeout: Duration::from_secs(10),
+            max_time: Duration::from_secs(600),
             threads: false,
             announce: true,
             progress: true,
@@ -82,6 +87,14 @@ impl Report {
     /// How many downloads failed.
     pub fn failed(&self) -> usize {
         self.outcomes.iter().filter(|o| o.result.is_err()).count()
+    }
+
+    /// Why a worker could not print its `Downloaded …` line, if one could not: the program's
+    /// output is gone (or full), whatever else happened.
+    pub fn print_failed(&self) -> Option<&OutputError> {
+        self.outcomes
+            .iter()
+            .find_map(|o| o.result.as_ref().ok()?.print_failed.as_ref())
     }
 
     /// The downloads' own times added up: about what one-after-another would have taken.
@@ -129,8 +142,9 @@ enum Worker {
 /// `common::init(q3_create_process::TASKS)`: the workers are that program started again.
 ///
 /// The temporary files are in a hidden directory of the target directory, removed at the end.
-/// A run stopped by Ctrl-C or SIGTERM removes it too when [`Options::cleanup`] watches for
-/// those signals ([`Cleanup::on_signal`]); one killed by SIGKILL may leave it behind.
+/// A run stopped by Ctrl-C, SIGTERM or a hang-up removes it too when [`Options::cleanup`]
+/// watches for those signals ([`Cleanup::on_signal`]); one killed by SIGKILL leaves it behind,
+/// for the next run in that directory to remove.
 ///
 /// ```
 /// use std::time::Duration;
@@ -199,21 +213,42 @@ pub fn download_all(urls: &[String], options: &Options) -> Report {
     }
     // ANCHOR_END: spawn
 
+    // Threads share one HTTP client (processes cannot): one set of certificates loaded, one
+    // connection pool.
+    let client = if options.threads && !workers.is_empty() {
+        let urls: Vec<_> = urls.iter().filter_map(|u| parse_url(u).ok()).collect();
+        Some(fetch::client(&urls, options.timeout))
+    } else {
+        None
+    };
+
     // ANCHOR: wait
     // Wait for every worker, each on a thread of its own, and take the results as they come.
     thread::scope(|scope| {
         let (done_tx, done_rx) = mpsc::channel();
         for (i, worker) in workers {
             let done_tx = done_tx.clone();
-            scope.spawn(move || {
+            let client = client.as_ref();
+            let spawned = thread::Builder::new().spawn_scoped(scope, move || {
                 let result = match worker {
-                    Worker::Thread(job) => download(job),
+                    Worker::Thread(job) => match client {
+                        Some(Ok(client)) => download_with(job, Some(client)),
+                        Some(Err(e)) => Err(e.clone()),
+                        None => download(job),
+                    },
                     Worker::Process(process) => process
                         .join()
                         .unwrap_or_else(|e| Err(DownloadError::worker(&e))),
                 };
                 let _ = done_tx.send((i, result));
             });
+            // No thread to wait on this worker: it fails (a process is stopped as the closure
+            // holding it is dropped), and the others go on.
+            if let Err(e) = spawned {
+                let e = DownloadError::Worker(format!("could not start a thread: {e}"));
+                board.finished(i, &urls[i], &files[i], &Err(e.clone()));
+                results[i] = Some(Err(e));
+            }
         }
         drop(done_tx);
         loop {
@@ -264,16 +299,17 @@ fn prepare(
         temp: scratch.join(format!("{name}.part")),
         file: file.to_owned(),
         timeout: options.timeout,
+        max_time: options.max_time,
         announce: board.workers_announce(),
     })
 }
 
 impl fmt::Display for Outcome {
-    /// `Downloaded URL to FILE`, or `cannot download URL: REASON`.
+    /// `Downloaded URL to FILE`, or `cannot download URL: REASON` (a password shown as `***`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.result {
             Ok(_) => f.write_str(&downloaded_line(&self.url, &self.file)),
-            Err(e) => write!(f, "cannot download {}: {e}", self.url),
+            Err(e) => write!(f, "cannot download {}: {e}", fetch::shown_url(&self.url)),
         }
     }
 }
@@ -289,6 +325,7 @@ mod tests {
         Options {
             out_dir: dir.to_owned(),
             timeout,
+            max_time: Duration::from_secs(60),
             threads: true,
             announce: false,
             progress: false,
