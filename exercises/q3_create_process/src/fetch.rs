@@ -294,7 +294,11 @@ fn speaks_no_tls(e: &(dyn std::error::Error + 'static)) -> bool {
                 rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType)
             );
         }
-        cause = err.source();
+        // An `io::Error` that wraps another error skips it in `source()`: step inside instead.
+        cause = match err.downcast_ref::<io::Error>().and_then(|io| io.get_ref()) {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => err.source(),
+        };
     }
     false
 }

@@ -430,8 +430,17 @@ impl Answer {
 fn serve(mut conn: TcpStream, shared: &Shared) -> io::Result<()> {
     conn.set_read_timeout(Some(REQUEST_TIMEOUT))?;
     let head = match read_head(&mut conn)? {
-        Some(head) => head,
-        None => return Ok(()), // the client left without asking anything
+        Head::Request(head) => head,
+        Head::Gone => return Ok(()), // the client left without asking anything
+        // Say so at once, as web servers do: a TLS client (an https:// URL) then reports a
+        // server that does not speak TLS, instead of waiting for a handshake that never comes.
+        Head::NotHttp => {
+            return respond(
+                &mut conn,
+                &Answer::new("400 Bad Request", "this is an HTTP server: not a request\n"),
+                false,
+            );
+        }
     };
     let (method, path) = match parse_request_line(&head) {
         Some(parsed) => parsed,
@@ -514,8 +523,18 @@ fn wait_for_hang_up(conn: &mut TcpStream) -> io::Result<()> {
     Ok(())
 }
 
-/// Reads up to the blank line that ends the request head. `None` if the client closed first.
-fn read_head(conn: &mut TcpStream) -> io::Result<Option<String>> {
+/// What a client sent before its request's blank line.
+enum Head {
+    Request(String),
+    /// It closed the connection first.
+    Gone,
+    /// Its first bytes are no HTTP request line (a method is ASCII capitals): a TLS handshake,
+    /// say.
+    NotHttp,
+}
+
+/// Reads up to the blank line that ends the request head.
+fn read_head(conn: &mut TcpStream) -> io::Result<Head> {
     let mut head = Vec::new();
     let mut buf = [0; 1024];
     while !head.windows(4).any(|w| w == b"\r\n\r\n") {
@@ -524,11 +543,15 @@ fn read_head(conn: &mut TcpStream) -> io::Result<Option<String>> {
         }
         let n = conn.read(&mut buf)?;
         if n == 0 {
-            return Ok(None);
+            return Ok(Head::Gone);
         }
         head.extend_from_slice(&buf[..n]);
+        let method = head.iter().take_while(|b| **b != b' ');
+        if !method.clone().all(u8::is_ascii_uppercase) || method.count() > 16 {
+            return Ok(Head::NotHttp);
+        }
     }
-    Ok(Some(String::from_utf8_lossy(&head).into_owned()))
+    Ok(Head::Request(String::from_utf8_lossy(&head).into_owned()))
 }
 
 /// `GET /path?query HTTP/1.1` → `("GET", "/path")`.
@@ -613,6 +636,7 @@ mod tests {
         assert!(get(&server, "/data2.txt?x=1").ends_with(SAMPLE_FILES[1].1));
         assert!(get(&server, "/nope").starts_with("HTTP/1.1 404 Not Found"));
         assert!(ask(&server, "nonsense\r\n\r\n").starts_with("HTTP/1.1 400 Bad Request"));
+        assert!(ask(&server, "\x16\x03\x01 hello").starts_with("HTTP/1.1 400 Bad Request"));
         let post = ask(&server, "POST /data1.txt HTTP/1.1\r\n\r\n");
         assert!(post.starts_with("HTTP/1.1 405") && post.contains("Allow: GET, HEAD\r\n"));
     }
