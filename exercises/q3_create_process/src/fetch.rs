@@ -150,11 +150,33 @@ pub(crate) fn client<'u>(
     builder.build().map_err(|e| {
         // Out of descriptors, the client cannot read the system's certificates and says only
         // that none were loaded: name the real cause when that is it.
-        let why = match File::open("/dev/null") {
-            Err(e) if e.raw_os_error() == Some(libc::EMFILE) => e.to_string(),
-            _ => innermost(&e),
-        };
+        let why = descriptors_short().unwrap_or_else(|| innermost(&e));
         DownloadError::Http(format!("could not set up the HTTP client: {why}"))
+    })
+}
+
+/// "out of file descriptors (…)" if this process has almost none left to open (loading the
+/// system's certificates takes a few at once), `None` otherwise.
+fn descriptors_short() -> Option<String> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `limit` is valid for writes; getrlimit has no other preconditions.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return None;
+    }
+    // Reading the directory takes one descriptor itself, which is counted and closed again.
+    let open = match fs::read_dir("/proc/self/fd") {
+        Ok(entries) => entries.count() as u64,
+        Err(e) if e.raw_os_error() == Some(libc::EMFILE) => limit.rlim_cur,
+        Err(_) => return None,
+    };
+    (limit.rlim_cur.saturating_sub(open) < 8).then(|| {
+        format!(
+            "out of file descriptors ({open} of the {} allowed are open; see `ulimit -n`)",
+            limit.rlim_cur
+        )
     })
 }
 

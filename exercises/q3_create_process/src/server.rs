@@ -326,6 +326,9 @@ fn accept_loop(listener: &TcpListener, shared: &Shared) {
                 Err(e) => {
                     if is_out_of_descriptors(&e) && reserve.take().is_some() {
                         if let Ok((mut conn, _)) = listener.accept() {
+                            if shared.state().stopping {
+                                return; // the wake-up connection
+                            }
                             unavailable(&mut conn, &out_of_descriptors(&e));
                         }
                         reserve = File::open("/dev/null").ok();
@@ -390,8 +393,11 @@ fn out_of_descriptors(e: &io::Error) -> String {
     }
 }
 
-/// Answers `503 Service Unavailable` with `why` as the body, and closes the connection.
+/// Answers `503 Service Unavailable` with `why` as the body, and closes the connection. Reads
+/// the request first (briefly): an answer that comes before its question confuses a client.
 fn unavailable(conn: &mut TcpStream, why: &str) {
+    let _ = conn.set_read_timeout(Some(Duration::from_secs(2)));
+    let _ = read_head(conn);
     let _ = conn.set_write_timeout(Some(REQUEST_TIMEOUT));
     let answer = Answer::new("503 Service Unavailable", format!("{why}\n"));
     let _ = respond(conn, &answer, false);
