@@ -24,7 +24,8 @@ impl Board {
     pub(crate) fn new(options: &Options) -> Board {
         // Spinners only where indicatif draws them: on a terminal that moves its cursor (not
         // with TERM=dumb or no TERM, where they would hide every line, the workers' too).
-        let draw = options.announce && options.progress && !ProgressDrawTarget::stdout().is_hidden();
+        let draw =
+            options.announce && options.progress && !ProgressDrawTarget::stdout().is_hidden();
         Board {
             announce: options.announce,
             progress: draw.then(Progress::new),

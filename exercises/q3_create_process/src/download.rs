@@ -368,7 +368,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut urls = vec![server.urls()[0].clone()];
         urls.extend(Fault::ALL.map(|f| server.fault_url(f)));
-        let report = download_all(&urls, &quiet(dir.path(), Duration::from_millis(300)));
+        let options = Options {
+            max_time: Duration::from_secs(1),
+            ..quiet(dir.path(), Duration::from_millis(300))
+        };
+        let report = download_all(&urls, &options);
         let errors: Vec<String> = report
             .outcomes
             .iter()
@@ -387,7 +391,16 @@ mod tests {
         );
         assert_eq!(errors[4], "timed out: the server sent nothing for 300 ms");
         assert_eq!(errors[5], "timed out: the server sent nothing for 300 ms");
-        assert_eq!(report.failed(), 5);
+        assert!(
+            errors[6].starts_with("gave up after 1.00 s: the download was still going ("),
+            "{}",
+            errors[6]
+        );
+        assert_eq!(
+            errors[7],
+            "the server redirected to file:///etc/passwd, which is not an http or https URL"
+        );
+        assert_eq!(report.failed(), 7);
         assert_eq!(names_in(dir.path()), ["file1.txt"]);
     }
 

@@ -71,7 +71,8 @@ impl Cleanup {
             .prefix(PREFIX)
             .tempdir_in(parent)?
             .keep();
-        let held = File::open(&path).and_then(|dir| dir.try_lock().map(|()| dir).map_err(io::Error::from));
+        let held =
+            File::open(&path).and_then(|dir| dir.try_lock().map(|()| dir).map_err(io::Error::from));
         let held = match held {
             Ok(held) => held,
             Err(e) => {

@@ -227,7 +227,9 @@ impl DownloadArgs {
 
 /// `dir` is a directory, or can be created: the nearest part of it that exists is one.
 fn check_out_dir(dir: &Path) -> Result<(), String> {
-    let existing = dir.ancestors().find(|p| !p.as_os_str().is_empty() && p.exists());
+    let existing = dir
+        .ancestors()
+        .find(|p| !p.as_os_str().is_empty() && p.exists());
     match existing {
         Some(p) if !p.is_dir() => Err(format!(
             "invalid value '{}' for '--out-dir <DIR>': {} is not a directory",

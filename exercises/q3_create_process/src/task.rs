@@ -111,4 +111,3 @@ mod path_bytes {
         Ok(PathBuf::from(OsString::from_vec(bytes.into_vec())))
     }
 }
-

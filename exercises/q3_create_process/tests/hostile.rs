@@ -303,10 +303,7 @@ fn a_later_run_removes_what_a_killed_run_left() {
     let names = names_in(dir.path());
     assert_eq!(names.len(), 2, "{names:?}");
     assert_eq!(names[1], "file1.txt");
-    assert!(
-        names[0].starts_with(".downloading."),
-        "{names:?}"
-    );
+    assert!(names[0].starts_with(".downloading."), "{names:?}");
     // Killed, the running one leaves its directory; the next run takes it away.
     running.kill().unwrap();
     running.wait().unwrap();
