@@ -10,9 +10,11 @@
 //!   no child process is left behind.
 //! - [`units`]: printing durations (and other measurements) with three significant digits.
 //! - [`cpu`]: keeping a core busy for a while, the exercises' stand-in for CPU-bound work.
+//! - [`alloc`]: running out of memory as a one-line error and exit code 1, not an abort.
 //! - [`hostile`]: for tests, running a program as a hostile but ordinary user would (a closed
 //!   pipe, a full disk, resource limits, a terminal).
 
+pub mod alloc;
 pub mod cli;
 pub mod cpu;
 pub mod hostile;
