@@ -125,7 +125,8 @@ mod tests {
     #[test]
     fn the_line_is_built_without_allocating_and_cut_to_fit() {
         let mut line = StackLine::default();
-        write!(line, "{}: {}", "q3", 84).unwrap();
+        let (program, size) = ("q3", 84);
+        write!(line, "{program}: {size}").unwrap();
         assert_eq!(line.as_bytes(), b"q3: 84");
         let mut long = StackLine::default();
         write!(long, "{}", "x".repeat(300)).unwrap();

@@ -185,14 +185,12 @@ fn descriptors_short() -> Option<String> {
 fn refused(response: Response) -> DownloadError {
     let status = response.status();
     // The client follows redirects to http and https itself; one it hands back leads elsewhere.
-    if status.is_redirection() {
-        if let Some(to) = response
-            .headers()
-            .get(LOCATION)
-            .and_then(|l| l.to_str().ok())
-        {
-            return DownloadError::Redirect(shown_url(to));
-        }
+    let location = response
+        .headers()
+        .get(LOCATION)
+        .and_then(|l| l.to_str().ok());
+    if let Some(to) = location.filter(|_| status.is_redirection()) {
+        return DownloadError::Redirect(shown_url(to));
     }
     let plain_text = response
         .headers()
