@@ -19,7 +19,7 @@
 //! on the network, so threads (or async tasks) would do this job as well as processes, and
 //! start faster. `--threads` runs the same downloads on threads to compare. Each process also
 //! builds its own HTTP client (loading the system's certificates, which is most of a download's
-//! time in a debug build), where threads could share one. What a process buys is isolation:
+//! time in a debug build), where the threads share one. What a process buys is isolation:
 //! its own memory, its own crash. A download that panics, aborts or is killed takes only its
 //! own process down; the parent reports it and removes its half-written file. The question asks
 //! for processes, so processes are the answer.
@@ -27,9 +27,11 @@
 //! There is one process per URL, as the question asks; a pool (question 5) is the tool for
 //! bounding how many run at once. Failures are reported per URL (a malformed URL, a name that
 //! does not resolve, a refused connection, an HTTP error, a body cut short, a server that
-//! stalls past `--timeout`, a file that cannot be written); the other downloads still finish,
-//! and the exit code is 1. Ctrl-C (or SIGTERM) removes the unfinished files before the program
-//! ends by that signal ([`interrupt`]).
+//! stalls past `--timeout` or trickles past `--max-time`, a file that cannot be written); the
+//! other downloads still finish, and the exit code is 1. A URL that cannot be downloaded at all
+//! (`ftp://…`, `notaurl`) and an output path that is a file are usage errors, found before
+//! anything starts. Ctrl-C (or SIGTERM, or a hang-up) removes the unfinished files before the
+//! program ends by that signal ([`interrupt`]). A password in a URL is never printed.
 //!
 //! The download code, a file per job: [`download`] starts the workers and waits for them,
 //! [`task`] is what each worker runs, [`fetch`] the HTTP request, [`error`] what can go wrong,
