@@ -196,6 +196,39 @@ pub fn few_tasks(cmd: &mut Command, tasks: u64) -> bool {
     root
 }
 
+/// Starts the program in a mount namespace of its own where `/proc` is an empty directory, as
+/// in a minimal container or chroot. Needs the right to make a mount namespace (root, as in
+/// CI); without it the spawn fails with that error, which a test can tell apart and report.
+pub fn without_proc(cmd: &mut Command) {
+    // SAFETY: the closure runs between fork and exec and only makes system calls (unshare,
+    // mount) on static C strings; nothing is allocated.
+    unsafe {
+        cmd.pre_exec(|| {
+            // Private first, so the mount below stays in the new namespace.
+            let ok = libc::unshare(libc::CLONE_NEWNS) == 0
+                && libc::mount(
+                    std::ptr::null(),
+                    c"/".as_ptr(),
+                    std::ptr::null(),
+                    libc::MS_REC | libc::MS_PRIVATE,
+                    std::ptr::null(),
+                ) == 0
+                && libc::mount(
+                    c"none".as_ptr(),
+                    c"/proc".as_ptr(),
+                    c"tmpfs".as_ptr(),
+                    0,
+                    std::ptr::null(),
+                ) == 0;
+            if ok {
+                Ok(())
+            } else {
+                Err(io::Error::last_os_error())
+            }
+        });
+    }
+}
+
 /// Lets any user create files in `dir` (for a program run by [`few_tasks`]).
 pub fn writable_by_anyone(dir: &Path) -> io::Result<()> {
     use std::os::unix::fs::PermissionsExt;

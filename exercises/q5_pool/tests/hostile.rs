@@ -170,3 +170,25 @@ fn the_worker_flag_given_by_hand_is_a_usage_error() {
             .stderr(predicate::function(|s: &str| s.lines().count() == 1));
     }
 }
+
+#[test]
+fn without_proc_the_error_names_proc_self_exe() {
+    // Workers are `/proc/self/exe` started again; in a chroot or container without `/proc`,
+    // the error says which file is missing.
+    let mut cmd = q5(&[]);
+    hostile::without_proc(&mut cmd);
+    let (status, stderr) = match hostile::run(&mut cmd) {
+        Ok(ran) => ran,
+        Err(e) => {
+            // Not allowed to make a mount namespace here (not root): nothing to check.
+            eprintln!("skipped: cannot hide /proc from the program: {e}");
+            return;
+        }
+    };
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        stderr,
+        "q5_pool: error: could not start a worker process: /proc/self/exe: \
+         No such file or directory (os error 2) (is /proc mounted?)\n"
+    );
+}
