@@ -88,7 +88,7 @@ pub static TASKS: &[&dyn Registered] = &[&WORKER, &DOWNLOAD];
     version,
     about = "Question 3: create processes: download files in parallel, or print process ids",
     after_help = format!(
-        "With no command, runs `download` with its defaults.\n\n\
+        "With no command, runs `download`: the arguments and options above are its own.\n\n\
          Examples:\n  \
          q3_create_process                                  3 files from a built-in server, 3 processes\n  \
          q3_create_process download --threads               the same on 3 threads\n  \
@@ -159,7 +159,7 @@ pub struct DownloadArgs {
     /// Download on threads of this process instead of child processes
     #[arg(long)]
     pub threads: bool,
-    /// Never draw progress spinners (they are drawn only when stdout is a terminal)
+    /// Never draw progress spinners (they are drawn only on a terminal that moves its cursor)
     #[arg(long)]
     pub no_progress: bool,
 }
