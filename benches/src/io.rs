@@ -59,6 +59,7 @@ impl Site {
                 temp: self.dir.path().join(format!("file{}.txt.part", i + 1)),
                 file: self.dir.path().join(format!("file{}.txt", i + 1)),
                 timeout: Duration::from_secs(30),
+                max_time: Duration::from_secs(600),
                 announce: false,
             })
             .collect()

@@ -74,6 +74,11 @@ pub enum Error {
     #[error("could not start a worker process: {0}")]
     Spawn(#[source] Arc<std::io::Error>),
 
+    /// A thread of a [`ThreadPool`](crate::ThreadPool) could not be started (too many threads
+    /// or processes already, or no memory for its stack).
+    #[error("could not start a thread: {0}")]
+    ThreadSpawn(#[source] Arc<std::io::Error>),
+
     /// A new worker's initializer (see
     /// [`PoolBuilder::initializer`](crate::PoolBuilder::initializer)) failed.
     #[error("the pool's initializer failed: {0}")]

@@ -97,7 +97,9 @@ impl Link {
             .arg(WORKER_ARG)
             .arg(std::process::id().to_string())
             .stdin(Stdio::from(OwnedFd::from(theirs)));
-        let child = command.spawn().map_err(Error::spawn)?;
+        let child = command
+            .spawn()
+            .map_err(|e| Error::spawn(name_the_binary(e)))?;
         // From here on `Child` owns the process: if anything fails, dropping it kills and reaps.
         let child = Arc::new(Child::new(child.id()));
         drop(command); // closes our copy of the worker's end, so its death shows as end-of-file
@@ -261,6 +263,17 @@ impl Link {
         child
             .wait_timeout(Duration::from_secs(2))
             .unwrap_or_else(|| child.kill_and_wait())
+    }
+}
+
+/// A failure to run `/proc/self/exe` that is about the file names it (where `/proc` is not
+/// mounted, the bare "No such file or directory" would not say which file).
+fn name_the_binary(e: io::Error) -> io::Error {
+    match e.kind() {
+        io::ErrorKind::NotFound | io::ErrorKind::PermissionDenied => {
+            io::Error::new(e.kind(), format!("/proc/self/exe: {e} (is /proc mounted?)"))
+        }
+        _ => e,
     }
 }
 

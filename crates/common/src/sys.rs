@@ -187,6 +187,15 @@ pub(crate) fn parent_pid() -> u32 {
     unsafe { libc::getppid() as u32 }
 }
 
+/// Whether standard input is a socket (a worker's channel is).
+pub(crate) fn stdin_is_socket() -> bool {
+    // SAFETY: `stat` is valid for writes; fstat on fd 0 has no other preconditions.
+    let mut stat: libc::stat = unsafe { mem::zeroed() };
+    // SAFETY: as above.
+    let ret = unsafe { libc::fstat(0, &mut stat) };
+    ret == 0 && stat.st_mode & libc::S_IFMT == libc::S_IFSOCK
+}
+
 /// Moves standard input to a new close-on-exec descriptor and puts `/dev/null` in its place, so
 /// the worker owns its channel and a task reading stdin sees end-of-file (as in Python).
 pub(crate) fn take_stdin() -> io::Result<OwnedFd> {

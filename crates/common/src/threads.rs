@@ -57,7 +57,7 @@ impl ThreadPool {
             .num_threads(n)
             .thread_name(|i| format!("pool thread {i}"))
             .build()
-            .map_err(|e| Error::spawn(std::io::Error::other(e)))?;
+            .map_err(|e| Error::ThreadSpawn(std::sync::Arc::new(std::io::Error::other(e))))?;
         Ok(ThreadPool { pool, threads: n })
     }
 

@@ -39,6 +39,9 @@ pub(crate) const WORKER_ARG: &str = "--common-pool-worker";
 /// }
 /// ```
 ///
+/// The worker flag typed by hand (no pool started this process) is a usage error: one line on
+/// stderr, exit code 2.
+///
 /// # Panics
 /// If two tasks in the list have the same name.
 // ANCHOR: init
@@ -49,16 +52,37 @@ pub fn init(tasks: &[&dyn Registered]) {
         return;
     }
     let parent = args.next().unwrap_or_default();
+    if !started_by_a_pool(&parent) {
+        say(format_args!(
+            "error: {WORKER_ARG} is for the worker processes a pool starts, not for use by hand (see --help)"
+        ));
+        std::process::exit(2);
+    }
     let code = match serve(tasks, &parent) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("common: worker {} stopped: {e}", std::process::id());
+            say(format_args!(
+                "common: worker {} stopped: {e}",
+                std::process::id()
+            ));
             101
         }
     };
     std::process::exit(code)
 }
 // ANCHOR_END: init
+
+/// Whether this process looks started by a pool: its parent is the one named after the flag,
+/// and its standard input is a socket (the channel). A person typing the flag gets neither.
+fn started_by_a_pool(parent: &OsString) -> bool {
+    let named = parent.to_str().and_then(|p| p.parse::<u32>().ok());
+    named == Some(sys::parent_pid()) && sys::stdin_is_socket()
+}
+
+/// A line on stderr that cannot panic (`eprintln!` does when stderr is closed or full).
+fn say(line: std::fmt::Arguments<'_>) {
+    let _ = writeln!(io::stderr(), "{line}");
+}
 
 /// Runs tasks for the parent; returns the exit code.
 // ANCHOR: serve_start

@@ -51,9 +51,60 @@ pub fn repr_f64(x: f64) -> String {
     format!("{sign}{body}")
 }
 
+/// `text` without the underscores Python allows between digits (PEP 515: `1_000_000`,
+/// `0.000_1`, `1e1_0`), or `None` if an underscore is anywhere else: at either end, doubled, or
+/// beside a sign, a point or an exponent (`1_000_`, `1__0`, `_5`, `1_.5`). What `int()` and
+/// `float()` accept, so a number a learner copies from Python reads the same here.
+///
+/// ```
+/// use support::python::without_digit_underscores;
+/// assert_eq!(without_digit_underscores("1_000").as_deref(), Some("1000"));
+/// assert_eq!(without_digit_underscores("-2.5").as_deref(), Some("-2.5"));
+/// assert_eq!(without_digit_underscores("1_000_"), None);
+/// ```
+pub fn without_digit_underscores(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut kept = String::with_capacity(text.len());
+    for (i, c) in text.char_indices() {
+        if c == '_' {
+            let digit_before = i > 0 && bytes[i - 1].is_ascii_digit();
+            let digit_after = bytes.get(i + 1).is_some_and(u8::is_ascii_digit);
+            if !(digit_before && digit_after) {
+                return None;
+            }
+        } else {
+            kept.push(c);
+        }
+    }
+    Some(kept)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::repr_f64;
+    use super::{repr_f64, without_digit_underscores};
+
+    #[test]
+    fn underscores_only_between_digits() {
+        // Each checked against CPython 3.11: int() or float() accepts the first list, refuses the
+        // second.
+        for (text, want) in [
+            ("1_000", "1000"),
+            ("1_0_0", "100"),
+            ("0.000_1", "0.0001"),
+            ("1_0.5", "10.5"),
+            ("1e1_0", "1e10"),
+            ("7", "7"),
+        ] {
+            assert_eq!(
+                without_digit_underscores(text).as_deref(),
+                Some(want),
+                "{text}"
+            );
+        }
+        for text in ["_1", "1_", "1__0", "1_.5", "1._5", "-_1", "1e_5", "_"] {
+            assert_eq!(without_digit_underscores(text), None, "{text}");
+        }
+    }
 
     #[test]
     fn matches_python_repr() {

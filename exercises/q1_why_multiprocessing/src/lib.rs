@@ -23,6 +23,8 @@
 //! number of workers. On idle cores both parallel modes approach N times faster; the processes
 //! pay a few milliseconds more to start.
 
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 pub mod pi;
 
 use std::fmt::Write as _;
@@ -33,7 +35,9 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use common::{Picture, Pool, Registered, Task, ThreadPool, Trace, task};
-use support::cli::{EXIT_CODES_HELP, MAX_WORKERS, exit_code};
+use support::cli::{EXIT_CODES_HELP, MAX_WORKERS};
+use support::out::OutputError;
+use support::{errln, outln};
 
 use crate::pi::Piece;
 
@@ -137,54 +141,58 @@ fn on_threads(pieces: &[Piece], workers: usize, trace: &Trace) -> common::Result
 }
 // ANCHOR_END: three_ways
 
+/// What can stop the program: the pool, or output that could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Pool(#[from] common::Error),
+    // Not transparent: `support::cli::finish` finds an output error among the sources.
+    #[error("{0}")]
+    Output(#[from] OutputError),
+}
+
 /// Runs the program; returns the exit code (see [`support::cli`]).
 pub fn run(cli: Cli) -> ExitCode {
-    match compare(&cli) {
-        Ok(agree) => exit_code(!agree),
-        Err(e) => {
-            eprintln!("q1_why_multiprocessing: error: {e}");
-            exit_code(true)
-        }
-    }
+    support::cli::finish(env!("CARGO_PKG_NAME"), compare(&cli))
 }
 
 // ANCHOR: compare
 /// Runs the job three ways, printing a row as each finishes; returns whether they agree.
-fn compare(cli: &Cli) -> common::Result<bool> {
+fn compare(cli: &Cli) -> Result<bool, Error> {
     let cores = thread::available_parallelism().map_or(1, NonZero::get);
     let workers = cli.workers.map_or(cores, usize::from);
     let seed = cli.seed.unwrap_or_else(rand::random);
     let pieces = pi::plan(cli.size, seed);
 
-    println!(
+    outln!(
         "Job: estimate pi from {}, cut into {} (seed {seed}).",
         counted(cli.size, "random point", "random points"),
         counted(pieces.len() as u64, "piece", "pieces")
-    );
-    println!(
+    )?;
+    outln!(
         "Cores found: {cores}. Workers: {}, then {}.",
         counted(workers as u64, "process", "processes"),
         counted(workers as u64, "thread", "threads")
-    );
+    )?;
     if cfg!(debug_assertions) {
         // `cargo run` builds without optimisations; learners should know what they measure.
-        println!(
+        outln!(
             "This is a debug build: every mode runs several times slower than a release build \
              (cargo run --release); the speedups still compare."
-        );
+        )?;
     }
-    println!();
-    println!("{}", row_header());
+    outln!()?;
+    outln!("{}", row_header())?;
     let alone = sequential(&pieces);
-    println!("{}", row("sequential", 1, &alone, &alone));
+    outln!("{}", row("sequential", 1, &alone, &alone))?;
     // Each trace starts as its mode does, so both pictures begin at the mode's start.
     let process_trace = Trace::new();
     let processes = on_processes(&pieces, workers, &process_trace)?;
-    println!("{}", row("processes", workers, &processes, &alone));
+    outln!("{}", row("processes", workers, &processes, &alone))?;
     let thread_trace = Trace::of_threads();
     let threads = on_threads(&pieces, workers, &thread_trace)?;
-    println!("{}", row("threads", workers, &threads, &alone));
-    println!();
+    outln!("{}", row("threads", workers, &threads, &alone))?;
+    outln!()?;
     if let Some(dir) = &cli.svg {
         let file = dir.join("processes_threads.svg");
         let picture = Picture::new()
@@ -192,7 +200,7 @@ fn compare(cli: &Cli) -> common::Result<bool> {
             .panel(&format!("{workers} worker processes"), &process_trace)
             .panel(&format!("{workers} threads"), &thread_trace);
         if let Err(e) = picture.save(&file) {
-            eprintln!(
+            errln!(
                 "q1_why_multiprocessing: error: cannot write {}: {e}",
                 file.display()
             );
@@ -203,22 +211,24 @@ fn compare(cli: &Cli) -> common::Result<bool> {
     let answers = [alone.inside, processes.inside, threads.inside];
     if answers.iter().any(|&a| a != alone.inside) {
         // Every piece is a pure function of its seed, so this is a bug, not bad luck.
-        eprintln!(
+        errln!(
             "q1_why_multiprocessing: error: the three modes disagree \
              (sequential {}, processes {}, threads {})",
-            answers[0], answers[1], answers[2]
+            answers[0],
+            answers[1],
+            answers[2]
         );
         return Ok(false);
     }
     let estimate = pi::estimate(alone.inside, cli.size);
-    println!(
+    outln!(
         "All three agree: {} of {} fell inside the quarter circle, so pi ~ {estimate:.6} \
          (off by {:.6}).",
         thousands(alone.inside),
         counted(cli.size, "point", "points"),
         (estimate - std::f64::consts::PI).abs()
-    );
-    println!(
+    )?;
+    outln!(
         "Reading: {}",
         reading(
             cores,
@@ -226,7 +236,7 @@ fn compare(cli: &Cli) -> common::Result<bool> {
             speedup(&alone, &processes),
             speedup(&alone, &threads)
         )
-    );
+    )?;
     Ok(true)
 }
 // ANCHOR_END: compare
@@ -325,15 +335,11 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
             },
         },
     };
-    let well_formed = digits.starts_with(|c: char| c.is_ascii_digit())
-        && digits.chars().all(|c| c.is_ascii_digit() || c == '_');
-    if !well_formed {
-        return Err("expected a whole number of points, like 5000000, 5_000_000 or 5M".into());
-    }
-    let number: u64 = digits
-        .replace('_', "")
-        .parse()
-        .map_err(|_| "too many points".to_owned())?;
+    // Underscores between digits only, as Python reads `5_000_000` (not `5_000_`).
+    let digits = support::python::without_digit_underscores(digits)
+        .filter(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit()))
+        .ok_or("expected a whole number of points, like 5000000, 5_000_000 or 5M")?;
+    let number: u64 = digits.parse().map_err(|_| "too many points".to_owned())?;
     match number.checked_mul(scale) {
         Some(0) => Err("the job needs at least 1 point".into()),
         Some(points) => Ok(points),
@@ -394,6 +400,9 @@ mod tests {
             "x",
             "99999999999G",
             "18446744073709551616",
+            "1_000_",
+            "1__000",
+            "1_k",
         ] {
             assert!(parse_size(text).is_err(), "{text}");
         }

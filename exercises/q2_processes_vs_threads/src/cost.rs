@@ -19,6 +19,7 @@ use crate::machine::Machine;
 use crate::stats::{Summary, times};
 use crate::table::{Align, Table};
 use crate::{Error, Outcome, PLUS_ONE, plus_one, sys};
+use support::outln;
 
 /// Runs not counted, so a first start (the binary read from disk, lazy set-up) is not timed.
 pub const WARM_UP: usize = 3;
@@ -47,9 +48,11 @@ const KINDS: [Kind; 3] = [
 ];
 
 fn with_thread(n: u64) -> Result<u64, Error> {
-    Ok(thread::spawn(move || plus_one(n))
-        .join()
-        .expect("plus_one does not panic"))
+    // `Builder::spawn` returns the error where `thread::spawn` would panic.
+    let worker = thread::Builder::new()
+        .spawn(move || plus_one(n))
+        .map_err(Error::thread)?;
+    Ok(worker.join().expect("plus_one does not panic"))
 }
 
 fn with_fork(n: u64) -> Result<u64, Error> {
@@ -110,11 +113,12 @@ pub fn run(runs: usize, machine: &Machine) -> Result<Outcome, Error> {
         .iter()
         .map(|kind| Ok(Summary::of(&measure(kind, runs)?).expect("runs is at least 1")))
         .collect::<Result<Vec<_>, Error>>()?;
-    println!(
+    outln!(
         "Creation cost: start a worker that returns n + 1 and wait for it to end; \
-         {runs} runs of each, back to back, after {WARM_UP} warm-up runs."
-    );
-    println!();
+         {} of each, back to back, after {WARM_UP} warm-up runs.",
+        crate::counted(runs, "run", "runs")
+    )?;
+    outln!()?;
     let mut table = Table::new(&[
         ("worker", Align::Left),
         ("median", Align::Right),
@@ -134,10 +138,10 @@ pub fn run(runs: usize, machine: &Machine) -> Result<Outcome, Error> {
             seconds(s.max),
         ]);
     }
-    print!("{table}");
-    println!();
+    support::out!("{table}")?;
+    outln!()?;
     let (fork, process) = (summaries[1].median, summaries[2].median);
-    println!(
+    outln!(
         "Reading: on {} cores, starting and joining a Process child took {} as long as a \
          thread ({} vs {}); a bare fork(), which loads no new program, {}.",
         machine.cores,
@@ -145,15 +149,15 @@ pub fn run(runs: usize, machine: &Machine) -> Result<Outcome, Error> {
         seconds(process),
         seconds(thread),
         times(fork / thread),
-    );
+    )?;
     if let Some(caution) = machine.load_caution() {
-        println!("{caution}");
+        outln!("{caution}")?;
     }
     if machine.debug_build {
-        println!(
+        outln!(
             "These are timings of a debug build; for optimised code: \
              cargo run --release -p q2_processes_vs_threads"
-        );
+        )?;
     }
     Ok(Outcome::default())
 }

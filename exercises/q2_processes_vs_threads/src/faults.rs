@@ -16,6 +16,7 @@ use common::{Exit, Process, Task, task};
 
 use crate::table::{Align, Table};
 use crate::{Error, Outcome, sys};
+use support::outln;
 
 /// What the deliberate panics say.
 pub const CHILD_PANIC: &str = "deliberate panic in a child process";
@@ -50,9 +51,10 @@ fn segfault_child(_: ()) -> String {
 /// In a sacrificial child process: a second thread aborts while the main thread waits for it.
 fn abort_in_a_thread(_: ()) -> String {
     sys::no_core_dump();
-    let worker = thread::spawn(|| {
-        std::process::abort();
-    });
+    let worker = match thread::Builder::new().spawn(|| std::process::abort()) {
+        Ok(worker) => worker,
+        Err(e) => return format!("could not start a thread: {e}"),
+    };
     // Never returns: the abort ends the process, this waiting thread included.
     let _ = worker.join();
     "the process survived the abort".to_owned()
@@ -61,8 +63,13 @@ fn abort_in_a_thread(_: ()) -> String {
 /// In a sacrificial child process: a second thread gets SIGSEGV while the main thread waits.
 fn segfault_in_a_thread(_: ()) -> String {
     sys::no_core_dump();
-    let _ = thread::spawn(sys::raise_sigsegv).join();
-    "the process survived SIGSEGV".to_owned()
+    match thread::Builder::new().spawn(sys::raise_sigsegv) {
+        Ok(worker) => {
+            let _ = worker.join();
+            "the process survived SIGSEGV".to_owned()
+        }
+        Err(e) => format!("could not start a thread: {e}"),
+    }
 }
 
 pub const PANIC_IN_CHILD: Task<(), String> = task!(panic_in_child);
@@ -90,11 +97,11 @@ pub struct Row {
 /// Runs every crash, prints the table and its reading.
 pub fn run() -> Result<Outcome, Error> {
     let rows = crashes()?;
-    println!(
+    outln!(
         "Fault isolation: {} crashes, and what each took down with it.",
         rows.len()
-    );
-    println!();
+    )?;
+    outln!()?;
     let mut table = Table::new(&[
         ("crash", Align::Left),
         ("in", Align::Left),
@@ -117,21 +124,21 @@ pub fn run() -> Result<Outcome, Error> {
                 .push(format!("faults: {} in {}: {why}", row.crash, row.place));
         }
     }
-    print!("{table}");
-    println!();
+    support::out!("{table}")?;
+    outln!()?;
     let children = rows.iter().filter(|r| r.exitcode.is_some()).count();
-    println!(
+    outln!(
         "Reading: this process (pid {}) outlived all {children} crashed children and the \
          panicking thread; an abort or a segfault in a thread, though, ended its whole process.",
         std::process::id()
-    );
-    println!(
+    )?;
+    outln!(
         "exitcode: Python's Process.exitcode, the exit code or minus the signal number \
          (on {}, SIGABRT is {} and SIGSEGV {}).",
         std::env::consts::OS,
         libc::SIGABRT,
         libc::SIGSEGV
-    );
+    )?;
     Ok(outcome)
 }
 
@@ -225,7 +232,7 @@ fn panic_in_a_thread() -> Result<Row, Error> {
             .spawn(|| -> u64 { panic!("{THREAD_PANIC}") })
             .map(|worker| worker.join())
     })
-    .map_err(Error::io("spawning a thread"))?;
+    .map_err(Error::thread)?;
     let message = joined
         .as_ref()
         .err()

@@ -24,6 +24,7 @@ use crate::machine::Machine;
 use crate::stats::{Summary, times};
 use crate::table::{Align, Table};
 use crate::{Error, Outcome, PLUS_ONE, sys};
+use support::outln;
 
 /// Round trips not counted, so connections, caches and the scheduler settle first.
 pub const WARM_UP: usize = 50;
@@ -86,18 +87,23 @@ impl Echoes {
         // the data itself.
         let (to_thread, requests) = mpsc::channel::<u64>();
         let (answers, from_thread) = mpsc::channel();
-        let channel_thread = thread::spawn(move || {
-            for n in requests {
-                if answers.send(n + 1).is_err() {
-                    break;
+        // `Builder::spawn` returns the error where `thread::spawn` would panic.
+        let channel_thread = thread::Builder::new()
+            .spawn(move || {
+                for n in requests {
+                    if answers.send(n + 1).is_err() {
+                        break;
+                    }
                 }
-            }
-        });
+            })
+            .map_err(Error::thread)?;
 
         // A thread that answers over a socket, with the same code as the forked child.
         let (socket_thread_sock, theirs) =
             UnixStream::pair().map_err(Error::io("creating a socket pair"))?;
-        let socket_thread = thread::spawn(move || echo_plus_one(theirs.as_fd()));
+        let socket_thread = thread::Builder::new()
+            .spawn(move || echo_plus_one(theirs.as_fd()))
+            .map_err(Error::thread)?;
 
         // Its workers are started with exec, which closes every descriptor of ours.
         let pool = Pool::new(1)?;
@@ -216,11 +222,12 @@ pub fn run(round_trips: usize, machine: &Machine) -> Result<Outcome, Error> {
         .iter()
         .map(|t| Summary::of(t).expect("round_trips is at least 1"))
         .collect();
-    println!(
-        "Communication: send a u64, get it back plus one; {round_trips} round trips each, \
-         back to back, after {WARM_UP} warm-up ones."
-    );
-    println!();
+    outln!(
+        "Communication: send a u64, get it back plus one; {} each, back to back, after \
+         {WARM_UP} warm-up ones.",
+        crate::counted(round_trips, "round trip", "round trips")
+    )?;
+    outln!()?;
     let mut table = Table::new(&[
         ("between", Align::Left),
         ("median", Align::Right),
@@ -240,10 +247,10 @@ pub fn run(round_trips: usize, machine: &Machine) -> Result<Outcome, Error> {
             seconds(s.max),
         ]);
     }
-    print!("{table}");
-    println!();
+    support::out!("{table}")?;
+    outln!()?;
     let [_, socket_threads, socket_processes, pool] = [0, 1, 2, 3].map(|i| summaries[i].median);
-    println!(
+    outln!(
         "Reading: on {} cores, a round trip took {} over a channel between threads, {} over a \
          socket between processes ({}; threads over a socket: {}) and {} through Pool::apply \
          ({}), which also encodes the message and frames it for the pool's protocol.",
@@ -254,9 +261,9 @@ pub fn run(round_trips: usize, machine: &Machine) -> Result<Outcome, Error> {
         seconds(socket_threads),
         seconds(pool),
         times(pool / channel),
-    );
+    )?;
     if let Some(caution) = machine.load_caution() {
-        println!("{caution}");
+        outln!("{caution}")?;
     }
     Ok(Outcome::default())
 }

@@ -24,6 +24,8 @@
 //! Every number printed comes from the run that prints it; tables of timings say which machine
 //! facts they rest on (cores, kernel, debug or release build).
 
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 pub mod cost;
 pub mod faults;
 pub mod ipc;
@@ -38,7 +40,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
 use common::{Registered, Task, task};
-use support::cli::{EXIT_CODES_HELP, exit_code};
+use support::cli::EXIT_CODES_HELP;
+use support::out::OutputError;
+use support::{errln, outln};
 
 use crate::machine::Machine;
 
@@ -141,6 +145,9 @@ pub enum Error {
         expected: u64,
         got: u64,
     },
+    /// The program's own output could not be written: it stops there.
+    #[error("{0}")]
+    Output(#[from] OutputError),
 }
 
 impl Error {
@@ -152,6 +159,19 @@ impl Error {
     pub fn failed(what: &'static str, detail: String) -> Error {
         Error::Failed { what, detail }
     }
+
+    /// A thread could not be started (too many threads or processes, no memory for a stack).
+    pub fn thread(source: io::Error) -> Error {
+        Error::Io {
+            what: "could not start a thread",
+            source,
+        }
+    }
+}
+
+/// `n` and the noun, in the singular for one: `1 run`, `50 runs`.
+pub(crate) fn counted(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// What a part found that a demonstration did not expect (a thread's change not seen, a
@@ -164,17 +184,23 @@ pub struct Outcome {
 /// Runs the selected parts; returns the exit code (see [`support::cli`]): 1 if a part could
 /// not run or a demonstration did not behave as expected.
 pub fn run(cli: Cli) -> ExitCode {
+    support::cli::finish(env!("CARGO_PKG_NAME"), run_parts(&cli))
+}
+
+/// Runs the parts in turn; returns whether every one ran as expected. A part that fails is
+/// reported and the next one runs; output that cannot be written stops everything.
+fn run_parts(cli: &Cli) -> Result<bool, OutputError> {
     let machine = Machine::detect();
-    println!("Question 2: what are the differences between multiprocessing and multithreading?");
-    println!("Machine: {machine}.");
+    outln!("Question 2: what are the differences between multiprocessing and multithreading?")?;
+    outln!("Machine: {machine}.")?;
     let mut failed = false;
     for part in Part::selected(&cli.only) {
-        println!();
+        outln!()?;
         let name = part
             .to_possible_value()
             .map(|v| v.get_name().to_owned())
             .unwrap_or_default();
-        println!("== {name} ==");
+        outln!("== {name} ==")?;
         let outcome = match part {
             Part::Memory => memory::run(),
             Part::Cost => cost::run(cli.runs as usize, &machine),
@@ -184,18 +210,19 @@ pub fn run(cli: Cli) -> ExitCode {
         match outcome {
             Ok(outcome) => {
                 for line in &outcome.unexpected {
-                    println!("UNEXPECTED: {line}");
-                    eprintln!("q2_processes_vs_threads: unexpected: {line}");
+                    outln!("UNEXPECTED: {line}")?;
+                    errln!("q2_processes_vs_threads: unexpected: {line}");
                 }
                 failed |= !outcome.unexpected.is_empty();
             }
+            Err(Error::Output(e)) => return Err(e),
             Err(e) => {
-                eprintln!("q2_processes_vs_threads: error: {name}: {e}");
+                errln!("q2_processes_vs_threads: error: {name}: {e}");
                 failed = true;
             }
         }
     }
-    exit_code(failed)
+    Ok(!failed)
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ use common::{Exit, Process, Task, task};
 
 use crate::table::{Align, Table};
 use crate::{Error, Outcome, sys};
+use support::outln;
 
 /// The value the parent gives its counter before each experiment.
 pub const START: u64 = 42;
@@ -68,8 +69,8 @@ impl Observed {
 
 /// Runs every experiment, prints the table and its reading.
 pub fn run() -> Result<Outcome, Error> {
-    let thread_arc = thread_with_arc();
-    let thread_static = thread_with_static();
+    let thread_arc = thread_with_arc()?;
+    let thread_static = thread_with_static()?;
     let fork_arc = fork_with_arc()?;
     let (fork_static, addresses) = fork_with_static()?;
     let process_argument = process_with_argument()?;
@@ -98,10 +99,10 @@ pub fn run() -> Result<Outcome, Error> {
         ),
     ];
 
-    println!(
+    outln!(
         "Memory: the parent sets a counter to {START}, a worker adds 1, the parent reads it again."
-    );
-    println!();
+    )?;
+    outln!()?;
     let mut table = Table::new(&[
         ("worker", Align::Left),
         ("its counter", Align::Left),
@@ -131,12 +132,12 @@ pub fn run() -> Result<Outcome, Error> {
             ));
         }
     }
-    print!("{table}");
-    println!();
-    println!(
+    support::out!("{table}")?;
+    outln!()?;
+    outln!(
         "{}",
         reading(thread_static, fork_static, process_static, addresses)
-    );
+    )?;
     Ok(outcome)
 }
 
@@ -161,23 +162,26 @@ fn reading(
 
 // ANCHOR: memory
 /// A thread bumps a counter the parent holds through an `Arc`: one heap allocation, shared.
-fn thread_with_arc() -> Observed {
+fn thread_with_arc() -> Result<Observed, Error> {
     let counter = Arc::new(AtomicU64::new(START));
-    let worker = thread::spawn({
-        let counter = Arc::clone(&counter);
-        move || bump(&counter)
-    });
+    let worker = thread::Builder::new()
+        .spawn({
+            let counter = Arc::clone(&counter);
+            move || bump(&counter)
+        })
+        .map_err(Error::thread)?;
     let in_thread = worker.join().expect("bump does not panic");
-    Observed::new(in_thread, counter.load(Ordering::SeqCst))
+    Ok(Observed::new(in_thread, counter.load(Ordering::SeqCst)))
 }
 
 /// A thread bumps the global: one process, one `COUNTER`.
-fn thread_with_static() -> Observed {
+fn thread_with_static() -> Result<Observed, Error> {
     COUNTER.store(START, Ordering::SeqCst);
-    let in_thread = thread::spawn(|| bump(&COUNTER))
-        .join()
-        .expect("bump does not panic");
-    Observed::new(in_thread, COUNTER.load(Ordering::SeqCst))
+    let worker = thread::Builder::new()
+        .spawn(|| bump(&COUNTER))
+        .map_err(Error::thread)?;
+    let in_thread = worker.join().expect("bump does not panic");
+    Ok(Observed::new(in_thread, COUNTER.load(Ordering::SeqCst)))
 }
 
 /// A `fork()` child bumps its copy of an `Arc`'s allocation (the child gets a copy of all
@@ -282,9 +286,9 @@ mod tests {
 
     #[test]
     fn threads_share_the_change() {
-        assert!(thread_with_arc().shared());
+        assert!(thread_with_arc().unwrap().shared());
         // The only test that touches COUNTER, so no other test races with it.
-        assert!(thread_with_static().shared());
+        assert!(thread_with_static().unwrap().shared());
         assert!(!fork_with_static().unwrap().0.shared());
         assert!(!fork_with_arc().unwrap().shared());
     }

@@ -226,8 +226,9 @@ fn help_lists_the_parts_and_the_exit_codes() {
         predicate::str::contains("memory")
             .and(predicate::str::contains("faults"))
             .and(predicate::str::contains("--round-trips <N>"))
-            .and(predicate::str::ends_with(
-                "Exit codes: 0 success, 1 some task or value failed, 2 usage error.\n",
-            )),
+            .and(predicate::str::ends_with(format!(
+                "{}\n",
+                support::cli::EXIT_CODES_HELP
+            ))),
     );
 }

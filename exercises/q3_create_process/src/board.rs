@@ -1,11 +1,13 @@
 //! What the parent shows while downloads run: spinners on a terminal, a line per failure.
 //! (Successful downloads announce themselves from their worker, as in the reference program.)
 
-use std::io::{self, IsTerminal};
 use std::path::Path;
+
+use indicatif::ProgressDrawTarget;
 
 use crate::download::Options;
 use crate::error::DownloadError;
+use crate::fetch::shown_url;
 use crate::interrupt::Cleanup;
 use crate::progress::Progress;
 use crate::task::{Downloaded, downloaded_line};
@@ -20,7 +22,10 @@ pub(crate) struct Board {
 
 impl Board {
     pub(crate) fn new(options: &Options) -> Board {
-        let draw = options.announce && options.progress && io::stdout().is_terminal();
+        // Spinners only where indicatif draws them: on a terminal that moves its cursor (not
+        // with TERM=dumb or no TERM, where they would hide every line, the workers' too).
+        let draw =
+            options.announce && options.progress && !ProgressDrawTarget::stdout().is_hidden();
         Board {
             announce: options.announce,
             progress: draw.then(Progress::new),
@@ -59,12 +64,13 @@ impl Board {
             (Ok(_), None) => {} // the worker printed its line
             (Err(e), progress) => {
                 let line = format!(
-                    "{}: error: cannot download {url}: {e}",
-                    env!("CARGO_PKG_NAME")
+                    "{}: error: cannot download {}: {e}",
+                    env!("CARGO_PKG_NAME"),
+                    shown_url(url)
                 );
                 match progress {
                     Some(progress) => progress.failed(i, &line),
-                    None => eprintln!("{line}"),
+                    None => support::errln!("{line}"),
                 }
             }
         }

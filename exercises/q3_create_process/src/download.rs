@@ -14,11 +14,12 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::{Process, Trace};
+use support::out::OutputError;
 
 use crate::board::Board;
-use crate::fetch::parse_url;
+use crate::fetch::{self, parse_url};
 use crate::interrupt::Cleanup;
-use crate::task::downloaded_line;
+use crate::task::{download_with, downloaded_line};
 
 // The task and its types, where callers (the benchmarks among them) find them with the rest.
 pub use crate::error::DownloadError;
@@ -31,6 +32,8 @@ pub struct Options {
     pub out_dir: PathBuf,
     /// How long a server may stay silent; see [`Job::timeout`].
     pub timeout: Duration,
+    /// How long one download may take in all; see [`Job::max_time`].
+    pub max_time: Duration,
     /// Run each download on a thread of this process instead of a child process.
     pub threads: bool,
     /// Print a line per download as it finishes: `Downloaded URL to FILE` from its worker, or
@@ -47,11 +50,13 @@ pub struct Options {
 }
 
 impl Default for Options {
-    /// The current directory, a 10 s timeout, processes, lines printed, progress bars on.
+    /// The current directory, a 10 s stall limit and 600 s in all, processes, lines printed,
+    /// progress bars on.
     fn default() -> Self {
         Options {
             out_dir: PathBuf::from("."),
             timeout: Duration::from_secs(10),
+            max_time: Duration::from_secs(600),
             threads: false,
             announce: true,
             progress: true,
@@ -85,6 +90,14 @@ impl Report {
     /// How many downloads failed.
     pub fn failed(&self) -> usize {
         self.outcomes.iter().filter(|o| o.result.is_err()).count()
+    }
+
+    /// Why a worker could not print its `Downloaded …` line, if one could not: the program's
+    /// output is gone (or full), whatever else happened.
+    pub fn print_failed(&self) -> Option<&OutputError> {
+        self.outcomes
+            .iter()
+            .find_map(|o| o.result.as_ref().ok()?.print_failed.as_ref())
     }
 
     /// The downloads' own times added up: about what one-after-another would have taken.
@@ -142,8 +155,9 @@ impl Worker {
 /// `common::init(q3_create_process::TASKS)`: the workers are that program started again.
 ///
 /// The temporary files are in a hidden directory of the target directory, removed at the end.
-/// A run stopped by Ctrl-C or SIGTERM removes it too when [`Options::cleanup`] watches for
-/// those signals ([`Cleanup::on_signal`]); one killed by SIGKILL may leave it behind.
+/// A run stopped by Ctrl-C, SIGTERM or a hang-up removes it too when [`Options::cleanup`]
+/// watches for those signals ([`Cleanup::on_signal`]); one killed by SIGKILL leaves it behind,
+/// for the next run in that directory to remove.
 ///
 /// ```
 /// use std::time::Duration;
@@ -213,16 +227,30 @@ pub fn download_all(urls: &[String], options: &Options) -> Report {
     }
     // ANCHOR_END: spawn
 
+    // Threads share one HTTP client (processes cannot): one set of certificates loaded, one
+    // connection pool.
+    let client = if options.threads && !workers.is_empty() {
+        let urls: Vec<_> = urls.iter().filter_map(|u| parse_url(u).ok()).collect();
+        Some(fetch::client(&urls, options.timeout))
+    } else {
+        None
+    };
+
     // ANCHOR: wait
     // Wait for every worker, each on a thread of its own, and take the results as they come.
     thread::scope(|scope| {
         let (done_tx, done_rx) = mpsc::channel();
         for (i, born, worker) in workers {
             let done_tx = done_tx.clone();
-            scope.spawn(move || {
+            let client = client.as_ref();
+            let spawned = thread::Builder::new().spawn_scoped(scope, move || {
                 let pid = worker.id();
                 let result = match worker {
-                    Worker::Thread(job) => download(job),
+                    Worker::Thread(job) => match client {
+                        Some(Ok(client)) => download_with(job, Some(client)),
+                        Some(Err(e)) => Err(e.clone()),
+                        None => download(job),
+                    },
                     Worker::Process(process) => process
                         .join()
                         .unwrap_or_else(|e| Err(DownloadError::worker(&e))),
@@ -230,6 +258,13 @@ pub fn download_all(urls: &[String], options: &Options) -> Report {
                 record(options.trace.as_ref(), i, pid, born, &result);
                 let _ = done_tx.send((i, result));
             });
+            // No thread to wait on this worker: it fails (a process is stopped as the closure
+            // holding it is dropped), and the others go on.
+            if let Err(e) = spawned {
+                let e = DownloadError::Worker(format!("could not start a thread: {e}"));
+                board.finished(i, &urls[i], &files[i], &Err(e.clone()));
+                results[i] = Some(Err(e));
+            }
         }
         drop(done_tx);
         loop {
@@ -304,16 +339,17 @@ fn prepare(
         temp: scratch.join(format!("{name}.part")),
         file: file.to_owned(),
         timeout: options.timeout,
+        max_time: options.max_time,
         announce: board.workers_announce(),
     })
 }
 
 impl fmt::Display for Outcome {
-    /// `Downloaded URL to FILE`, or `cannot download URL: REASON`.
+    /// `Downloaded URL to FILE`, or `cannot download URL: REASON` (a password shown as `***`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.result {
             Ok(_) => f.write_str(&downloaded_line(&self.url, &self.file)),
-            Err(e) => write!(f, "cannot download {}: {e}", self.url),
+            Err(e) => write!(f, "cannot download {}: {e}", fetch::shown_url(&self.url)),
         }
     }
 }
@@ -329,6 +365,7 @@ mod tests {
         Options {
             out_dir: dir.to_owned(),
             timeout,
+            max_time: Duration::from_secs(60),
             threads: true,
             announce: false,
             progress: false,
@@ -372,7 +409,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut urls = vec![server.urls()[0].clone()];
         urls.extend(Fault::ALL.map(|f| server.fault_url(f)));
-        let report = download_all(&urls, &quiet(dir.path(), Duration::from_millis(300)));
+        let options = Options {
+            max_time: Duration::from_secs(1),
+            ..quiet(dir.path(), Duration::from_millis(300))
+        };
+        let report = download_all(&urls, &options);
         let errors: Vec<String> = report
             .outcomes
             .iter()
@@ -391,7 +432,16 @@ mod tests {
         );
         assert_eq!(errors[4], "timed out: the server sent nothing for 300 ms");
         assert_eq!(errors[5], "timed out: the server sent nothing for 300 ms");
-        assert_eq!(report.failed(), 5);
+        assert!(
+            errors[6].starts_with("gave up after 1.00 s: the download was still going ("),
+            "{}",
+            errors[6]
+        );
+        assert_eq!(
+            errors[7],
+            "the server redirected to file:///etc/passwd, which is not an http or https URL"
+        );
+        assert_eq!(report.failed(), 7);
         assert_eq!(names_in(dir.path()), ["file1.txt"]);
     }
 

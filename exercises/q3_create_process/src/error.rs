@@ -31,6 +31,18 @@ pub enum DownloadError {
     /// The server answered with an error status.
     #[error("the server answered {0}")]
     Status(String),
+    /// The server redirected to a URL the client does not follow (`file:`, say).
+    #[error("the server redirected to {0}, which is not an http or https URL")]
+    Redirect(String),
+    /// The download was still going when its overall time ran out (a server that sends a
+    /// little, steadily, never trips the stall limit).
+    #[error("gave up after {}: the download was still going ({received} bytes so far)", seconds(.after.as_secs_f64()))]
+    Deadline {
+        /// The overall limit.
+        after: Duration,
+        /// Bytes received by then.
+        received: u64,
+    },
     /// The connection broke before the whole body arrived.
     #[error("{}", cut_short(*.received, *.expected, .reason))]
     CutShort {

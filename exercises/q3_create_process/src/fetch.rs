@@ -5,9 +5,11 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::net::IpAddr;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reqwest::Url;
+use reqwest::blocking::{Client, Response};
+use reqwest::header::{CONTENT_TYPE, LOCATION};
 
 use crate::error::DownloadError;
 use crate::task::Job;
@@ -27,31 +29,79 @@ use crate::task::Job;
 /// );
 /// ```
 pub fn parse_url(url: &str) -> Result<Url, DownloadError> {
-    let parsed = Url::parse(url).map_err(|e| DownloadError::InvalidUrl(e.to_string()))?;
+    // The check itself is `http_url`; this names its failure as a download error.
+    http_url(url).map_err(DownloadError::InvalidUrl)
+}
+
+/// Why `url` is not an absolute `http` or `https` URL with a host, if it is not.
+fn http_url(url: &str) -> Result<Url, String> {
+    let parsed = Url::parse(url).map_err(|e| e.to_string())?;
     if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(DownloadError::InvalidUrl(format!(
+        return Err(format!(
             "the scheme is `{}`; only http and https are supported",
             parsed.scheme()
-        )));
+        ));
     }
     if parsed.host_str().is_none_or(str::is_empty) {
-        return Err(DownloadError::InvalidUrl("no host".into()));
+        return Err("no host".into());
     }
     Ok(parsed)
 }
 
+/// `url` as it may be shown: a password in it is replaced by `***`. Works on any text, a URL
+/// that does not parse included, so no message ever echoes a password.
+///
+/// ```
+/// use q3_create_process::fetch::shown_url;
+/// assert_eq!(shown_url("http://me:s3cret@host/x"), "http://me:***@host/x");
+/// assert_eq!(shown_url("ftp://me:pw@host:21/a@b"), "ftp://me:***@host:21/a@b");
+/// assert_eq!(shown_url("http://host/x"), "http://host/x");
+/// ```
+pub fn shown_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    // The authority ends at the first `/`, `?` or `#`; its user info before its last `@`.
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(end);
+    match authority.rsplit_once('@') {
+        Some((user_info, host)) => match user_info.split_once(':') {
+            Some((user, _password)) => format!("{scheme}://{user}:***@{host}{path}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+/// The check `download` makes on its URLs before anything runs: `Err` is the usage error to
+/// print (naming the URL, its password hidden).
+pub fn check_url(url: &str) -> Result<(), String> {
+    http_url(url)
+        .map(drop)
+        .map_err(|why| format!("invalid value '{}' for '[URL]...': {why}", shown_url(url)))
+}
+
 // ANCHOR: fetch
-/// Fetches the body into `job.temp`, checks it is whole, and renames it into place.
-pub(crate) fn fetch(job: &Job) -> Result<u64, DownloadError> {
+/// Fetches the body into `job.temp`, checks it is whole, and renames it into place. Builds its
+/// own HTTP client unless given one (threads share one).
+pub(crate) fn fetch(job: &Job, shared: Option<&Client>) -> Result<u64, DownloadError> {
+    let start = Instant::now();
     let url = parse_url(&job.url)?;
-    let client = client(&url, job.timeout)?;
+    let own;
+    let client = match shared {
+        Some(client) => client,
+        None => {
+            own = client([&url], job.timeout)?;
+            &own
+        }
+    };
     let mut response = client
         .get(url.clone())
         .send()
         .map_err(|e| request_error(&e, &url, job.timeout))?;
     let status = response.status();
     if !status.is_success() {
-        return Err(DownloadError::Status(status.to_string()));
+        return Err(refused(response));
     }
     let expected = response.content_length();
     let mut out = OpenOptions::new()
@@ -60,7 +110,12 @@ pub(crate) fn fetch(job: &Job) -> Result<u64, DownloadError> {
         .truncate(true)
         .open(&job.temp)
         .map_err(|e| DownloadError::write(&job.temp, &e))?;
-    let received = copy_body(&mut response, &mut out, &job.temp, expected, job.timeout)?;
+    let limits = Limits {
+        stall: job.timeout,
+        deadline: start + job.max_time,
+        max_time: job.max_time,
+    };
+    let received = copy_body(&mut response, &mut out, &job.temp, expected, &limits)?;
     if let Some(expected) = expected.filter(|&n| n != received) {
         return Err(DownloadError::CutShort {
             received,
@@ -77,21 +132,84 @@ pub(crate) fn fetch(job: &Job) -> Result<u64, DownloadError> {
 }
 // ANCHOR_END: fetch
 
-/// A blocking HTTP client for one download.
-fn client(url: &Url, timeout: Duration) -> Result<reqwest::blocking::Client, DownloadError> {
-    let mut builder = reqwest::blocking::Client::builder()
+/// A blocking HTTP client for downloads of `urls`.
+pub(crate) fn client<'u>(
+    urls: impl IntoIterator<Item = &'u Url>,
+    timeout: Duration,
+) -> Result<Client, DownloadError> {
+    let mut builder = Client::builder()
         .user_agent(concat!("q3_create_process/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(timeout)
         // Blocking reqwest applies this to the wait for the answer and to every read of the
         // body: a stall limit, not a limit on the whole download.
         .timeout(timeout);
-    if is_loopback(url) {
+    if urls.into_iter().all(is_loopback) {
         // A proxy (HTTP_PROXY…) cannot reach this machine's loopback interface.
         builder = builder.no_proxy();
     }
-    builder
-        .build()
-        .map_err(|e| DownloadError::Http(error_chain(&e)))
+    builder.build().map_err(|e| {
+        // Out of descriptors, the client cannot read the system's certificates and says only
+        // that none were loaded: name the real cause when that is it.
+        let why = descriptors_short().unwrap_or_else(|| innermost(&e));
+        DownloadError::Http(format!("could not set up the HTTP client: {why}"))
+    })
+}
+
+/// "out of file descriptors (…)" if this process has almost none left to open (loading the
+/// system's certificates takes a few at once), `None` otherwise.
+fn descriptors_short() -> Option<String> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `limit` is valid for writes; getrlimit has no other preconditions.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return None;
+    }
+    // Reading the directory takes one descriptor itself, which is counted and closed again.
+    let open = match fs::read_dir("/proc/self/fd") {
+        Ok(entries) => entries.count() as u64,
+        Err(e) if e.raw_os_error() == Some(libc::EMFILE) => limit.rlim_cur,
+        Err(_) => return None,
+    };
+    (limit.rlim_cur.saturating_sub(open) < 8).then(|| {
+        format!(
+            "out of file descriptors ({open} of the {} allowed are open; see `ulimit -n`)",
+            limit.rlim_cur
+        )
+    })
+}
+
+/// The error for an answer that is not a success: where a redirect the client did not follow
+/// leads, or the status and what the server said about it.
+fn refused(response: Response) -> DownloadError {
+    let status = response.status();
+    // The client follows redirects to http and https itself; one it hands back leads elsewhere.
+    let location = response
+        .headers()
+        .get(LOCATION)
+        .and_then(|l| l.to_str().ok());
+    if let Some(to) = location.filter(|_| status.is_redirection()) {
+        return DownloadError::Redirect(shown_url(to));
+    }
+    let plain_text = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|t| t.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/plain"));
+    let mut said = String::new();
+    if plain_text {
+        // A short reason in plain text is worth showing (the built-in server's 503 says which
+        // resource ran out); an HTML page is not.
+        let _ = response.take(300).read_to_string(&mut said);
+    }
+    let said = said.lines().next().unwrap_or("").trim();
+    let reason = status.canonical_reason().unwrap_or("");
+    if said.is_empty() || said.eq_ignore_ascii_case(reason) {
+        DownloadError::Status(status.to_string())
+    } else {
+        DownloadError::Status(format!("{status}: {said}"))
+    }
 }
 
 fn is_loopback(url: &Url) -> bool {
@@ -112,22 +230,37 @@ fn is_loopback(url: &Url) -> bool {
     }
 }
 
-/// Copies the body to `out`, 64 KiB at a time so the parent sees the file grow.
+/// How long a download may take: silent (`stall`) and in all (`deadline`, `max_time` from its
+/// start).
+struct Limits {
+    stall: Duration,
+    deadline: Instant,
+    max_time: Duration,
+}
+
+/// Copies the body to `out`, 64 KiB at a time so the parent sees the file grow. The overall
+/// deadline is checked between reads, so it may be passed by up to one stall limit.
 fn copy_body(
     body: &mut impl Read,
     out: &mut File,
     path: &Path,
     expected: Option<u64>,
-    timeout: Duration,
+    limits: &Limits,
 ) -> Result<u64, DownloadError> {
     let mut buf = vec![0; 64 * 1024];
     let mut received = 0u64;
     loop {
+        if Instant::now() >= limits.deadline {
+            return Err(DownloadError::Deadline {
+                after: limits.max_time,
+                received,
+            });
+        }
         let n = match body.read(&mut buf) {
             Ok(0) => return Ok(received),
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) if read_timed_out(&e) => return Err(DownloadError::Timeout(timeout)),
+            Err(e) if read_timed_out(&e) => return Err(DownloadError::Timeout(limits.stall)),
             Err(e) => {
                 return Err(DownloadError::CutShort {
                     received,
@@ -161,10 +294,37 @@ fn request_error(e: &reqwest::Error, url: &Url, timeout: Duration) -> DownloadEr
             reason: innermost(e),
         }
     } else if e.is_connect() {
-        DownloadError::Connect(innermost(e))
+        if speaks_no_tls(e) {
+            DownloadError::Connect(
+                "the server does not speak TLS (https); is it an http:// URL?".into(),
+            )
+        } else {
+            DownloadError::Connect(innermost(e))
+        }
     } else {
         DownloadError::Http(error_chain(e))
     }
+}
+
+/// Whether the TLS handshake failed because the answer was not TLS at all: what an `https://`
+/// URL gets from a plain HTTP server (rustls: "received corrupt message of type
+/// InvalidContentType").
+fn speaks_no_tls(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(e);
+    while let Some(err) = cause {
+        if let Some(tls) = err.downcast_ref::<rustls::Error>() {
+            return matches!(
+                tls,
+                rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType)
+            );
+        }
+        // An `io::Error` that wraps another error skips it in `source()`: step inside instead.
+        cause = match err.downcast_ref::<io::Error>().and_then(|io| io.get_ref()) {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => err.source(),
+        };
+    }
+    false
 }
 
 /// The deepest cause: "Connection refused (os error 111)" rather than "error sending request".

@@ -1,5 +1,12 @@
-//! Ctrl-C (SIGINT) and SIGTERM in the middle of downloads: remove the unfinished files, then
-//! end by the same signal.
+//! Ctrl-C (SIGINT), SIGTERM, a hang-up (SIGHUP: the terminal closed) and the other signals
+//! that end a program by default, in the middle of downloads: remove the unfinished files,
+//! then end by the same signal. A signal that was ignored when the program started (`nohup`
+//! ignores SIGHUP; a background job, SIGINT and SIGQUIT) stays ignored.
+//!
+//! What no handler can catch (SIGKILL, an abort) leaves a hidden directory behind; the next run
+//! in the same directory removes it. Each run holds a lock on its own directory for as long as
+//! it lives (the kernel drops the lock when the process dies, however it dies), so a directory
+//! whose lock can be taken belongs to no live run.
 //!
 //! Each batch of downloads keeps its temporary files in one hidden directory inside the target
 //! directory ([`Cleanup::create_dir_in`]). On a signal, that directory is first renamed, then
@@ -16,18 +23,22 @@
 //! program stops on Ctrl-C instead of going on with its next command.
 
 use std::ffi::c_int;
-use std::fs;
+use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread;
 
-use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::consts::{SIGALRM, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2};
 use signal_hook::iterator::Signals;
 
-/// The signals that stop downloads early.
-const SIGNALS: [c_int; 2] = [SIGINT, SIGTERM];
+/// The signals that stop downloads early: those whose default action ends a program and that
+/// people or systems send (a closed terminal, Ctrl-C, Ctrl-\, `kill`, `timeout`, an alarm).
+const SIGNALS: [c_int; 7] = [SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM];
+
+/// The prefix of every batch's hidden directory.
+const PREFIX: &str = ".downloading.";
 
 /// The hidden directories of the downloads under way, to remove if the program is stopped.
 ///
@@ -43,29 +54,51 @@ pub struct Cleanup {
 impl Cleanup {
     /// Creates a hidden directory in `parent` for temporary files (`.downloading.XXXXXX`) and
     /// lists it. Dropping the returned [`ScratchDir`] removes it, with whatever it still holds.
+    ///
+    /// First removes the directories that runs no longer alive left in `parent`.
     pub fn create_dir_in(&self, parent: &Path) -> io::Result<ScratchDir> {
-        // Created under the lock: once a signal is being handled, no new directory appears.
+        // While a run creates and locks its directory, it holds a shared lock on `parent`; a run
+        // sweeps only under the exclusive one. So no run sweeps a directory in the moment
+        // between its creation and its lock.
+        let parent_lock = File::open(parent)?;
+        parent_lock.lock()?;
+        remove_stale_dirs(parent);
+        parent_lock.lock_shared()?;
+        // Created under the list's lock: once a signal is being handled, no new directory
+        // appears.
         let mut dirs = self.lock();
         let path = tempfile::Builder::new()
-            .prefix(".downloading.")
+            .prefix(PREFIX)
             .tempdir_in(parent)?
             .keep();
+        let held =
+            File::open(&path).and_then(|dir| dir.try_lock().map(|()| dir).map_err(io::Error::from));
+        let held = match held {
+            Ok(held) => held,
+            Err(e) => {
+                let _ = fs::remove_dir(&path);
+                return Err(e);
+            }
+        };
+        drop(parent_lock);
         dirs.push(path.clone());
         Ok(ScratchDir {
             path,
             cleanup: self.clone(),
+            _held: held,
         })
     }
 
     /// From now on, SIGINT (Ctrl-C) or SIGTERM removes every listed directory, then ends the
     /// process by that signal. Call it once, before the first download starts.
     pub fn on_signal(&self) -> io::Result<()> {
-        for signal in SIGNALS {
+        let signals: Vec<c_int> = SIGNALS.into_iter().filter(|&s| !ignored(s)).collect();
+        for &signal in &signals {
             // Recorded inside the handler, at delivery, for `end_if_interrupted`: the thread
             // below may not have woken up yet when the main thread gets there.
             signal_hook::flag::register_usize(signal, Arc::clone(&self.received), signal as usize)?;
         }
-        let mut signals = Signals::new(SIGNALS)?;
+        let mut signals = Signals::new(signals)?;
         let cleanup = self.clone();
         thread::Builder::new()
             .name("cleanup on signal".into())
@@ -99,17 +132,13 @@ impl Cleanup {
         // thread that tries waits for the end). A second caller waits here too.
         let dirs = self.lock();
         let removed = dirs.iter().filter(|dir| remove_out_of_reach(dir)).count();
-        let name = if signal == SIGINT {
-            "SIGINT"
-        } else {
-            "SIGTERM"
-        };
+        let name = common::signal_name(signal).unwrap_or("a signal");
         let what = if removed > 0 {
             "; unfinished downloads removed"
         } else {
             ""
         };
-        eprintln!("{}: interrupted by {name}{what}", env!("CARGO_PKG_NAME"));
+        support::errln!("{}: interrupted by {name}{what}", env!("CARGO_PKG_NAME"));
         // Resets the signal to its default action and raises it: the process ends as if no
         // handler had been installed, and its parent sees "killed by SIGINT" (or SIGTERM).
         let _ = signal_hook::low_level::emulate_default_handler(signal);
@@ -128,6 +157,37 @@ impl Cleanup {
     fn lock(&self) -> MutexGuard<'_, Vec<PathBuf>> {
         // A panic elsewhere while holding the list leaves it intact: keep using it.
         self.dirs.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Whether `signal` is ignored (SIG_IGN), as it was inherited across `exec`.
+fn ignored(signal: c_int) -> bool {
+    // SAFETY: an all-zero sigaction is a valid value to be overwritten; a null new action only
+    // reads the current one.
+    let mut current: libc::sigaction = unsafe { std::mem::zeroed() };
+    // SAFETY: as above; `current` is valid for writes.
+    let ret = unsafe { libc::sigaction(signal, std::ptr::null(), &mut current) };
+    ret == 0 && current.sa_sigaction == libc::SIG_IGN
+}
+
+/// Removes the hidden directories in `parent` that no live run holds: left by a run that was
+/// killed (SIGKILL, an abort, a power cut) or by an older version of this program.
+fn remove_stale_dirs(parent: &Path) {
+    let Ok(entries) = fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        // `.downloading.*.removing` too: a run killed while removing its directory.
+        let ours = name.to_str().is_some_and(|n| n.starts_with(PREFIX));
+        if !ours || !entry.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
+        // A live run holds its directory's lock; the lock of a dead run's went with it.
+        let free = File::open(entry.path()).is_ok_and(|dir| dir.try_lock().is_ok());
+        if free {
+            remove_out_of_reach(&entry.path());
+        }
     }
 }
 
@@ -150,6 +210,8 @@ fn remove_out_of_reach(dir: &Path) -> bool {
 pub struct ScratchDir {
     path: PathBuf,
     cleanup: Cleanup,
+    /// The directory, open and locked: the sign to other runs that this one is alive.
+    _held: File,
 }
 
 impl ScratchDir {

@@ -19,7 +19,7 @@
 //! on the network, so threads (or async tasks) would do this job as well as processes, and
 //! start faster. `--threads` runs the same downloads on threads to compare. Each process also
 //! builds its own HTTP client (loading the system's certificates, which is most of a download's
-//! time in a debug build), where threads could share one. What a process buys is isolation:
+//! time in a debug build), where the threads share one. What a process buys is isolation:
 //! its own memory, its own crash. A download that panics, aborts or is killed takes only its
 //! own process down; the parent reports it and removes its half-written file. The question asks
 //! for processes, so processes are the answer.
@@ -27,14 +27,18 @@
 //! There is one process per URL, as the question asks; a pool (question 5) is the tool for
 //! bounding how many run at once. Failures are reported per URL (a malformed URL, a name that
 //! does not resolve, a refused connection, an HTTP error, a body cut short, a server that
-//! stalls past `--timeout`, a file that cannot be written); the other downloads still finish,
-//! and the exit code is 1. Ctrl-C (or SIGTERM) removes the unfinished files before the program
-//! ends by that signal ([`interrupt`]).
+//! stalls past `--timeout` or trickles past `--max-time`, a file that cannot be written); the
+//! other downloads still finish, and the exit code is 1. A URL that cannot be downloaded at all
+//! (`ftp://…`, `notaurl`) and an output path that is a file are usage errors, found before
+//! anything starts. Ctrl-C (or SIGTERM, or a hang-up) removes the unfinished files before the
+//! program ends by that signal ([`interrupt`]). A password in a URL is never printed.
 //!
 //! The download code, a file per job: [`download`] starts the workers and waits for them,
 //! [`task`] is what each worker runs, [`fetch`] the HTTP request, [`error`] what can go wrong,
 //! `board` and `progress` what the parent prints meanwhile, [`interrupt`] the clean-up on
 //! Ctrl-C, and [`server`] the built-in server.
+
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 mod board;
 pub mod download;
@@ -53,7 +57,9 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use common::{Process, Registered, Task, Trace, task};
-use support::cli::{EXIT_CODES_HELP, exit_code};
+use support::cli::EXIT_CODES_HELP;
+use support::out::OutputError;
+use support::{errln, outln};
 
 use crate::download::{Options, Report, download_all};
 use crate::interrupt::Cleanup;
@@ -62,15 +68,16 @@ use crate::task::DOWNLOAD;
 
 // ANCHOR: worker
 /// Runs in the worker: the second answer sheet's `worker(num)`. Returns its process id so the
-/// parent can check where it ran.
-fn worker(number: i64) -> u32 {
+/// parent can check where it ran (or why it could not print: `outln!` is `println!` that
+/// returns that instead of panicking).
+fn worker(number: i64) -> Result<u32, OutputError> {
     let pid = std::process::id();
-    println!("Worker process ID: {pid}, Number: {number}");
-    pid
+    outln!("Worker process ID: {pid}, Number: {number}")?;
+    Ok(pid)
 }
 
 /// The functions worker processes can run, by name.
-pub const WORKER: Task<i64, u32> = task!(worker);
+pub const WORKER: Task<i64, Result<u32, OutputError>> = task!(worker);
 /// Given to [`common::init`] at the top of `main`.
 pub static TASKS: &[&dyn Registered] = &[&WORKER, &DOWNLOAD];
 // ANCHOR_END: worker
@@ -81,7 +88,7 @@ pub static TASKS: &[&dyn Registered] = &[&WORKER, &DOWNLOAD];
     version,
     about = "Question 3: create processes: download files in parallel, or print process ids",
     after_help = format!(
-        "With no command, runs `download` with its defaults.\n\n\
+        "With no command, runs `download`: the arguments and options above are its own.\n\n\
          Examples:\n  \
          q3_create_process                                  3 files from a built-in server, 3 processes\n  \
          q3_create_process download --threads               the same on 3 threads\n  \
@@ -90,11 +97,15 @@ pub static TASKS: &[&dyn Registered] = &[&WORKER, &DOWNLOAD];
          q3_create_process pid                              one worker prints its process id and 5\n\n\
          {INTERRUPT_HELP}\n\n\
          {EXIT_CODES_HELP}"
-    )
+    ),
+    args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// With no command, `download`'s arguments and options.
+    #[command(flatten)]
+    pub download: DownloadArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -108,14 +119,19 @@ pub enum Command {
 }
 
 /// What Ctrl-C does to a download, and the exit codes it leads to (see [`interrupt`]).
-const INTERRUPT_HELP: &str = "Ctrl-C (SIGINT) or SIGTERM during a download removes the unfinished \
-    files, then ends the program by that signal: a shell reports exit code 130 (SIGINT) or 143 \
-    (SIGTERM).";
+const INTERRUPT_HELP: &str = "Ctrl-C (SIGINT), SIGTERM, a hang-up (SIGHUP), SIGQUIT, SIGUSR1, \
+    SIGUSR2 or SIGALRM during a download removes the unfinished files, then ends the program by \
+    that signal: a shell reports exit code 128 + its number, such as 130 (SIGINT) or 143 \
+    (SIGTERM). What a run killed outright (SIGKILL) leaves, the next run in the same directory \
+    removes.";
 
 /// `--latency-ms` when not given: long enough for the overlap to show, short enough to wait.
 const DEFAULT_LATENCY_MS: u64 = 300;
 /// `--timeout` when not given, in seconds.
 const DEFAULT_TIMEOUT_SECS: &str = "10";
+/// `--max-time` when not given, in seconds: far more than any of these downloads needs, and
+/// a bound on a server that trickles.
+const DEFAULT_MAX_TIME_SECS: &str = "600";
 
 /// Options of `download`.
 #[derive(Debug, Clone, PartialEq, Eq, Args)]
@@ -129,6 +145,9 @@ pub struct DownloadArgs {
     /// Give up on a server that sends nothing for this long (connecting, answering, sending)
     #[arg(long, value_name = "SECONDS", default_value = DEFAULT_TIMEOUT_SECS, value_parser = parse_seconds)]
     pub timeout: Duration,
+    /// Give up on a download still going after this long, however steadily data arrives
+    #[arg(long, value_name = "SECONDS", default_value = DEFAULT_MAX_TIME_SECS, value_parser = parse_seconds)]
+    pub max_time: Duration,
     /// Delay each answer of the built-in server by this much (no URL given only)
     #[arg(
         long,
@@ -140,7 +159,7 @@ pub struct DownloadArgs {
     /// Download on threads of this process instead of child processes
     #[arg(long)]
     pub threads: bool,
-    /// Never draw progress spinners (they are drawn only when stdout is a terminal)
+    /// Never draw progress spinners (they are drawn only on a terminal that moves its cursor)
     #[arg(long)]
     pub no_progress: bool,
     /// Also draw each worker's life as an SVG picture: DIR/processes.svg (DIR/threads.svg with
@@ -156,6 +175,7 @@ impl Default for DownloadArgs {
             urls: Vec::new(),
             out_dir: PathBuf::from("."),
             timeout: parse_seconds(DEFAULT_TIMEOUT_SECS).expect("the default is valid"),
+            max_time: parse_seconds(DEFAULT_MAX_TIME_SECS).expect("the default is valid"),
             latency_ms: DEFAULT_LATENCY_MS,
             threads: false,
             no_progress: false,
@@ -179,13 +199,14 @@ pub struct PidArgs {
     pub threads: bool,
 }
 
-/// Parses a positive number of seconds, such as `10` or `0.25`.
+/// Parses a number of seconds of at least a millisecond, such as `10` or `0.25`.
 ///
 /// ```
 /// use std::time::Duration;
 /// use q3_create_process::parse_seconds;
 /// assert_eq!(parse_seconds("0.25"), Ok(Duration::from_millis(250)));
 /// assert!(parse_seconds("0").is_err());
+/// assert!(parse_seconds("1e-10").is_err());
 /// assert!(parse_seconds("-1").is_err());
 /// assert!(parse_seconds("soon").is_err());
 /// ```
@@ -193,56 +214,102 @@ pub fn parse_seconds(text: &str) -> Result<Duration, String> {
     let seconds: f64 = text
         .parse()
         .map_err(|_| format!("`{text}` is not a number of seconds"))?;
-    // NaN is not greater than 0 either.
-    if seconds.is_nan() || seconds <= 0.0 {
-        return Err("must be more than 0 seconds".into());
+    // Below a millisecond no network answers anyway; NaN is not at least 0.001 either.
+    if seconds.is_nan() || seconds < 0.001 {
+        return Err("must be at least 1 ms (0.001 seconds)".into());
     }
     Duration::try_from_secs_f64(seconds).map_err(|_| "too long".into())
+}
+
+impl DownloadArgs {
+    /// Checks what clap cannot, before anything starts: every URL is one `download` can fetch,
+    /// and the output directory is (or can become) a directory. `Err` is the usage error.
+    pub fn check(&self) -> Result<(), String> {
+        for url in &self.urls {
+            fetch::check_url(url)?;
+        }
+        check_out_dir(&self.out_dir)
+    }
+}
+
+/// `dir` is a directory, or can be created: the nearest part of it that exists is one.
+fn check_out_dir(dir: &Path) -> Result<(), String> {
+    let existing = dir
+        .ancestors()
+        .find(|p| !p.as_os_str().is_empty() && p.exists());
+    match existing {
+        Some(p) if !p.is_dir() => Err(format!(
+            "invalid value '{}' for '--out-dir <DIR>': {} is not a directory",
+            dir.display(),
+            p.display()
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Runs the program; returns the exit code (see [`support::cli`]).
 pub fn run(cli: Cli) -> ExitCode {
     let outcome = match cli.command {
         Some(Command::Pid(args)) => pid(&args),
-        Some(Command::Download(args)) => download(&args),
-        None => download(&DownloadArgs::default()),
+        Some(Command::Download(args)) => checked_download(&args),
+        None => checked_download(&cli.download),
     };
     match outcome {
-        Ok(all_ok) => exit_code(!all_ok),
-        Err(e) => {
-            eprintln!("q3_create_process: error: {e}");
-            exit_code(true)
-        }
+        Err(Stop::Usage(message)) => support::cli::usage_error(message),
+        Err(Stop::Error(e)) => support::cli::finish(env!("CARGO_PKG_NAME"), Err(e)),
+        Ok(all_ok) => support::cli::finish(env!("CARGO_PKG_NAME"), Ok::<_, Box<dyn Error>>(all_ok)),
     }
+}
+
+/// Why the program stopped early: bad input (exit code 2) or an error (1, or quietly for a
+/// closed output).
+enum Stop {
+    Usage(String),
+    Error(Box<dyn Error>),
+}
+
+impl<E: Into<Box<dyn Error>>> From<E> for Stop {
+    fn from(e: E) -> Self {
+        Stop::Error(e.into())
+    }
+}
+
+/// `download`, once its input has passed [`DownloadArgs::check`].
+fn checked_download(args: &DownloadArgs) -> Result<bool, Stop> {
+    args.check().map_err(Stop::Usage)?;
+    download(args)
 }
 
 // ANCHOR: pid
 /// The second answer sheet: start one worker, wait for it, report how it ended.
-fn pid(args: &PidArgs) -> Result<bool, Box<dyn Error>> {
-    println!("Main process ID: {}", std::process::id());
+fn pid(args: &PidArgs) -> Result<bool, Stop> {
+    outln!("Main process ID: {}", std::process::id())?;
     if args.threads {
         let number = args.number;
-        let pid = thread::spawn(move || WORKER.call(number))
+        let pid = thread::Builder::new()
+            .spawn(move || WORKER.call(number))
+            .map_err(|e| format!("could not start a thread: {e}"))?
             .join()
-            .map_err(|_| "the worker thread panicked")?;
-        println!("Thread finished: it ran inside process {pid}, the main process");
+            .map_err(|_| "the worker thread panicked")??;
+        outln!("Thread finished: it ran inside process {pid}, the main process")?;
         return Ok(true);
     }
     let process = Process::start(&WORKER, args.number)?;
     let child = process.pid();
     let exit = process.wait(); // Python: process.join()
-    println!(
+    let reported = process.join()?; // what the worker returned: its own id, or why it could not print
+    outln!(
         "Process {child} finished with exit code {}",
         exit.python_exitcode() // Python: process.exitcode
-    );
-    let reported = process.join()?; // what the worker returned: its own id
+    )?;
+    let reported = reported?;
     debug_assert_eq!(reported, child);
     Ok(true)
 }
 // ANCHOR_END: pid
 
 /// The first answer sheet: download every URL, each in its own process.
-fn download(args: &DownloadArgs) -> Result<bool, Box<dyn Error>> {
+fn download(args: &DownloadArgs) -> Result<bool, Stop> {
     // ANCHOR: server
     // With no URL, serve three files from this program on 127.0.0.1 and download those.
     let server;
@@ -250,12 +317,12 @@ fn download(args: &DownloadArgs) -> Result<bool, Box<dyn Error>> {
         let latency = Duration::from_millis(args.latency_ms);
         server = Server::start(SAMPLE_FILES, latency)
             .map_err(|e| format!("cannot start the built-in server: {e}"))?;
-        println!(
+        outln!(
             "Serving {} on http://{} with {} ms latency",
             SAMPLE_FILES.map(|(name, _)| name).join(", "),
             server.addr(),
             args.latency_ms
-        );
+        )?;
         server.urls()
     } else {
         args.urls.clone()
@@ -271,6 +338,7 @@ fn download(args: &DownloadArgs) -> Result<bool, Box<dyn Error>> {
     let options = Options {
         out_dir: args.out_dir.clone(),
         timeout: args.timeout,
+        max_time: args.max_time,
         threads: args.threads,
         announce: true,
         progress: !args.no_progress,
@@ -288,7 +356,11 @@ fn download(args: &DownloadArgs) -> Result<bool, Box<dyn Error>> {
     // such a run was interrupted, not failed.
     cleanup.end_if_interrupted();
     let worker = if args.threads { "thread" } else { "process" };
-    summarize(&report, worker);
+    summarize(&report, worker)?;
+    // A worker's line that could not be printed is output lost, whatever the summary did.
+    if let Some(e) = report.print_failed() {
+        return Err(e.clone().into());
+    }
     let drew = match (&args.svg, &options.trace) {
         (Some(dir), Some(trace)) => draw(trace, dir, worker, urls.len()),
         _ => true,
@@ -308,7 +380,7 @@ fn draw(trace: &Trace, dir: &Path, worker: &str, urls: usize) -> bool {
     match common::Picture::new().panel(&title, trace).save(&file) {
         Ok(()) => true,
         Err(e) => {
-            eprintln!(
+            errln!(
                 "q3_create_process: error: cannot write {}: {e}",
                 file.display()
             );
@@ -318,21 +390,21 @@ fn draw(trace: &Trace, dir: &Path, worker: &str, urls: usize) -> bool {
 }
 
 /// The reference program's last line, then the timing that shows the downloads overlapped.
-fn summarize(report: &Report, worker: &str) {
+fn summarize(report: &Report, worker: &str) -> Result<(), OutputError> {
     let total = report.outcomes.len();
     let failed = report.failed();
     let done = total - failed;
     if failed == 0 {
-        println!("All downloads completed");
+        outln!("All downloads completed")?;
     } else {
-        println!("{done} of {total} downloads completed, {failed} failed");
+        outln!("{done} of {total} downloads completed, {failed} failed")?;
     }
     let wall = report.wall.as_secs_f64();
     let sum = report.sum_of_downloads().as_secs_f64();
     match done {
-        0 => {}
-        1 => println!("Wall time: {wall:.2} s; the download took {sum:.2} s"),
-        _ => println!(
+        0 => Ok(()),
+        1 => outln!("Wall time: {wall:.2} s; the download took {sum:.2} s"),
+        _ => outln!(
             "Wall time: {wall:.2} s; the {done} downloads, one per {worker}, took {sum:.2} s \
              added up ({:.1}x the wall time)",
             sum / wall
@@ -351,19 +423,18 @@ mod tests {
             panic!("not a download: {cli:?}");
         };
         assert_eq!(parsed, DownloadArgs::default());
-        assert!(
-            Cli::try_parse_from(["q3_create_process"])
-                .unwrap()
-                .command
-                .is_none()
-        );
+        let bare = Cli::try_parse_from(["q3_create_process"]).unwrap();
+        assert!(bare.command.is_none());
+        assert_eq!(bare.download, DownloadArgs::default());
+        let threads = Cli::try_parse_from(["q3_create_process", "--threads"]).unwrap();
+        assert!(threads.command.is_none() && threads.download.threads);
     }
 
     #[test]
     fn seconds_parse_as_durations() {
         assert_eq!(parse_seconds("10"), Ok(Duration::from_secs(10)));
         assert_eq!(parse_seconds("1e-3"), Ok(Duration::from_millis(1)));
-        for bad in ["0", "-0.5", "NaN", "inf", "1e300", ""] {
+        for bad in ["0", "-0.5", "NaN", "inf", "1e300", "", "1e-10", "0.0009"] {
             assert!(parse_seconds(bad).is_err(), "{bad}");
         }
     }

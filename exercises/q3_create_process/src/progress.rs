@@ -8,7 +8,6 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -39,7 +38,8 @@ impl Progress {
                 .with_style(style)
                 .with_prefix(file.display().to_string()),
         );
-        bar.enable_steady_tick(Duration::from_millis(100));
+        // No `enable_steady_tick`: it starts a thread, and panics where none can start. The
+        // parent's wait loop calls `poll` every 100 ms instead.
         self.running.push((index, bar, temp.to_owned()));
     }
 
@@ -51,6 +51,7 @@ impl Progress {
             if let Ok(meta) = fs::metadata(temp) {
                 bar.set_position(meta.len());
             }
+            bar.tick();
         }
     }
 
@@ -69,7 +70,7 @@ impl Progress {
             self.multi.remove(&bar);
         }
         // Printed while the spinners are hidden, so the two do not overwrite each other.
-        self.multi.suspend(|| eprintln!("{line}"));
+        self.multi.suspend(|| support::errln!("{line}"));
     }
 
     fn take(&mut self, index: usize) -> Option<ProgressBar> {

@@ -2,8 +2,10 @@
 //!
 //! [`Server::start`] binds a free port on the loopback interface and serves a fixed set of
 //! files, each answer delayed by a chosen latency (so parallel downloads visibly overlap). A few
-//! [`Fault`] routes misbehave on purpose (404, 500, a body cut short, a stall) so clients can be
-//! tested against them. Dropping the server (or calling [`Server::stop`]) stops it: every
+//! [`Fault`] routes misbehave on purpose (404, 500, a body cut short, a stall, a trickle, a
+//! redirect out of HTTP) so clients can be tested against them. A connection the server cannot
+//! serve (no file descriptor, no thread left) is answered `503 Service Unavailable`, with the
+//! reason in the body, rather than dropped: a client then says what went wrong. Dropping the server (or calling [`Server::stop`]) stops it: every
 //! connection is closed, every thread joined.
 //!
 //! ```
@@ -29,6 +31,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::fs::File;
 use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -68,16 +71,29 @@ pub enum Fault {
     Stall,
     /// `200 OK`, half the announced body, then silence with the connection open.
     StallBody,
+    /// `200 OK`, then the body one byte every [`TRICKLE_EVERY`]: never silent for long, never
+    /// done soon.
+    Trickle,
+    /// `302 Found` to a `file:` URL, which an HTTP client must not follow.
+    RedirectToFile,
 }
+
+/// How often `/fault/trickle` sends one byte of its body.
+pub const TRICKLE_EVERY: Duration = Duration::from_millis(50);
+
+/// Where `/fault/redirect-file` sends its client.
+pub const REDIRECT_TARGET: &str = "file:///etc/passwd";
 
 impl Fault {
     /// Every fault, in a fixed order.
-    pub const ALL: [Fault; 5] = [
+    pub const ALL: [Fault; 7] = [
         Fault::NotFound,
         Fault::ServerError,
         Fault::CutBody,
         Fault::Stall,
         Fault::StallBody,
+        Fault::Trickle,
+        Fault::RedirectToFile,
     ];
 
     /// The path this fault is served at, e.g. `/fault/404`.
@@ -88,6 +104,8 @@ impl Fault {
             Fault::CutBody => "/fault/cut",
             Fault::Stall => "/fault/stall",
             Fault::StallBody => "/fault/stall-body",
+            Fault::Trickle => "/fault/trickle",
+            Fault::RedirectToFile => "/fault/redirect-file",
         }
     }
 
@@ -98,6 +116,9 @@ impl Fault {
 
 /// The body `/fault/cut` and `/fault/stall-body` announce; only its first half is sent.
 const CUT_BODY: &[u8] = b"This body is announced whole but the connection closes halfway.\n";
+
+/// The body `/fault/trickle` sends a byte at a time: 100 bytes, 5 s at [`TRICKLE_EVERY`].
+const TRICKLE_BODY: &[u8] = b"slow and steady: one byte at a time, never silent for long, and not done for a long time yet.......\n";
 
 /// The longest request head we read; browsers and HTTP clients send far less.
 const MAX_HEAD: usize = 16 * 1024;
@@ -293,31 +314,53 @@ fn invalid(message: String) -> io::Error {
 /// Accepts connections until the server stops, one thread each; returns once every
 /// connection thread has finished.
 fn accept_loop(listener: &TcpListener, shared: &Shared) {
+    // One descriptor held back for the moment there are none left: closing it lets the server
+    // accept the waiting connection and tell its client why it cannot serve it, where the
+    // connection would otherwise wait unanswered until the client gives up.
+    let mut reserve = File::open("/dev/null").ok();
     thread::scope(|scope| {
         loop {
             let conn = match listener.accept() {
                 Ok((conn, _)) => conn,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(_) => {
-                    // Out of file descriptors or memory: wait a little instead of spinning.
+                Err(e) => {
+                    if is_out_of_descriptors(&e) && reserve.take().is_some() {
+                        if let Ok((mut conn, _)) = listener.accept() {
+                            if shared.state().stopping {
+                                return; // the wake-up connection
+                            }
+                            unavailable(&mut conn, &out_of_descriptors(&e));
+                        }
+                        reserve = File::open("/dev/null").ok();
+                        continue;
+                    }
+                    // Out of memory, or no reserve: wait a little instead of spinning.
                     if !shared.sleep(Duration::from_millis(50)) {
                         return;
                     }
+                    reserve = reserve.or_else(|| File::open("/dev/null").ok());
                     continue;
                 }
             };
-            let id = {
+            let (id, handle) = {
                 let mut state = shared.state();
                 if state.stopping {
                     return; // the wake-up connection, or a late client: both are dropped
                 }
-                let Ok(handle) = conn.try_clone() else {
-                    continue; // cannot track it, so cannot stop it later: do not serve it
+                let handle = match conn.try_clone() {
+                    Ok(handle) => handle,
+                    Err(e) => {
+                        // Cannot track it, so cannot stop it later: do not serve it, say why.
+                        drop(state);
+                        let mut conn = conn;
+                        unavailable(&mut conn, &out_of_descriptors(&e));
+                        continue;
+                    }
                 };
                 state.next_id += 1;
                 let id = state.next_id;
                 state.open.insert(id, handle);
-                id
+                (id, state.open.get(&id).and_then(|h| h.try_clone().ok()))
             };
             let spawned = thread::Builder::new()
                 .name(format!("http connection {id}"))
@@ -325,11 +368,40 @@ fn accept_loop(listener: &TcpListener, shared: &Shared) {
                     let _ = serve(conn, shared);
                     shared.state().open.remove(&id);
                 });
-            if spawned.is_err() {
+            if let Err(e) = spawned {
                 shared.state().open.remove(&id);
+                if let Some(mut handle) = handle {
+                    unavailable(
+                        &mut handle,
+                        &format!("the built-in server could not start a thread: {e}"),
+                    );
+                }
             }
         }
     });
+}
+
+fn is_out_of_descriptors(e: &io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE))
+}
+
+fn out_of_descriptors(e: &io::Error) -> String {
+    if is_out_of_descriptors(e) {
+        format!("the built-in server is out of file descriptors: {e}")
+    } else {
+        format!("the built-in server cannot serve this connection: {e}")
+    }
+}
+
+/// Answers `503 Service Unavailable` with `why` as the body, and closes the connection. Reads
+/// the request first (briefly): an answer that comes before its question confuses a client.
+fn unavailable(conn: &mut TcpStream, why: &str) {
+    let _ = conn.set_read_timeout(Some(Duration::from_secs(2)));
+    let _ = read_head(conn);
+    let _ = conn.set_write_timeout(Some(REQUEST_TIMEOUT));
+    let answer = Answer::new("503 Service Unavailable", format!("{why}\n"));
+    let _ = respond(conn, &answer, false);
+    let _ = conn.shutdown(Shutdown::Both);
 }
 
 /// An answer: status line, then a body (sent whole, or cut short).
@@ -340,7 +412,10 @@ struct Answer {
     cut_at: Option<usize>,
     /// After sending, keep the connection open and say nothing more.
     stall: bool,
+    /// Send the body one byte at a time, [`TRICKLE_EVERY`] apart.
+    trickle: bool,
     allow: bool,
+    location: Option<&'static str>,
 }
 
 impl Answer {
@@ -350,7 +425,9 @@ impl Answer {
             body: body.into(),
             cut_at: None,
             stall: false,
+            trickle: false,
             allow: false,
+            location: None,
         }
     }
 }
@@ -359,8 +436,17 @@ impl Answer {
 fn serve(mut conn: TcpStream, shared: &Shared) -> io::Result<()> {
     conn.set_read_timeout(Some(REQUEST_TIMEOUT))?;
     let head = match read_head(&mut conn)? {
-        Some(head) => head,
-        None => return Ok(()), // the client left without asking anything
+        Head::Request(head) => head,
+        Head::Gone => return Ok(()), // the client left without asking anything
+        // Say so at once, as web servers do: a TLS client (an https:// URL) then reports a
+        // server that does not speak TLS, instead of waiting for a handshake that never comes.
+        Head::NotHttp => {
+            return respond(
+                &mut conn,
+                &Answer::new("400 Bad Request", "this is an HTTP server: not a request\n"),
+                false,
+            );
+        }
     };
     let (method, path) = match parse_request_line(&head) {
         Some(parsed) => parsed,
@@ -394,6 +480,14 @@ fn serve(mut conn: TcpStream, shared: &Shared) -> io::Result<()> {
                 stall: true,
                 ..Answer::new("200 OK", CUT_BODY)
             },
+            Some(Fault::Trickle) => Answer {
+                trickle: true,
+                ..Answer::new("200 OK", TRICKLE_BODY)
+            },
+            Some(Fault::RedirectToFile) => Answer {
+                location: Some(REDIRECT_TARGET),
+                ..Answer::new("302 Found", "")
+            },
             None => match path.strip_prefix('/').and_then(|n| shared.files.get(n)) {
                 Some(body) => Answer::new("200 OK", body.clone()),
                 None => Answer::new("404 Not Found", "not found\n"),
@@ -403,9 +497,25 @@ fn serve(mut conn: TcpStream, shared: &Shared) -> io::Result<()> {
     if !shared.sleep(shared.latency) {
         return Ok(());
     }
+    if answer.trickle && !head_only {
+        return trickle(&mut conn, &answer, shared);
+    }
     respond(&mut conn, &answer, head_only)?;
     if answer.stall {
         return wait_for_hang_up(&mut conn);
+    }
+    conn.shutdown(Shutdown::Write)
+}
+
+/// Sends the head, then the body a byte at a time, until it is all sent, the client hangs up
+/// or the server stops.
+fn trickle(conn: &mut TcpStream, answer: &Answer, shared: &Shared) -> io::Result<()> {
+    respond(conn, &Answer::new(answer.status, answer.body.clone()), true)?;
+    for byte in &answer.body {
+        if !shared.sleep(TRICKLE_EVERY) {
+            return Ok(());
+        }
+        conn.write_all(std::slice::from_ref(byte))?;
     }
     conn.shutdown(Shutdown::Write)
 }
@@ -419,8 +529,18 @@ fn wait_for_hang_up(conn: &mut TcpStream) -> io::Result<()> {
     Ok(())
 }
 
-/// Reads up to the blank line that ends the request head. `None` if the client closed first.
-fn read_head(conn: &mut TcpStream) -> io::Result<Option<String>> {
+/// What a client sent before its request's blank line.
+enum Head {
+    Request(String),
+    /// It closed the connection first.
+    Gone,
+    /// Its first bytes are no HTTP request line (a method is ASCII capitals): a TLS handshake,
+    /// say.
+    NotHttp,
+}
+
+/// Reads up to the blank line that ends the request head.
+fn read_head(conn: &mut TcpStream) -> io::Result<Head> {
     let mut head = Vec::new();
     let mut buf = [0; 1024];
     while !head.windows(4).any(|w| w == b"\r\n\r\n") {
@@ -429,11 +549,15 @@ fn read_head(conn: &mut TcpStream) -> io::Result<Option<String>> {
         }
         let n = conn.read(&mut buf)?;
         if n == 0 {
-            return Ok(None);
+            return Ok(Head::Gone);
         }
         head.extend_from_slice(&buf[..n]);
+        let method = head.iter().take_while(|b| **b != b' ');
+        if !method.clone().all(u8::is_ascii_uppercase) || method.count() > 16 {
+            return Ok(Head::NotHttp);
+        }
     }
-    Ok(Some(String::from_utf8_lossy(&head).into_owned()))
+    Ok(Head::Request(String::from_utf8_lossy(&head).into_owned()))
 }
 
 /// `GET /path?query HTTP/1.1` → `("GET", "/path")`.
@@ -454,8 +578,12 @@ fn respond(conn: &mut TcpStream, answer: &Answer, head_only: bool) -> io::Result
     } else {
         ""
     };
+    let location = answer
+        .location
+        .map(|to| format!("Location: {to}\r\n"))
+        .unwrap_or_default();
     let head = format!(
-        "HTTP/1.1 {}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\n{allow}Connection: close\r\n\r\n",
+        "HTTP/1.1 {}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\n{allow}{location}Connection: close\r\n\r\n",
         answer.status,
         answer.body.len(),
     );
@@ -514,6 +642,7 @@ mod tests {
         assert!(get(&server, "/data2.txt?x=1").ends_with(SAMPLE_FILES[1].1));
         assert!(get(&server, "/nope").starts_with("HTTP/1.1 404 Not Found"));
         assert!(ask(&server, "nonsense\r\n\r\n").starts_with("HTTP/1.1 400 Bad Request"));
+        assert!(ask(&server, "\x16\x03\x01 hello").starts_with("HTTP/1.1 400 Bad Request"));
         let post = ask(&server, "POST /data1.txt HTTP/1.1\r\n\r\n");
         assert!(post.starts_with("HTTP/1.1 405") && post.contains("Allow: GET, HEAD\r\n"));
     }

@@ -201,19 +201,24 @@ fn one_good_one_bad(bad: &str, extra: &[&str]) -> String {
 }
 
 #[test]
-fn a_malformed_url_is_reported() {
-    assert_eq!(
-        one_good_one_bad("not a url", &[]),
-        "not a valid URL: relative URL without a base"
-    );
-    assert_eq!(
-        one_good_one_bad("http://", &[]),
-        "not a valid URL: empty host"
-    );
-    assert_eq!(
-        one_good_one_bad("ftp://127.0.0.1/file", &[]),
-        "not a valid URL: the scheme is `ftp`; only http and https are supported"
-    );
+fn a_malformed_url_is_a_usage_error() {
+    // Checked before anything starts (tests/hostile.rs has more).
+    for (bad, why) in [
+        ("not a url", "relative URL without a base"),
+        ("http://", "empty host"),
+        (
+            "ftp://127.0.0.1/file",
+            "the scheme is `ftp`; only http and https are supported",
+        ),
+    ] {
+        q3().args(["download", bad])
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(format!(
+                "error: invalid value '{bad}' for '[URL]...': {why} (see --help)\n"
+            ));
+    }
 }
 
 #[test]
@@ -282,32 +287,29 @@ fn a_stalled_server_times_out() {
 }
 
 #[test]
-fn an_output_directory_that_cannot_be_created_fails_every_download() {
+fn an_output_directory_that_cannot_be_created_is_a_usage_error() {
     let server = Server::start(SAMPLE_FILES, Duration::ZERO).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let not_a_dir = dir.path().join("plain-file");
     fs::write(&not_a_dir, "").unwrap();
-    let urls = server.urls();
     let output = q3()
         .arg("download")
-        .args(&urls[..2])
+        .args(&server.urls()[..2])
         .arg("-o")
         .arg(&not_a_dir)
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    assert_eq!(stdout_of(&output), "0 of 2 downloads completed, 2 failed\n");
-    let expected: String = urls[..2]
-        .iter()
-        .map(|url| {
-            format!(
-                "q3_create_process: error: cannot download {url}: cannot write {}: File exists (os error 17)\n",
-                not_a_dir.display()
-            )
-        })
-        .collect();
-    assert_eq!(stderr_of(&output), expected);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(stdout_of(&output), "");
+    assert_eq!(
+        stderr_of(&output),
+        format!(
+            "error: invalid value '{0}' for '--out-dir <DIR>': {0} is not a directory (see --help)\n",
+            not_a_dir.display()
+        )
+    );
     assert_eq!(names_in(dir.path()), ["plain-file"]);
+    assert_eq!(server.connections(), 0, "nothing started");
 }
 
 #[test]
@@ -540,24 +542,26 @@ fn help_documents_the_commands_and_exit_codes() {
         .success()
         .stdout(predicate::str::contains("download").and(predicate::str::contains("pid")))
         .stdout(predicate::str::contains(
-            "a shell reports exit code 130 (SIGINT) or 143 (SIGTERM).",
+            "a shell reports exit code 128 + its number, such as 130 (SIGINT) or 143 (SIGTERM).",
         ))
-        .stdout(predicate::str::ends_with(
-            "Exit codes: 0 success, 1 some task or value failed, 2 usage error.\n",
-        ));
+        .stdout(predicate::str::ends_with(format!(
+            "{}\n",
+            support::cli::EXIT_CODES_HELP
+        )));
     q3().args(["download", "--help"]).assert().success().stdout(
         predicate::str::contains("--out-dir <DIR>")
             .and(predicate::str::contains("--timeout <SECONDS>"))
             .and(predicate::str::contains("--latency-ms <MS>"))
             .and(predicate::str::contains("--threads"))
             .and(predicate::str::contains(
-                "Ctrl-C (SIGINT) or SIGTERM during a download",
+                "Ctrl-C (SIGINT), SIGTERM, a hang-up (SIGHUP)",
             ))
             .and(predicate::str::contains(
-                "exit code 130 (SIGINT) or 143 (SIGTERM)",
+                "such as 130 (SIGINT) or 143 (SIGTERM)",
             ))
-            .and(predicate::str::ends_with(
-                "Exit codes: 0 success, 1 some task or value failed, 2 usage error.\n",
-            )),
+            .and(predicate::str::ends_with(format!(
+                "{}\n",
+                support::cli::EXIT_CODES_HELP
+            ))),
     );
 }

@@ -5,10 +5,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use common::{Outcome, Pool, Process, Span, ThreadPool, Trace};
+use support::out::OutputError;
+use support::outln;
 
-use crate::RUN;
 use crate::report::{Lines, heading, worker_processes};
 use crate::work::{Job, Ran};
+use crate::{Error, RUN};
 
 /// One way of running the tasks in the comparison, and what it cost.
 struct Way {
@@ -20,11 +22,11 @@ struct Way {
 
 // ANCHOR: compare
 /// The same tasks three ways: a new pool, a new process per task, a pool of threads.
-pub(crate) fn compare(jobs: &[Job], lines: &Lines, workers: usize) -> common::Result<bool> {
+pub(crate) fn compare(jobs: &[Job], lines: &Lines, workers: usize) -> Result<bool, Error> {
     heading(&format!(
         "compare: the same {} tasks, three ways",
         jobs.len()
-    ));
+    ))?;
     let mut ways = Vec::new();
 
     let trace = Trace::new();
@@ -32,13 +34,13 @@ pub(crate) fn compare(jobs: &[Job], lines: &Lines, workers: usize) -> common::Re
     let (results, processes, start_up) = on_a_new_pool(jobs, workers, &trace)?;
     let took = clock.elapsed();
     let label = format!("pool of {}", worker_processes(workers));
-    println!(
+    outln!(
         "{label}: {} ms, of which {} ms starting the workers",
         took.as_millis(),
         start_up.as_millis()
-    );
-    lines.print_failures(jobs, &results);
-    lines.timeline(&trace, "compare_pool", &format!("a new {label}"));
+    )?;
+    lines.print_failures(jobs, &results)?;
+    lines.timeline(&trace, "compare_pool", &format!("a new {label}"))?;
     let mut all_ok = results.iter().all(Result::is_ok);
     ways.push(Way {
         label,
@@ -48,20 +50,20 @@ pub(crate) fn compare(jobs: &[Job], lines: &Lines, workers: usize) -> common::Re
 
     let trace = Trace::new();
     let clock = Instant::now();
-    let runs = process_per_task(jobs, workers, &trace);
+    let runs = process_per_task(jobs, workers, &trace)?;
     let took = clock.elapsed();
     let label = "one new process per task".to_owned();
-    println!(
+    outln!(
         "{label}, {workers} at a time: {} ms (a bar is one process, from start to reaped)",
         took.as_millis()
-    );
+    )?;
     let results: Vec<_> = runs.iter().map(|r| r.result.clone()).collect();
-    lines.print_failures(jobs, &results);
+    lines.print_failures(jobs, &results)?;
     lines.timeline(
         &trace,
         "compare_per_task",
         &format!("{label}, {workers} at a time (a bar is a process's life)"),
-    );
+    )?;
     all_ok &= results.iter().all(Result::is_ok);
     let started = runs.iter().filter(|r| r.pid.is_some()).count();
     ways.push(Way {
@@ -72,7 +74,7 @@ pub(crate) fn compare(jobs: &[Job], lines: &Lines, workers: usize) -> common::Re
 
     let label = format!("pool of {workers} threads");
     if jobs.iter().any(|j| j.crash) {
-        println!("{label}: skipped, because the task that kills its process would end this one");
+        outln!("{label}: skipped, because the task that kills its process would end this one")?;
         ways.push(Way {
             label,
             processes: None,
@@ -82,11 +84,11 @@ pub(crate) fn compare(jobs: &[Job], lines: &Lines, workers: usize) -> common::Re
         let clock = Instant::now();
         let results = ThreadPool::new(workers)?.map(&RUN, jobs.iter().copied());
         let took = clock.elapsed();
-        println!(
+        outln!(
             "{label}: {} ms, every task in this process (pid {})",
             took.as_millis(),
             std::process::id()
-        );
+        )?;
         all_ok &= results.is_ok();
         ways.push(Way {
             label,
@@ -95,8 +97,8 @@ pub(crate) fn compare(jobs: &[Job], lines: &Lines, workers: usize) -> common::Re
         });
     }
 
-    println!();
-    print_table(&ways);
+    outln!()?;
+    print_table(&ways)?;
     // What one process costs beyond its task: start-up, exit and reaping, measured above.
     let overheads: Vec<Duration> = runs
         .iter()
@@ -104,24 +106,24 @@ pub(crate) fn compare(jobs: &[Job], lines: &Lines, workers: usize) -> common::Re
         .collect();
     if !overheads.is_empty() {
         let mean = overheads.iter().sum::<Duration>() / overheads.len() as u32;
-        println!(
+        outln!(
             "A process started for one task cost {:.1} ms beyond the task itself (start-up, exit,",
             mean.as_secs_f64() * 1e3
-        );
-        println!(
+        )?;
+        outln!(
             "reaping); the pool paid for {} processes, one process per task for {started}.",
             ways[0].processes.unwrap_or(0)
-        );
+        )?;
     }
-    println!("Threads start no process and run Rust code in parallel too: for CPU-bound work they");
+    outln!("Threads start no process and run Rust code in parallel too: for CPU-bound work they")?;
     match jobs.iter().find(|j| j.crash) {
-        Some(job) => println!(
+        Some(job) => outln!(
             "are usually the better tool. Processes buy isolation: task {} killed its worker,\n\
              and the pool replaced it and went on.",
             job.index
-        ),
+        )?,
         None => {
-            println!("are usually the better tool. A process pool buys isolation (try --crash).")
+            outln!("are usually the better tool. A process pool buys isolation (try --crash).")?
         }
     }
     Ok(all_ok)
@@ -159,12 +161,14 @@ struct PerTask {
 // ANCHOR: process_per_task
 /// Runs each task in a new process, `workers` at a time, so that the only difference from the
 /// pool is that no process is reused. Each process's whole life goes into `trace`.
-fn process_per_task(jobs: &[Job], workers: usize, trace: &Trace) -> Vec<PerTask> {
+fn process_per_task(jobs: &[Job], workers: usize, trace: &Trace) -> Result<Vec<PerTask>, Error> {
     let next = AtomicUsize::new(0);
     let mut runs: Vec<(usize, PerTask)> = std::thread::scope(|scope| {
-        let runners: Vec<_> = (0..workers.min(jobs.len()))
+        // A runner that cannot start is an error; those already running finish first (the
+        // scope waits for them), so no process is left behind.
+        let runners = (0..workers.min(jobs.len()))
             .map(|_| {
-                scope.spawn(|| {
+                std::thread::Builder::new().spawn_scoped(scope, || {
                     let mut runs = Vec::new();
                     while let Some(job) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) {
                         let start = trace.now();
@@ -194,33 +198,37 @@ fn process_per_task(jobs: &[Job], workers: usize, trace: &Trace) -> Vec<PerTask>
                     runs
                 })
             })
-            .collect();
-        runners
-            .into_iter()
-            .flat_map(|runner| {
-                runner
-                    .join()
-                    .unwrap_or_else(|p| std::panic::resume_unwind(p))
-            })
-            .collect()
-    });
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(Error::Thread)?;
+        Ok::<_, Error>(
+            runners
+                .into_iter()
+                .flat_map(|runner| {
+                    runner
+                        .join()
+                        .unwrap_or_else(|p| std::panic::resume_unwind(p))
+                })
+                .collect(),
+        )
+    })?;
     runs.sort_by_key(|(index, _)| *index);
-    runs.into_iter().map(|(_, run)| run).collect()
+    Ok(runs.into_iter().map(|(_, run)| run).collect())
 }
 // ANCHOR_END: process_per_task
 
 /// The comparison as a table: processes started and time, a row per way.
-fn print_table(ways: &[Way]) {
+fn print_table(ways: &[Way]) -> Result<(), OutputError> {
     let width = ways.iter().map(|w| w.label.len()).max().unwrap_or(0);
-    println!("  {:width$}  processes started      time", "");
+    outln!("  {:width$}  processes started      time", "")?;
     for way in ways {
         match way.processes {
-            Some(n) => println!(
+            Some(n) => outln!(
                 "  {:width$}  {n:>17}  {:>5} ms",
                 way.label,
                 way.took.as_millis()
-            ),
-            None => println!("  {:width$}  {:>17}  {:>8}", way.label, "-", "skipped"),
+            )?,
+            None => outln!("  {:width$}  {:>17}  {:>8}", way.label, "-", "skipped")?,
         }
     }
+    Ok(())
 }

@@ -33,16 +33,20 @@
 //! The code, a file per job: `cli` the command line, `sections` the four ways to hand work to
 //! the pool, `compare` the comparison, `report` the printing, and [`work`] the tasks themselves.
 
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 mod cli;
 mod compare;
 mod report;
 mod sections;
 pub mod work;
 
+use std::io;
 use std::process::ExitCode;
 
 use common::{Pool, Registered, Task};
-use support::cli::{EXIT_USAGE, exit_code};
+use support::out::OutputError;
+use support::outln;
 
 pub use crate::cli::{Cli, Section};
 use crate::report::{Lines, join, worker_processes};
@@ -55,23 +59,29 @@ pub const RUN: Task<Job, Ran> = common::task!(work::run_job);
 pub static TASKS: &[&dyn Registered] = &[&RUN];
 // ANCHOR_END: tasks
 
+/// What can stop the program: the pool, a thread that cannot start, or output that could not
+/// be written.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Pool(#[from] common::Error),
+    #[error("could not start a thread: {0}")]
+    Thread(io::Error),
+    // Not transparent: `support::cli::finish` finds an output error among the sources.
+    #[error("{0}")]
+    Output(#[from] OutputError),
+}
+
 /// Runs the program; returns the exit code (see [`support::cli`]).
 pub fn run(cli: Cli) -> ExitCode {
     if let Err(message) = cli.check() {
-        eprintln!("error: {message} (see --help)");
-        return ExitCode::from(EXIT_USAGE);
+        return support::cli::usage_error(message);
     }
-    match explain(&cli) {
-        Ok(all_ok) => exit_code(!all_ok),
-        Err(e) => {
-            eprintln!("q4_pool_explained: error: {e}");
-            exit_code(true)
-        }
-    }
+    support::cli::finish(env!("CARGO_PKG_NAME"), explain(&cli))
 }
 
 /// Runs the sections asked for; returns whether every task succeeded.
-fn explain(cli: &Cli) -> common::Result<bool> {
+fn explain(cli: &Cli) -> Result<bool, Error> {
     let jobs = cli.jobs();
     let lines = Lines::new(&jobs, cli.svg.as_deref());
     let workers = usize::from(cli.workers);
@@ -81,21 +91,21 @@ fn explain(cli: &Cli) -> common::Result<bool> {
     if on_one_pool.iter().any(|&s| cli.wants(s)) {
         // One pool for these sections: the same workers serve every call.
         let pool = Pool::new(workers)?;
-        intro(cli, &jobs, Some(&pool));
+        intro(cli, &jobs, Some(&pool))?;
         if cli.wants(Section::Apply) {
-            all_ok &= sections::apply(&pool, &jobs, &lines);
+            all_ok &= sections::apply(&pool, &jobs, &lines)?;
         }
         if cli.wants(Section::Async) {
-            all_ok &= sections::apply_async(&pool, &jobs, &lines);
+            all_ok &= sections::apply_async(&pool, &jobs, &lines)?;
         }
         if cli.wants(Section::Map) {
-            all_ok &= sections::map(&pool, &jobs, &lines, chunksize);
+            all_ok &= sections::map(&pool, &jobs, &lines, chunksize)?;
         }
         if cli.wants(Section::Imap) {
-            all_ok &= sections::imap(&pool, &jobs, &lines, chunksize, cli.unordered);
+            all_ok &= sections::imap(&pool, &jobs, &lines, chunksize, cli.unordered)?;
         }
     } else {
-        intro(cli, &jobs, None);
+        intro(cli, &jobs, None)?;
     }
     if cli.wants(Section::Compare) {
         all_ok &= compare::compare(&jobs, &lines, workers)?;
@@ -104,32 +114,32 @@ fn explain(cli: &Cli) -> common::Result<bool> {
 }
 
 /// What the program is about to show: the pool, the tasks, how to read a timeline.
-fn intro(cli: &Cli, jobs: &[Job], pool: Option<&Pool>) {
-    println!("Question 4: what is a multiprocessing pool? Why is it used?");
-    println!();
+fn intro(cli: &Cli, jobs: &[Job], pool: Option<&Pool>) -> Result<(), OutputError> {
+    outln!("Question 4: what is a multiprocessing pool? Why is it used?")?;
+    outln!()?;
     let n = jobs.len();
     match pool {
         Some(pool) => {
             let mut pids = pool.pids();
             pids.sort_unstable();
-            println!(
+            outln!(
                 "A pool of {} (pids {}), started once, takes {n} tasks of uneven length.",
                 worker_processes(pool.workers()),
                 join(&pids, ", ")
-            );
+            )?;
         }
-        None => println!("{n} tasks of uneven length."),
+        None => outln!("{n} tasks of uneven length.")?,
     }
     let lengths: Vec<u64> = jobs.iter().map(|j| j.ms).collect();
     let total: u64 = lengths.iter().sum();
     let verb = if cli.spin { "busy-waits" } else { "sleeps" };
-    println!(
+    outln!(
         "Each task {verb} for its length, in ms: {} ({total} ms in all).",
         join(&lengths, " ")
-    );
+    )?;
     if let Some(task) = cli.crash {
-        println!("Task {task} kills its own worker process halfway through (--crash).");
+        outln!("Task {task} kills its own worker process halfway through (--crash).")?;
     }
-    println!("Under each section, a timeline: a row per worker process, time left to right,");
-    println!("each task drawn with the last digit of its number.");
+    outln!("Under each section, a timeline: a row per worker process, time left to right,")?;
+    outln!("each task drawn with the last digit of its number.")
 }

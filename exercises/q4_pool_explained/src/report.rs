@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use common::{Error, Trace};
+use support::out::OutputError;
+use support::outln;
 
 use crate::work::{Job, Ran};
 
@@ -37,18 +39,24 @@ impl Lines {
 
     /// Prints `trace`'s timeline; with `--svg DIR`, also draws it, headed `title`, as
     /// `DIR/name.svg`.
-    pub(crate) fn timeline(&self, trace: &Trace, name: &str, title: &str) {
-        print_timeline(trace);
+    pub(crate) fn timeline(
+        &self,
+        trace: &Trace,
+        name: &str,
+        title: &str,
+    ) -> Result<(), OutputError> {
+        print_timeline(trace)?;
         if let Some(dir) = &self.pictures {
             let file = dir.join(format!("{name}.svg"));
             if let Err(e) = common::Picture::new().panel(title, trace).save(&file) {
-                eprintln!(
+                support::errln!(
                     "q4_pool_explained: error: cannot write {}: {e}",
                     file.display()
                 );
                 self.picture_failed.set(true);
             }
         }
+        Ok(())
     }
 
     /// Whether every picture asked for was written.
@@ -56,8 +64,13 @@ impl Lines {
         !self.picture_failed.get()
     }
 
-    pub(crate) fn print(&self, at: Option<Duration>, job: &Job, result: &common::Result<Ran>) {
-        println!("{}", self.line(at, job, result));
+    pub(crate) fn print(
+        &self,
+        at: Option<Duration>,
+        job: &Job,
+        result: &common::Result<Ran>,
+    ) -> Result<(), OutputError> {
+        outln!("{}", self.line(at, job, result))
     }
 
     /// `   140 ms  task 1 (160 ms) ran on pid 4242`; the time is when the result arrived.
@@ -77,12 +90,17 @@ impl Lines {
     }
 
     /// A line for each task that failed; `results` are in task order.
-    pub(crate) fn print_failures(&self, jobs: &[Job], results: &[common::Result<Ran>]) {
+    pub(crate) fn print_failures(
+        &self,
+        jobs: &[Job],
+        results: &[common::Result<Ran>],
+    ) -> Result<(), OutputError> {
         for (job, result) in jobs.iter().zip(results) {
             if result.is_err() {
-                self.print(None, job, result);
+                self.print(None, job, result)?;
             }
         }
+        Ok(())
     }
 }
 
@@ -117,7 +135,7 @@ pub(crate) fn worker_processes(n: usize) -> String {
 }
 
 /// Prints `trace`'s timeline, unless it would have too many rows to read.
-fn print_timeline(trace: &Trace) {
+fn print_timeline(trace: &Trace) -> Result<(), OutputError> {
     let rows = trace
         .spans()
         .iter()
@@ -125,16 +143,17 @@ fn print_timeline(trace: &Trace) {
         .collect::<BTreeSet<_>>()
         .len();
     if rows > MAX_TIMELINE_ROWS {
-        println!("(timeline left out: {rows} processes, more rows than {MAX_TIMELINE_ROWS})");
+        outln!("(timeline left out: {rows} processes, more rows than {MAX_TIMELINE_ROWS})")?;
     } else {
-        print!("{}", trace.timeline(TIMELINE_WIDTH));
+        support::out!("{}", trace.timeline(TIMELINE_WIDTH))?;
     }
+    Ok(())
 }
 
 /// `== title ==`, after an empty line.
-pub(crate) fn heading(title: &str) {
-    println!();
-    println!("== {title} ==");
+pub(crate) fn heading(title: &str) -> Result<(), OutputError> {
+    outln!()?;
+    outln!("== {title} ==")
 }
 
 /// The items' text, `separator` between them.

@@ -4,6 +4,8 @@
 use std::time::Instant;
 
 use common::{AsyncResult, Pool, Trace};
+use support::out::OutputError;
+use support::outln;
 
 use crate::RUN;
 use crate::report::{Lines, failure, heading, ran_on};
@@ -11,32 +13,32 @@ use crate::work::{Job, Ran};
 
 // ANCHOR: apply
 /// `apply` runs one task in a worker and waits for it: in a loop, one task at a time.
-pub(crate) fn apply(pool: &Pool, jobs: &[Job], lines: &Lines) -> bool {
-    heading("pool.apply: one task at a time; each call waits for its result");
+pub(crate) fn apply(pool: &Pool, jobs: &[Job], lines: &Lines) -> Result<bool, OutputError> {
+    heading("pool.apply: one task at a time; each call waits for its result")?;
     // Traced applies are numbered in the order they are made: here, the task numbers.
     let trace = Trace::new();
     let clock = Instant::now();
     let mut results = Vec::new();
     for job in jobs {
         let result = pool.trace(&trace).apply(&RUN, *job);
-        lines.print(Some(clock.elapsed()), job, &result);
+        lines.print(Some(clock.elapsed()), job, &result)?;
         results.push(result);
     }
-    println!(
+    outln!(
         "{} in {} ms, one after another:",
         ran_on(&results),
         clock.elapsed().as_millis()
-    );
-    println!("apply waits for its result, so only one worker is busy at a time.");
-    lines.timeline(&trace, "apply", "pool.apply in a loop: one task at a time");
-    results.iter().all(Result::is_ok)
+    )?;
+    outln!("apply waits for its result, so only one worker is busy at a time.")?;
+    lines.timeline(&trace, "apply", "pool.apply in a loop: one task at a time")?;
+    Ok(results.iter().all(Result::is_ok))
 }
 // ANCHOR_END: apply
 
 // ANCHOR: apply_async
 /// `apply_async` returns at once with a handle; the workers run the tasks meanwhile.
-pub(crate) fn apply_async(pool: &Pool, jobs: &[Job], lines: &Lines) -> bool {
-    heading("pool.apply_async: submit every task at once, collect the results later");
+pub(crate) fn apply_async(pool: &Pool, jobs: &[Job], lines: &Lines) -> Result<bool, OutputError> {
+    heading("pool.apply_async: submit every task at once, collect the results later")?;
     // Submitted in task order, so the trace numbers them as the tasks.
     let trace = Trace::new();
     let clock = Instant::now();
@@ -44,35 +46,40 @@ pub(crate) fn apply_async(pool: &Pool, jobs: &[Job], lines: &Lines) -> bool {
         .iter()
         .map(|job| pool.trace(&trace).apply_async(&RUN, *job))
         .collect();
-    println!(
+    outln!(
         "apply_async returned {} handles in {:.1} ms; get() on each, in the order submitted:",
         handles.len(),
         clock.elapsed().as_secs_f64() * 1e3
-    );
+    )?;
     let mut results = Vec::new();
     for (job, handle) in jobs.iter().zip(handles) {
         let result = handle.and_then(AsyncResult::get);
-        lines.print(Some(clock.elapsed()), job, &result);
+        lines.print(Some(clock.elapsed()), job, &result)?;
         results.push(result);
     }
-    println!(
+    outln!(
         "{} in {} ms, side by side.",
         ran_on(&results),
         clock.elapsed().as_millis()
-    );
+    )?;
     lines.timeline(
         &trace,
         "apply_async",
         "pool.apply_async: every task at once",
-    );
-    results.iter().all(Result::is_ok)
+    )?;
+    Ok(results.iter().all(Result::is_ok))
 }
 // ANCHOR_END: apply_async
 
 // ANCHOR: map
 /// `map` hands out every task and returns when all are done: every result, in input order.
-pub(crate) fn map(pool: &Pool, jobs: &[Job], lines: &Lines, chunksize: Option<usize>) -> bool {
-    heading("pool.map: every task, then every result at once, in input order");
+pub(crate) fn map(
+    pool: &Pool,
+    jobs: &[Job],
+    lines: &Lines,
+    chunksize: Option<usize>,
+) -> Result<bool, OutputError> {
+    heading("pool.map: every task, then every result at once, in input order")?;
     let trace = Trace::new();
     let mut call = pool.trace(&trace);
     if let Some(n) = chunksize {
@@ -84,14 +91,14 @@ pub(crate) fn map(pool: &Pool, jobs: &[Job], lines: &Lines, chunksize: Option<us
     let all_ok = match outcome {
         Ok(results) => {
             let results: Vec<_> = results.into_iter().map(Ok).collect();
-            println!(
+            outln!(
                 "map returned after {took} ms with all {} results:",
                 results.len()
-            );
+            )?;
             for (job, result) in jobs.iter().zip(&results) {
-                lines.print(None, job, result);
+                lines.print(None, job, result)?;
             }
-            println!("{}.", ran_on(&results));
+            outln!("{}.", ran_on(&results))?;
             true
         }
         Err(e) => {
@@ -99,10 +106,10 @@ pub(crate) fn map(pool: &Pool, jobs: &[Job], lines: &Lines, chunksize: Option<us
                 .index()
                 .map(|i| format!(", on task {i}"))
                 .unwrap_or_default();
-            println!("map failed after {took} ms{task}: {}", failure(&e));
-            println!(
+            outln!("map failed after {took} ms{task}: {}", failure(&e))?;
+            outln!(
                 "(as in Python, map returns every result or one error; imap reports each task)"
-            );
+            )?;
             false
         }
     };
@@ -110,8 +117,8 @@ pub(crate) fn map(pool: &Pool, jobs: &[Job], lines: &Lines, chunksize: Option<us
         &trace,
         "map",
         "pool.map: every task, results in input order",
-    );
-    all_ok
+    )?;
+    Ok(all_ok)
 }
 // ANCHOR_END: map
 
@@ -124,17 +131,17 @@ pub(crate) fn imap(
     lines: &Lines,
     chunksize: Option<usize>,
     unordered: bool,
-) -> bool {
+) -> Result<bool, OutputError> {
     let trace = Trace::new();
     let mut call = pool.trace(&trace);
     if let Some(n) = chunksize {
         call = call.chunksize(n);
     }
     let results = if unordered {
-        heading("pool.imap_unordered: each result as soon as its task is done");
+        heading("pool.imap_unordered: each result as soon as its task is done")?;
         call.imap_unordered(&RUN, jobs.iter().copied())
     } else {
-        heading("pool.imap: results one by one, in input order, while the rest still run");
+        heading("pool.imap: results one by one, in input order, while the rest still run")?;
         call.imap(&RUN, jobs.iter().copied())
     };
     let clock = Instant::now();
@@ -145,12 +152,12 @@ pub(crate) fn imap(
             Err(e) if unordered => e.index().unwrap_or(position),
             Err(_) => position,
         };
-        lines.print(Some(clock.elapsed()), &jobs[index], &result);
+        lines.print(Some(clock.elapsed()), &jobs[index], &result)?;
         all.push(result);
     }
-    println!("{} in {} ms.", ran_on(&all), clock.elapsed().as_millis());
+    outln!("{} in {} ms.", ran_on(&all), clock.elapsed().as_millis())?;
     if !unordered {
-        println!("A result that is ready early waits for those before it (try --unordered).");
+        outln!("A result that is ready early waits for those before it (try --unordered).")?;
     }
     let (name, title) = if unordered {
         (
@@ -160,7 +167,7 @@ pub(crate) fn imap(
     } else {
         ("imap", "pool.imap: results one by one, in input order")
     };
-    lines.timeline(&trace, name, title);
-    all.iter().all(Result::is_ok)
+    lines.timeline(&trace, name, title)?;
+    Ok(all.iter().all(Result::is_ok))
 }
 // ANCHOR_END: imap

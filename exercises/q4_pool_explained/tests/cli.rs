@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use assert_cmd::cargo::cargo_bin_cmd;
 use predicates::prelude::*;
 
-const EXIT_CODES: &str = "Exit codes: 0 success, 1 some task or value failed, 2 usage error.";
+const EXIT_CODES: &str = support::cli::EXIT_CODES_HELP;
 
 /// Runs the program with `args`, checks the exit code and an empty stderr, returns stdout.
 fn run(args: &[&str], code: i32) -> String {

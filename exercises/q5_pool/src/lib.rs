@@ -16,6 +16,8 @@
 //! `--trace` adds, after the results, a timeline of which worker process ran each value and when
 //! ([`common::Trace`]): a row per worker pid, so the four workers and their reuse are visible.
 
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 pub mod gamma;
 pub mod number;
 
@@ -26,8 +28,10 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use common::{Call, Pool, Registered, Task, ThreadPool, Trace, task};
-use support::cli::{EXIT_CODES_HELP, MAX_WORKERS, exit_code};
+use support::cli::{EXIT_CODES_HELP, MAX_WORKERS};
 use support::cpu::busy_wait;
+use support::out::OutputError;
+use support::outln;
 
 use crate::gamma::MathError;
 use crate::number::Number;
@@ -75,8 +79,7 @@ static WORK_MS: AtomicU64 = AtomicU64::new(0);
          q5_pool --trace --work-ms 50 which worker ran each value, and when\n  \
          q5_pool --svg DIR            the same timeline as a picture too, DIR/trace.svg\n  \
          q5_pool square               the second answer sheet: squares on a pool of 3\n\n{EXIT_CODES_HELP}"
-    ),
-    args_conflicts_with_subcommands = true
+    )
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -118,9 +121,10 @@ impl Options {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// The second answer sheet: squares of numbers on a pool of 3
+    #[command(after_help = EXIT_CODES_HELP)]
     Square {
         /// Numbers to square [default: 1 2 3 4 5]
-        #[arg(allow_negative_numbers = true, value_name = "NUMBER")]
+        #[arg(allow_negative_numbers = true, value_name = "NUMBER", value_parser = number::parse_int)]
         numbers: Vec<i64>,
     },
 }
@@ -130,6 +134,16 @@ pub fn default_values() -> Vec<Number> {
     std::iter::once(Number::Float(0.5))
         .chain((1..=10).map(Number::Int))
         .collect()
+}
+
+/// What can stop the program: the pool, or output that could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Pool(#[from] common::Error),
+    // Not transparent: `support::cli::finish` finds an output error among the sources.
+    #[error("{0}")]
+    Output(#[from] OutputError),
 }
 
 /// Runs the program; returns the exit code (see [`support::cli`]).
@@ -152,46 +166,42 @@ pub fn run(cli: Cli) -> ExitCode {
             gamma_table(&values, &cli.options)
         }
     };
-    match outcome {
-        Ok(all_ok) => exit_code(!all_ok),
-        Err(e) => {
-            eprintln!("q5_pool: error: {e}");
-            exit_code(true)
-        }
-    }
+    support::cli::finish(env!("CARGO_PKG_NAME"), outcome)
 }
 
 // ANCHOR: gamma_table
 /// Prints `Gamma(x) = Γ(x)` for every value, in order, as results arrive. Returns whether
 /// every value succeeded.
-fn gamma_table(values: &[Number], options: &Options) -> common::Result<bool> {
+fn gamma_table(values: &[Number], options: &Options) -> Result<bool, Error> {
     let workers = usize::from(options.workers.unwrap_or(4));
     let xs = values.iter().map(|v| v.as_f64());
     let mut all_ok = true;
+    // `outln!` is `println!` that returns an error instead of panicking (a closed pipe, a full
+    // disk): the `?` stops the program there.
     let mut print = |value: &Number, result: common::Result<Result<f64, MathError>>| {
         all_ok &= matches!(result, Ok(Ok(_)));
         match result {
-            Ok(gamma) => println!("{}", gamma_line(value, &gamma)),
-            Err(pool_error) => println!("{}", gamma_line(value, &Err::<f64, _>(pool_error))),
+            Ok(gamma) => outln!("{}", gamma_line(value, &gamma)),
+            Err(pool_error) => outln!("{}", gamma_line(value, &Err::<f64, _>(pool_error))),
         }
     };
     if options.threads {
         set_work_ms(options.work_ms);
         let threads = ThreadPool::new(workers)?;
         for (value, result) in values.iter().zip(threads.imap(&GAMMA, xs)) {
-            print(value, result);
+            print(value, result)?;
         }
         if options.traced() {
-            print_timeline(None, options, workers);
+            print_timeline(None, options, workers)?;
         }
     } else {
         let (pool, trace) = worker_pool(workers, options)?;
         let results = traced(&pool, trace.as_ref()).imap(&GAMMA, xs);
         for (value, result) in values.iter().zip(results) {
-            print(value, result);
+            print(value, result)?;
         }
         if let Some(trace) = &trace {
-            all_ok &= print_timeline(Some(trace), options, workers);
+            all_ok &= print_timeline(Some(trace), options, workers)?;
         }
     }
     Ok(all_ok)
@@ -237,29 +247,33 @@ fn traced<'p>(pool: &'p Pool, trace: Option<&Trace>) -> Call<'p> {
 /// `--trace`: a row per worker process, time left to right, each value drawn with the last
 /// digit of its position in the list. Threads have no timeline: they all share this process.
 /// Returns whether the picture `--svg` asks for, if any, was written.
-fn print_timeline(trace: Option<&Trace>, options: &Options, workers: usize) -> bool {
-    println!();
+fn print_timeline(
+    trace: Option<&Trace>,
+    options: &Options,
+    workers: usize,
+) -> Result<bool, OutputError> {
+    outln!()?;
     let Some(trace) = trace else {
-        println!("No timeline: --trace covers worker processes only, and with --threads every");
-        println!(
+        outln!("No timeline: --trace covers worker processes only, and with --threads every")?;
+        outln!(
             "value ran in this process (pid {}), on {workers} threads.",
             std::process::id()
-        );
-        return true;
+        )?;
+        return Ok(true);
     };
-    println!(
+    outln!(
         "Which worker process ran each value, and when (a value is the last digit of its position):"
-    );
-    print!("{}", trace.timeline(60));
+    )?;
+    support::out!("{}", trace.timeline(60))?;
     let used: BTreeSet<u32> = trace.spans().iter().map(|span| span.pid).collect();
     if used.len() < workers {
-        println!(
+        outln!(
             "Only {} of the {workers} workers ran a value: each takes microseconds, so the first",
             used.len()
-        );
-        println!("workers to ask finish them all before the others do. Try --work-ms 50.");
+        )?;
+        outln!("workers to ask finish them all before the others do. Try --work-ms 50.")?;
     }
-    save_picture(trace, options.svg.as_deref(), workers)
+    Ok(save_picture(trace, options.svg.as_deref(), workers))
 }
 // ANCHOR_END: print_timeline
 
@@ -272,7 +286,7 @@ fn save_picture(trace: &Trace, dir: Option<&std::path::Path>, workers: usize) ->
     match common::Picture::new().panel(&title, trace).save(&file) {
         Ok(()) => true,
         Err(e) => {
-            eprintln!("q5_pool: error: cannot write {}: {e}", file.display());
+            support::errln!("q5_pool: error: cannot write {}: {e}", file.display());
             false
         }
     }
@@ -280,7 +294,7 @@ fn save_picture(trace: &Trace, dir: Option<&std::path::Path>, workers: usize) ->
 
 // ANCHOR: squares
 /// The second answer sheet's program: `pool.map(calculate_square, numbers)` on a pool of 3.
-fn squares(numbers: &[i64], options: &Options) -> common::Result<bool> {
+fn squares(numbers: &[i64], options: &Options) -> Result<bool, Error> {
     let workers = usize::from(options.workers.unwrap_or(3));
     set_work_ms(options.work_ms);
     let (squared, trace) = if options.threads {
@@ -291,10 +305,10 @@ fn squares(numbers: &[i64], options: &Options) -> common::Result<bool> {
         let squared = traced(&pool, trace.as_ref()).map(&SQUARE, numbers.iter().copied())?;
         (squared, trace)
     };
-    println!("Original numbers: {numbers:?}");
-    println!("Squared numbers: {squared:?}");
+    outln!("Original numbers: {numbers:?}")?;
+    outln!("Squared numbers: {squared:?}")?;
     if options.traced() {
-        return Ok(print_timeline(trace.as_ref(), options, workers));
+        return Ok(print_timeline(trace.as_ref(), options, workers)?);
     }
     Ok(true)
 }

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use support::python::repr_f64;
+use support::python::{repr_f64, without_digit_underscores};
 
 /// An int or a float, printed the way Python prints it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -29,13 +29,32 @@ impl FromStr for Number {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        if let Ok(i) = s.parse::<i64>() {
+        // Python's int() and float() take `1_000` (underscores between digits).
+        let digits = without_digit_underscores(s).ok_or_else(|| not_a_number(s))?;
+        if let Ok(i) = digits.parse::<i64>() {
             return Ok(Number::Int(i));
         }
-        s.parse::<f64>()
+        digits
+            .parse::<f64>()
             .map(Number::Float)
-            .map_err(|_| format!("'{s}' is not a number"))
+            .map_err(|_| not_a_number(s))
     }
+}
+
+fn not_a_number(s: &str) -> String {
+    format!("'{s}' is not a number")
+}
+
+/// An integer as Python's `int()` reads it: `7`, `-2`, `1_000`. For `square`'s numbers.
+///
+/// ```
+/// assert_eq!(q5_pool::number::parse_int("1_000"), Ok(1000));
+/// assert!(q5_pool::number::parse_int("1.5").is_err());
+/// ```
+pub fn parse_int(s: &str) -> Result<i64, String> {
+    without_digit_underscores(s)
+        .and_then(|digits| digits.parse().ok())
+        .ok_or_else(|| format!("'{s}' is not a whole number"))
 }
 
 impl fmt::Display for Number {
@@ -59,6 +78,8 @@ mod tests {
             .collect();
         assert_eq!(shown, ["1", "1.0", "0.5", "-2", "1000.0", "inf", "170.5"]);
         assert!("abc".parse::<Number>().is_err());
+        assert_eq!("1_000".parse::<Number>(), Ok(Number::Int(1000)));
+        assert!("1_000_".parse::<Number>().is_err());
         assert!("".parse::<Number>().is_err());
     }
 }

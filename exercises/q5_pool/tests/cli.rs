@@ -186,9 +186,7 @@ fn help_documents_the_exit_codes() {
         .arg("--help")
         .assert()
         .success()
-        .stdout(predicate::str::contains(
-            "Exit codes: 0 success, 1 some task or value failed, 2 usage error.",
-        ));
+        .stdout(predicate::str::contains(support::cli::EXIT_CODES_HELP));
 }
 
 /// Checks the `--trace` block that follows the results in `stdout`: a blank line, the heading,

@@ -26,6 +26,9 @@
 //! argument to encode); processes are the answer here because the question asks for them, and
 //! because a child that crashes takes only itself down.
 
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
+use std::io;
 use std::process::ExitCode;
 use std::thread;
 
@@ -34,26 +37,32 @@ use common::{Outcome, Picture, Process, Registered, Span, Task, Trace, task};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
-use support::cli::{EXIT_CODES_HELP, exit_code};
+use support::cli::EXIT_CODES_HELP;
+use support::out::OutputError;
+use support::{errln, outln};
 
 // ANCHOR: tasks
 /// Runs in child process `number`: prints the random number the parent drew for it.
-fn print_random(number: usize, random: u8) {
-    println!(
+///
+/// `outln!` is `println!` that returns its failure (a closed pipe, a full disk) instead of
+/// panicking; the child hands it to the parent, which decides how the program ends.
+fn print_random(number: usize, random: u8) -> Result<(), OutputError> {
+    outln!(
         "{}",
         random_line("Process", number, std::process::id(), random)
-    );
+    )
 }
 
 /// Runs in a child process: the second answer sheet's `print_number`.
-fn print_number(number: u32) {
-    println!("{}", number_line(std::process::id(), number));
+fn print_number(number: u32) -> Result<(), OutputError> {
+    outln!("{}", number_line(std::process::id(), number))
 }
 
 /// `print_random` as a task a child process can find by name.
-pub const PRINT_RANDOM: Task<(usize, u8), ()> = task!(print_random(number, random));
+pub const PRINT_RANDOM: Task<(usize, u8), Result<(), OutputError>> =
+    task!(print_random(number, random));
 /// `print_number` as a task a child process can find by name.
-pub const PRINT_NUMBER: Task<u32, ()> = task!(print_number);
+pub const PRINT_NUMBER: Task<u32, Result<(), OutputError>> = task!(print_number);
 /// Given to [`common::init`] at the top of `main`.
 pub static TASKS: &[&dyn Registered] = &[&PRINT_RANDOM, &PRINT_NUMBER];
 // ANCHOR_END: tasks
@@ -94,6 +103,19 @@ pub struct Cli {
     pub svg: Option<std::path::PathBuf>,
 }
 
+/// What can stop the program: a child process or a thread that cannot start, or output that
+/// could not be written (by the parent or by a child).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Process(#[from] common::Error),
+    #[error("could not start a thread: {0}")]
+    Thread(io::Error),
+    // Not transparent: `support::cli::finish` finds an output error among the sources.
+    #[error("{0}")]
+    Output(#[from] OutputError),
+}
+
 /// Runs the program; returns the exit code (see [`support::cli`]).
 pub fn run(cli: Cli) -> ExitCode {
     let count = usize::from(cli.processes);
@@ -104,35 +126,32 @@ pub fn run(cli: Cli) -> ExitCode {
             let randoms = distinct_numbers(&mut generator(cli.seed), count);
             start_all_then_join(&PRINT_RANDOM, randoms.into_iter().enumerate(), &trace)
         }
-        (true, false) => start_all_then_join(&PRINT_NUMBER, numbers, &trace).inspect(|_| {
+        (true, false) => start_all_then_join(&PRINT_NUMBER, numbers, &trace).and_then(|failed| {
             // The parent's line, after every child has been joined.
-            println!("All processes have finished.");
+            outln!("All processes have finished.")?;
+            Ok(failed)
         }),
-        (false, true) => {
-            randoms_on_threads(&distinct_numbers(&mut generator(cli.seed), count));
-            println!(
-                "All {count} threads ran inside this one process (pid {}).",
-                std::process::id()
-            );
+        (false, true) => randoms_on_threads(&distinct_numbers(&mut generator(cli.seed), count))
+            .and_then(|()| {
+                outln!(
+                    "All {count} threads ran inside this one process (pid {}).",
+                    std::process::id()
+                )?;
+                Ok(0)
+            }),
+        (true, true) => numbers_on_threads(numbers).and_then(|()| {
+            outln!("All threads have finished.")?;
             Ok(0)
-        }
-        (true, true) => {
-            numbers_on_threads(numbers);
-            println!("All threads have finished.");
-            Ok(0)
-        }
+        }),
     };
     let drew = cli
         .svg
         .as_deref()
         .is_none_or(|dir| draw(&trace, dir, count));
-    match outcome {
-        Ok(failed) => exit_code(failed > 0 || !drew),
-        Err(e) => {
-            eprintln!("q6_four_processes: error: {e}");
-            exit_code(true)
-        }
-    }
+    support::cli::finish(
+        env!("CARGO_PKG_NAME"),
+        outcome.map(|failed| failed == 0 && drew),
+    )
 }
 
 // ANCHOR: distinct_numbers
@@ -170,25 +189,30 @@ fn generator(seed: Option<u64>) -> StdRng {
 
 // ANCHOR: start_all_then_join
 /// Starts one child process per argument, all of them before waiting for any, so they run at
-/// the same time; then joins each. Returns how many failed, each reported on stderr. `trace`
-/// gets each child's life, from asking for it to having reaped it.
+/// the same time; then joins each. Returns how many failed, each reported on stderr; a child
+/// that could not print is no failure of its own but ends the program, as any output error.
+/// `trace` gets each child's life, from asking for it to having reaped it.
 fn start_all_then_join<A: Serialize>(
-    task: &Task<A, ()>,
+    task: &Task<A, Result<(), OutputError>>,
     args: impl IntoIterator<Item = A>,
     trace: &Trace,
-) -> common::Result<usize> {
+) -> Result<usize, Error> {
     // If one cannot start, `?` drops the ones already running, which stops them.
     let children = args
         .into_iter()
         .map(|arg| Ok((trace.now(), Process::start(task, arg)?)))
         .collect::<common::Result<Vec<_>>>()?;
     let mut failed = 0;
+    let mut output = Ok(());
     for (i, (born, child)) in children.into_iter().enumerate() {
         let pid = child.pid();
         let outcome = match child.join() {
-            Ok(()) => Outcome::Ran,
+            Ok(printed) => {
+                output = output.and(printed);
+                Outcome::Ran
+            }
             Err(e) => {
-                eprintln!("q6_four_processes: error: process {i} (pid {pid}): {e}");
+                errln!("q6_four_processes: error: process {i} (pid {pid}): {e}");
                 failed += 1;
                 Outcome::Failed
             }
@@ -202,8 +226,10 @@ fn start_all_then_join<A: Serialize>(
             outcome,
         });
     }
+    output?;
     Ok(failed)
 }
+// ANCHOR_END: start_all_then_join
 
 /// `--svg DIR`: the children's lives as `DIR/processes.svg`. Returns whether it was written;
 /// says why not on stderr.
@@ -213,7 +239,7 @@ fn draw(trace: &Trace, dir: &std::path::Path, count: usize) -> bool {
     match Picture::new().panel(&title, trace).save(&file) {
         Ok(()) => true,
         Err(e) => {
-            eprintln!(
+            errln!(
                 "q6_four_processes: error: cannot write {}: {e}",
                 file.display()
             );
@@ -221,33 +247,47 @@ fn draw(trace: &Trace, dir: &std::path::Path, count: usize) -> bool {
         }
     }
 }
-// ANCHOR_END: start_all_then_join
 
 // ANCHOR: threads
 /// The same on threads: one per number, all inside this process, so all with its pid.
-fn randoms_on_threads(randoms: &[u8]) {
-    thread::scope(|s| {
-        for (number, &random) in randoms.iter().enumerate() {
-            s.spawn(move || {
-                println!(
-                    "{}",
-                    random_line("Thread", number, std::process::id(), random)
-                );
-            });
-        }
-    });
+fn randoms_on_threads(randoms: &[u8]) -> Result<(), Error> {
+    on_threads(randoms.iter().enumerate(), |(number, &random)| {
+        outln!(
+            "{}",
+            random_line("Thread", number, std::process::id(), random)
+        )
+    })
 }
 
 /// `--numbers` on threads.
-fn numbers_on_threads(numbers: impl IntoIterator<Item = u32>) {
+fn numbers_on_threads(numbers: impl IntoIterator<Item = u32>) -> Result<(), Error> {
+    on_threads(numbers, |number| {
+        let line = number_line(std::process::id(), number);
+        outln!("{line} (from a thread)")
+    })
+}
+
+/// Runs `print` on a thread of its own for each item, all at the same time, and waits for
+/// them. A thread that cannot start stops the rest from being started (those running finish).
+fn on_threads<T: Send>(
+    items: impl IntoIterator<Item = T>,
+    print: impl Fn(T) -> Result<(), OutputError> + Sync,
+) -> Result<(), Error> {
     thread::scope(|s| {
-        for number in numbers {
-            s.spawn(move || {
-                let line = number_line(std::process::id(), number);
-                println!("{line} (from a thread)");
-            });
+        let print = &print;
+        let mut threads = Vec::new();
+        for item in items {
+            // `Builder::spawn_scoped` returns the error where `s.spawn` would panic.
+            let spawned = thread::Builder::new().spawn_scoped(s, move || print(item));
+            threads.push(spawned.map_err(Error::Thread)?);
         }
-    });
+        let mut output = Ok(());
+        for thread in threads {
+            // `print` cannot panic: it returns its errors.
+            output = output.and(thread.join().unwrap_or(Ok(())));
+        }
+        Ok(output?)
+    })
 }
 // ANCHOR_END: threads
 

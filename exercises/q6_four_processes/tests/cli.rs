@@ -248,8 +248,9 @@ fn help_documents_the_options_and_exit_codes() {
             .and(predicate::str::contains("--seed <SEED>"))
             .and(predicate::str::contains("--numbers"))
             .and(predicate::str::contains("--threads"))
-            .and(predicate::str::ends_with(
-                "Exit codes: 0 success, 1 some task or value failed, 2 usage error.\n",
-            )),
+            .and(predicate::str::ends_with(format!(
+                "{}\n",
+                support::cli::EXIT_CODES_HELP
+            ))),
     );
 }
