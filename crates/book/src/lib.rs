@@ -13,8 +13,11 @@
 //!   anchor, a link to a missing chapter or heading, a chapter left out of `SUMMARY.md`, an
 //!   output file no command produces. `cargo test -p book` runs it on `docs/`, so
 //!   `cargo test --workspace` fails on a broken book.
+//! - [`compile`] captures the compiler errors the book shows and holds each to its snippet and
+//!   its `compile_fail` doctest.
 
 pub mod check;
+pub mod compile;
 pub mod outputs;
 pub mod run;
 

@@ -17,6 +17,8 @@ pub struct Output {
     /// The command exactly as the reader types it at the workspace root; it becomes the first
     /// line of the file, after `$ `. Words are split on spaces (no quoting).
     pub command: &'static str,
+    /// Whether the command is run as a program or is a compile that must fail.
+    pub kind: Kind,
     /// How the command must end; anything else is an error and nothing is written.
     pub expect: Expect,
     /// Why two runs print different text (process ids, timings…), if they do. The file then
@@ -30,6 +32,16 @@ pub struct Output {
     pub stdout_only: bool,
     /// How long the command may take (default [`crate::run::TIME_LIMIT`]).
     pub time_limit: Option<Duration>,
+}
+
+/// What kind of command an output records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A program, run as the reader runs it ([`crate::run`]).
+    Run,
+    /// A compiler error: `rustc --edition E snippet.rs`, compiled with the workspace's `rustc`
+    /// and held to the snippet's `compile_fail` doctest ([`crate::compile`]).
+    CompileError,
 }
 
 /// How a command is expected to end.
@@ -46,6 +58,7 @@ const fn output(file: &'static str, command: &'static str) -> Output {
     Output {
         file,
         command,
+        kind: Kind::Run,
         expect: Expect::Code(0),
         varies: None,
         kill_worker: None,
@@ -58,6 +71,16 @@ const fn output(file: &'static str, command: &'static str) -> Output {
 const fn varies(file: &'static str, command: &'static str, why: &'static str) -> Output {
     Output {
         varies: Some(why),
+        ..output(file, command)
+    }
+}
+
+/// The compiler's error for a snippet that must not compile: `command` is
+/// `rustc --edition 2024 path/to/snippet.rs` (see [`crate::compile`]).
+const fn compile_error(file: &'static str, command: &'static str) -> Output {
+    Output {
+        kind: Kind::CompileError,
+        expect: Expect::Code(1),
         ..output(file, command)
     }
 }
