@@ -49,6 +49,8 @@ pub enum Kind {
 pub enum Expect {
     /// It exits with this code.
     Code(i32),
+    /// It is ended by this signal (a `panic = "abort"` build's SIGABRT, say).
+    Signal(i32),
     /// It is still running after this long (it hangs, as Python's pool does when a worker
     /// dies); the tool then kills it and keeps what it printed.
     Hangs(Duration),
