@@ -94,6 +94,41 @@ pub const OUTPUTS: &[Output] = &[
         "introduction/help.output.txt",
         "cargo run -p q5_pool -- --help",
     ),
+    // The Rust you need: the compiler that printed the book's errors, then the errors.
+    output("rust_you_need/rustc_version.output.txt", "rustc --version"),
+    compile_error(
+        "rust_you_need/borrow_into_thread.output.txt",
+        "rustc --edition 2024 crates/primer/compile_fail/borrow_into_thread.rs",
+    ),
+    compile_error(
+        "rust_you_need/use_after_move.output.txt",
+        "rustc --edition 2024 crates/primer/compile_fail/use_after_move.rs",
+    ),
+    compile_error(
+        "rust_you_need/rc_across_threads.output.txt",
+        "rustc --edition 2024 crates/primer/compile_fail/rc_across_threads.rs",
+    ),
+    compile_error(
+        "rust_you_need/refcell_across_threads.output.txt",
+        "rustc --edition 2024 crates/primer/compile_fail/refcell_across_threads.rs",
+    ),
+    compile_error(
+        "rust_you_need/assign_through_arc.output.txt",
+        "rustc --edition 2024 crates/primer/compile_fail/assign_through_arc.rs",
+    ),
+    varies(
+        "rust_you_need/panics.output.txt",
+        "cargo run -p primer --bin panics",
+        "thread ids",
+    ),
+    Output {
+        time_limit: Some(Duration::from_secs(300)),
+        ..varies(
+            "rust_you_need/debug_vs_release.output.txt",
+            "cargo run -p primer --bin debug_vs_release",
+            "timings, and the machine's load",
+        )
+    },
     // Question 1
     varies(
         "q1_why_multiprocessing/pi.output.txt",
@@ -345,6 +380,83 @@ pub const OUTPUTS: &[Output] = &[
         "q6_four_processes/numbers_py.output.txt",
         "python3 docs/src/q6_four_processes/numbers.py",
         "the process ids and the order of the lines",
+    ),
+    // Common mistakes: each made for real.
+    Output {
+        expect: Expect::Code(1),
+        ..output(
+            "common_mistakes/forgot_init.output.txt",
+            "cargo run -p mistakes --bin forgot_init",
+        )
+    },
+    varies(
+        "common_mistakes/code_before_init.output.txt",
+        "cargo run -p mistakes --bin code_before_init",
+        "process ids, and the order of the workers' lines",
+    ),
+    output(
+        "common_mistakes/short_lived_thread.output.txt",
+        "cargo run -p mistakes --bin short_lived_thread",
+    ),
+    output(
+        "common_mistakes/static_not_shared.output.txt",
+        "cargo run -p mistakes --bin static_not_shared",
+    ),
+    output(
+        "common_mistakes/global_counter_py.output.txt",
+        "python3 docs/src/common_mistakes/global_counter.py",
+    ),
+    varies(
+        "common_mistakes/panic_unwind.output.txt",
+        "cargo run -p mistakes --bin panic_abort",
+        "thread ids",
+    ),
+    Output {
+        expect: Expect::Signal(6),
+        // The first build of the `abort` profile compiles every dependency again.
+        time_limit: Some(Duration::from_secs(600)),
+        ..varies(
+            "common_mistakes/panic_abort.output.txt",
+            "cargo run --profile abort -p mistakes --bin panic_abort",
+            "process and thread ids",
+        )
+    },
+    Output {
+        expect: Expect::Code(1),
+        ..varies(
+            "common_mistakes/exit_in_task.output.txt",
+            "cargo run -p mistakes --bin exit_in_task",
+            "the process id",
+        )
+    },
+    Output {
+        expect: Expect::Hangs(Duration::from_secs(5)),
+        ..output(
+            "common_mistakes/sys_exit_py.output.txt",
+            "python3 docs/src/common_mistakes/sys_exit.py",
+        )
+    },
+    Output {
+        expect: Expect::Code(1),
+        ..varies(
+            "common_mistakes/lambda_py.output.txt",
+            "python3 docs/src/common_mistakes/lambda_pickle.py",
+            "a memory address",
+        )
+    },
+    compile_error(
+        "common_mistakes/capturing_closure_as_fn.output.txt",
+        "rustc --edition 2024 crates/mistakes/compile_fail/capturing_closure_as_fn.rs",
+    ),
+    varies(
+        "common_mistakes/shared_seed.output.txt",
+        "cargo run -p mistakes --bin shared_seed",
+        "the numbers",
+    ),
+    varies(
+        "common_mistakes/shared_seed_py.output.txt",
+        "python3 docs/src/common_mistakes/shared_seed.py",
+        "the numbers",
     ),
 ];
 
