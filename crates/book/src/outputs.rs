@@ -418,7 +418,7 @@ pub const OUTPUTS: &[Output] = &[
         ..varies(
             "common_mistakes/panic_abort.output.txt",
             "cargo run --profile abort -p mistakes --bin panic_abort",
-            "process and thread ids",
+            "process and thread ids, and whether a replacement worker was starting",
         )
     },
     Output {

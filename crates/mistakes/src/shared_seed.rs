@@ -24,14 +24,14 @@ pub fn draw_from_the_os(_child: u32) -> u32 {
 pub const DRAW_FROM_THE_OS: Task<u32, u32> = task!(draw_from_the_os);
 // ANCHOR_END: fixed_seed
 
-// ANCHOR: fork
 /// Seeds one generator in the parent, then forks children that each draw from it. Every child
 /// gets a copy of the same state, so every child draws the same number.
 ///
 /// # Safety
 /// The process must have one thread (no pool, no `Process` yet): a child of a process with
-/// threads may only call async-signal-safe functions, and this one formats and prints.
+/// threads may only call async-signal-safe functions, and this one runs ordinary Rust code.
 unsafe fn fork_after_seeding() -> io::Result<Vec<u32>> {
+    // ANCHOR: fork
     let mut rng: StdRng = rand::make_rng(); // seeded from the OS, once, here
     let (read_end, write_end) = io::pipe()?;
     io::stdout().flush()?; // nothing buffered may be copied into the children
@@ -48,6 +48,7 @@ unsafe fn fork_after_seeding() -> io::Result<Vec<u32>> {
             _ => {}
         }
     }
+    // ANCHOR_END: fork
     drop(write_end);
     let mut numbers = Vec::new();
     let mut buf = [0; 4];
@@ -59,7 +60,6 @@ unsafe fn fork_after_seeding() -> io::Result<Vec<u32>> {
     while unsafe { libc::waitpid(-1, std::ptr::null_mut(), 0) } > 0 {}
     Ok(numbers)
 }
-// ANCHOR_END: fork
 
 /// One number from each of [`CHILDREN`] `common::Process` children running `task`.
 fn from_processes(task: &Task<u32, u32>) -> common::Result<Vec<u32>> {

@@ -26,12 +26,14 @@ fn sleep_until_the_parent_dies() -> io::Result<Child> {
     }
     command.spawn()
 }
+// ANCHOR_END: pdeathsig
 
 pub fn run() -> ExitCode {
+    // ANCHOR: mistake
     // The mistake: the thread that starts the child ends at once. The kernel's "parent" is
     // that thread, not the process, so the child is killed although this program lives on.
     let started = thread::spawn(sleep_until_the_parent_dies).join();
-    // ANCHOR_END: pdeathsig
+    // ANCHOR_END: mistake
     let child = match started {
         Ok(Ok(child)) => child,
         Ok(Err(e)) => return crate::fail("short_lived_thread", format!("cannot start sleep: {e}")),
