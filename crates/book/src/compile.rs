@@ -293,7 +293,10 @@ pub fn check(root: &Path, src: &Path, outputs: &[Output]) -> Vec<Problem> {
             problems.push(complain(
                 &shown_file,
                 1,
-                format!("shows the compile error of `{}`, which is missing", compile.snippet),
+                format!(
+                    "shows the compile error of `{}`, which is missing",
+                    compile.snippet
+                ),
             ));
             continue;
         }
@@ -358,7 +361,10 @@ pub fn check(root: &Path, src: &Path, outputs: &[Output]) -> Vec<Problem> {
             }
         };
         let rendered = run::render(output, &paths.normalise(&fresh.text));
-        let regenerate = format!("run `cargo run -p book --bin regenerate -- {}`", output.file);
+        let regenerate = format!(
+            "run `cargo run -p book --bin regenerate -- {}`",
+            output.file
+        );
         if fresh.ended == Ended::Code(0) {
             problems.push(complain(
                 &snippet,
@@ -551,7 +557,9 @@ mod tests {
         .unwrap();
         assert_eq!(
             problems(dir.path(), &[compile_output(), version_output()]),
-            ["docs/src/ch/wrong_type.output.txt:1: is not what `rustc --edition 2024 p/compile_fail/wrong_type.rs` prints now: run `cargo run -p book --bin regenerate -- ch/wrong_type.output.txt`"]
+            [
+                "docs/src/ch/wrong_type.output.txt:1: is not what `rustc --edition 2024 p/compile_fail/wrong_type.rs` prints now: run `cargo run -p book --bin regenerate -- ch/wrong_type.output.txt`"
+            ]
         );
     }
 
@@ -594,14 +602,21 @@ mod tests {
         fs::write(&lib, LIB.replace("E0308", "E0277")).unwrap();
         assert_eq!(
             problems(dir.path(), &[compile_output(), version_output()]),
-            ["p/src/lib.rs:2: the compile_fail doctest of `p/compile_fail/wrong_type.rs` expects {\"E0277\"}, but the book shows {\"E0308\"}"]
+            [
+                "p/src/lib.rs:2: the compile_fail doctest of `p/compile_fail/wrong_type.rs` expects {\"E0277\"}, but the book shows {\"E0308\"}"
+            ]
         );
         fs::write(&lib, LIB.replace("compile_fail,E0308", "rust")).unwrap();
         let found = problems(dir.path(), &[compile_output(), version_output()]);
         assert_eq!(found.len(), 2, "{found:?}");
-        assert!(found[0].contains("has no compile_fail doctest"), "{found:?}");
         assert!(
-            found[1].starts_with("p/src/lib.rs:2: includes `p/compile_fail/wrong_type.rs` but not as a doctest"),
+            found[0].contains("has no compile_fail doctest"),
+            "{found:?}"
+        );
+        assert!(
+            found[1].starts_with(
+                "p/src/lib.rs:2: includes `p/compile_fail/wrong_type.rs` but not as a doctest"
+            ),
             "{found:?}"
         );
     }

@@ -37,7 +37,10 @@ pub fn run() -> ExitCode {
         }
     }
     let joined = thread::spawn(|| fail_on_3(3)).join();
-    println!("on a thread, fail_on_3(3): join returned {:?}", joined.map_err(|_| "a panic"));
+    println!(
+        "on a thread, fail_on_3(3): join returned {:?}",
+        joined.map_err(|_| "a panic")
+    );
     println!("main goes on");
     // ANCHOR_END: run
     ExitCode::SUCCESS

@@ -19,10 +19,12 @@ fn sleep_until_the_parent_dies() -> io::Result<Child> {
     // SAFETY: the closure runs in the child between fork and exec, where only
     // async-signal-safe functions are allowed: prctl and reading errno are.
     unsafe {
-        command.pre_exec(|| match libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) {
-            -1 => Err(io::Error::last_os_error()),
-            _ => Ok(()),
-        });
+        command.pre_exec(
+            || match libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) {
+                -1 => Err(io::Error::last_os_error()),
+                _ => Ok(()),
+            },
+        );
     }
     command.spawn()
 }
@@ -51,7 +53,9 @@ pub fn run() -> ExitCode {
             s.signal().unwrap_or(0)
         ),
         Some(s) => println!("`sleep 30`, started from a thread that has ended: ended with {s}"),
-        None => println!("`sleep 30`, started from a thread that has ended: still running after 10 s (killed now)"),
+        None => println!(
+            "`sleep 30`, started from a thread that has ended: still running after 10 s (killed now)"
+        ),
     }
 
     // ANCHOR: process

@@ -53,11 +53,14 @@ fn a_child_tied_to_an_ended_thread_dies_and_a_common_process_does_not() {
 
 #[test]
 fn workers_change_their_own_static_and_threads_change_the_parents() {
-    cargo_bin_cmd!("static_not_shared").assert().success().stdout(
-        "8 tasks on 2 worker processes: CALLS in the parent is 0; the workers' own copies add \
+    cargo_bin_cmd!("static_not_shared")
+        .assert()
+        .success()
+        .stdout(
+            "8 tasks on 2 worker processes: CALLS in the parent is 0; the workers' own copies add \
          up to 8\n\
          8 tasks on 2 threads: CALLS in the parent is 8\n",
-    );
+        );
 }
 
 #[test]
@@ -89,10 +92,16 @@ fn children_with_the_same_state_draw_the_same_numbers() {
     assert_eq!(forked.len(), 3, "{text}");
     assert!(forked.iter().all(|&n| n == forked[0]), "{text}");
     let fixed = numbers("each child seeds with 42:");
-    assert!(fixed.iter().all(|&n| n == fixed[0]) && fixed.len() == 3, "{text}");
+    assert!(
+        fixed.iter().all(|&n| n == fixed[0]) && fixed.len() == 3,
+        "{text}"
+    );
     // Seeded from the OS, three numbers from 1 to 100 may still repeat: only check the range.
     let fresh = numbers("each child seeds from the OS:");
-    assert!(fresh.len() == 3 && fresh.iter().all(|n| (1..=100).contains(n)), "{text}");
+    assert!(
+        fresh.len() == 3 && fresh.iter().all(|n| (1..=100).contains(n)),
+        "{text}"
+    );
 }
 
 #[test]
@@ -131,7 +140,13 @@ fn with_panic_abort_a_worker_dies_alone_and_a_thread_takes_the_process_down() {
             && text.contains("died, killed by signal 6 (SIGABRT)\n"),
         "{text}"
     );
-    assert!(text.contains("fail_on_3(4) = 4\n"), "the pool goes on: {text}");
-    assert!(!text.contains("join returned"), "the thread's panic ended the process: {text}");
+    assert!(
+        text.contains("fail_on_3(4) = 4\n"),
+        "the pool goes on: {text}"
+    );
+    assert!(
+        !text.contains("join returned"),
+        "the thread's panic ended the process: {text}"
+    );
     assert!(!text.contains("main goes on"), "{text}");
 }

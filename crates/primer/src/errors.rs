@@ -40,7 +40,10 @@ pub fn parse_setting(line: &str) -> Result<(&str, u32), SettingsError> {
 /// Reads every line, stopping at the first that fails: collecting `Result`s into a `Result`
 /// gives `Ok` with all the values, or the first `Err`.
 pub fn parse_settings(text: &str) -> Result<Vec<(&str, u32)>, SettingsError> {
-    text.lines().filter(|l| !l.trim().is_empty()).map(parse_setting).collect()
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(parse_setting)
+        .collect()
 }
 // ANCHOR_END: question_mark
 
@@ -64,6 +67,9 @@ mod tests {
             Err(SettingsError::NoEquals("fast".into()))
         );
         let err = parse_setting("workers = four").unwrap_err();
-        assert_eq!(err.to_string(), "`workers = four`: invalid digit found in string");
+        assert_eq!(
+            err.to_string(),
+            "`workers = four`: invalid digit found in string"
+        );
     }
 }

@@ -66,8 +66,13 @@ mod tests {
         assert_eq!(join_after_panic(), Err("no such file: data.csv".to_owned()));
         let owned = thread::spawn(|| panic!("{}", 7)).join().unwrap_err();
         assert_eq!(message_of(owned.as_ref()), "7");
-        let other = thread::spawn(|| std::panic::panic_any(7)).join().unwrap_err();
-        assert_eq!(message_of(other.as_ref()), "(a panic payload that is not text)");
+        let other = thread::spawn(|| std::panic::panic_any(7))
+            .join()
+            .unwrap_err();
+        assert_eq!(
+            message_of(other.as_ref()),
+            "(a panic payload that is not text)"
+        );
     }
 
     #[test]

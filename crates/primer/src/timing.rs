@@ -1,7 +1,7 @@
 //! One workload timed in a debug and a release build, by running both builds for real.
 
-use std::process::{Command, ExitCode};
 use std::hint::black_box;
+use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
 // ANCHOR: workloads
@@ -49,8 +49,12 @@ pub const BUILD: &str = if cfg!(debug_assertions) {
     "release"
 };
 
-/// The workloads, by name: each runs at `size` and returns a number that depends on all its work.
-pub const WORKLOADS: [(&str, fn(u64) -> u64); 2] = [
+/// A workload: its name, and a function that runs it at a size and returns a number that
+/// depends on all its work.
+pub type Workload = (&'static str, fn(u64) -> u64);
+
+/// The workloads `workloads` times.
+pub const WORKLOADS: [Workload; 2] = [
     ("collatz", |size| collatz_steps(black_box(size))),
     ("sort", |size| sort_and_median(black_box(numbers(size)))),
 ];

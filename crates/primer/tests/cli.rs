@@ -13,10 +13,9 @@ fn join_reports_one_panic_and_let_underscore_hides_the_other() {
              saved 2 of 3 files, and main goes on\n",
         )
         .stderr(
-            predicate::str::contains("no such file: data.csv")
-                .and(predicate::str::contains(
-                    "cannot save \"my notes.txt\": the name has a space",
-                )),
+            predicate::str::contains("no such file: data.csv").and(predicate::str::contains(
+                "cannot save \"my notes.txt\": the name has a space",
+            )),
         );
 }
 
@@ -32,7 +31,10 @@ fn workloads_print_one_line_each_in_this_build() {
         .filter_map(|l| primer::timing::millis_of(l).map(|(name, _)| name))
         .collect();
     assert_eq!(names, ["collatz", "sort"], "{text}");
-    assert!(text.contains("debug build: "), "tests run a debug build: {text}");
+    assert!(
+        text.contains("debug build: "),
+        "tests run a debug build: {text}"
+    );
 }
 
 #[test]
