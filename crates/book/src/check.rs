@@ -20,6 +20,7 @@ use std::path::{Component, Path, PathBuf};
 
 use pulldown_cmark::{BrokenLink, Event, LinkType, Options, Parser, Tag, TagEnd};
 
+use crate::compile;
 use crate::outputs::{self, Output};
 
 /// One thing wrong with the book, at a file and line.
@@ -107,6 +108,7 @@ pub fn check_with(book: &Path, outputs: &[Output]) -> Vec<Problem> {
         }
     }
     problems.extend(outputs::check_outputs(&src, outputs));
+    problems.extend(compile::check(book.parent().unwrap_or(book), &src, outputs));
     problems.sort();
     problems
 }
@@ -571,7 +573,7 @@ fn check_link(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outputs::{Expect, Output};
+    use crate::outputs::{Expect, Kind, Output};
 
     /// A book in a temporary directory, made of `(path under src, content)` pairs, plus files
     /// outside `src` given with a leading `../`.
@@ -804,6 +806,7 @@ fn rest() {}
         let listed = Output {
             file: "q/run.output.txt",
             command: "cargo run -p q",
+            kind: Kind::Run,
             expect: Expect::Code(0),
             varies: Some("process ids"),
             kill_worker: None,

@@ -18,9 +18,12 @@
 //! - [`browser`] opens the built book in headless Chromium, as a reader would (`cargo run -p
 //!   book --bin browser`, run by `.ci/run`).
 //! - [`quiz`] holds quiz answers that quote a program's output to the generated output file.
+//! - [`compile`] captures the compiler errors the book shows and holds each to its snippet and
+//!   its `compile_fail` doctest.
 
 pub mod browser;
 pub mod check;
+pub mod compile;
 pub mod outputs;
 pub mod pictures;
 pub mod quiz;

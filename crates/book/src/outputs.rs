@@ -17,6 +17,8 @@ pub struct Output {
     /// The command exactly as the reader types it at the workspace root; it becomes the first
     /// line of the file, after `$ `. Words are split on spaces (no quoting).
     pub command: &'static str,
+    /// Whether the command is run as a program or is a compile that must fail.
+    pub kind: Kind,
     /// How the command must end; anything else is an error and nothing is written.
     pub expect: Expect,
     /// Why two runs print different text (process ids, timings…), if they do. The file then
@@ -37,11 +39,23 @@ pub struct Output {
     pub pictures: &'static [&'static str],
 }
 
+/// What kind of command an output records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A program, run as the reader runs it ([`crate::run`]).
+    Run,
+    /// A compiler error: `rustc --edition E snippet.rs`, compiled with the workspace's `rustc`
+    /// and held to the snippet's `compile_fail` doctest ([`crate::compile`]).
+    CompileError,
+}
+
 /// How a command is expected to end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Expect {
     /// It exits with this code.
     Code(i32),
+    /// It is ended by this signal (a `panic = "abort"` build's SIGABRT, say).
+    Signal(i32),
     /// It is still running after this long (it hangs, as Python's pool does when a worker
     /// dies); the tool then kills it and keeps what it printed.
     Hangs(Duration),
@@ -51,6 +65,7 @@ const fn output(file: &'static str, command: &'static str) -> Output {
     Output {
         file,
         command,
+        kind: Kind::Run,
         expect: Expect::Code(0),
         varies: None,
         kill_worker: None,
@@ -68,6 +83,16 @@ const fn varies(file: &'static str, command: &'static str, why: &'static str) ->
     }
 }
 
+/// The compiler's error for a snippet that must not compile: `command` is
+/// `rustc --edition 2024 path/to/snippet.rs` (see [`crate::compile`]).
+const fn compile_error(file: &'static str, command: &'static str) -> Output {
+    Output {
+        kind: Kind::CompileError,
+        expect: Expect::Code(1),
+        ..output(file, command)
+    }
+}
+
 /// The outputs of the book, chapter by chapter.
 pub const OUTPUTS: &[Output] = &[
     // Introduction
@@ -75,6 +100,41 @@ pub const OUTPUTS: &[Output] = &[
         "introduction/help.output.txt",
         "cargo run -p q5_pool -- --help",
     ),
+    // The Rust you need: the compiler that printed the book's errors, then the errors.
+    output("rust_you_need/rustc_version.output.txt", "rustc --version"),
+    compile_error(
+        "rust_you_need/borrow_into_thread.output.txt",
+        "rustc --edition 2024 crates/primer/compile_fail/borrow_into_thread.rs",
+    ),
+    compile_error(
+        "rust_you_need/use_after_move.output.txt",
+        "rustc --edition 2024 crates/primer/compile_fail/use_after_move.rs",
+    ),
+    compile_error(
+        "rust_you_need/rc_across_threads.output.txt",
+        "rustc --edition 2024 crates/primer/compile_fail/rc_across_threads.rs",
+    ),
+    compile_error(
+        "rust_you_need/refcell_across_threads.output.txt",
+        "rustc --edition 2024 crates/primer/compile_fail/refcell_across_threads.rs",
+    ),
+    compile_error(
+        "rust_you_need/assign_through_arc.output.txt",
+        "rustc --edition 2024 crates/primer/compile_fail/assign_through_arc.rs",
+    ),
+    varies(
+        "rust_you_need/panics.output.txt",
+        "cargo run -p primer --bin panics",
+        "thread ids",
+    ),
+    Output {
+        time_limit: Some(Duration::from_secs(300)),
+        ..varies(
+            "rust_you_need/debug_vs_release.output.txt",
+            "cargo run -p primer --bin debug_vs_release",
+            "timings, and the machine's load",
+        )
+    },
     // Question 1
     Output {
         pictures: &["q1_why_multiprocessing/processes_threads.svg"],
@@ -371,6 +431,83 @@ pub const OUTPUTS: &[Output] = &[
         "q6_four_processes/numbers_py.output.txt",
         "python3 docs/src/q6_four_processes/numbers.py",
         "the process ids and the order of the lines",
+    ),
+    // Common mistakes: each made for real.
+    Output {
+        expect: Expect::Code(1),
+        ..output(
+            "common_mistakes/forgot_init.output.txt",
+            "cargo run -p mistakes --bin forgot_init",
+        )
+    },
+    varies(
+        "common_mistakes/code_before_init.output.txt",
+        "cargo run -p mistakes --bin code_before_init",
+        "process ids, and the order of the workers' lines",
+    ),
+    output(
+        "common_mistakes/short_lived_thread.output.txt",
+        "cargo run -p mistakes --bin short_lived_thread",
+    ),
+    output(
+        "common_mistakes/static_not_shared.output.txt",
+        "cargo run -p mistakes --bin static_not_shared",
+    ),
+    output(
+        "common_mistakes/global_counter_py.output.txt",
+        "python3 docs/src/common_mistakes/global_counter.py",
+    ),
+    varies(
+        "common_mistakes/panic_unwind.output.txt",
+        "cargo run -p mistakes --bin panic_abort",
+        "thread ids",
+    ),
+    Output {
+        expect: Expect::Signal(6),
+        // The first build of the `abort` profile compiles every dependency again.
+        time_limit: Some(Duration::from_secs(600)),
+        ..varies(
+            "common_mistakes/panic_abort.output.txt",
+            "cargo run --profile abort -p mistakes --bin panic_abort",
+            "process and thread ids, and whether a replacement worker was starting",
+        )
+    },
+    Output {
+        expect: Expect::Code(1),
+        ..varies(
+            "common_mistakes/exit_in_task.output.txt",
+            "cargo run -p mistakes --bin exit_in_task",
+            "the process id",
+        )
+    },
+    Output {
+        expect: Expect::Hangs(Duration::from_secs(5)),
+        ..output(
+            "common_mistakes/sys_exit_py.output.txt",
+            "python3 docs/src/common_mistakes/sys_exit.py",
+        )
+    },
+    Output {
+        expect: Expect::Code(1),
+        ..varies(
+            "common_mistakes/lambda_py.output.txt",
+            "python3 docs/src/common_mistakes/lambda_pickle.py",
+            "a memory address",
+        )
+    },
+    compile_error(
+        "common_mistakes/capturing_closure_as_fn.output.txt",
+        "rustc --edition 2024 crates/mistakes/compile_fail/capturing_closure_as_fn.rs",
+    ),
+    varies(
+        "common_mistakes/shared_seed.output.txt",
+        "cargo run -p mistakes --bin shared_seed",
+        "the numbers",
+    ),
+    varies(
+        "common_mistakes/shared_seed_py.output.txt",
+        "python3 docs/src/common_mistakes/shared_seed.py",
+        "the numbers",
     ),
 ];
 

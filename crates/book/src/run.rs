@@ -74,6 +74,7 @@ impl Ended {
     pub fn matches(self, expect: Expect) -> bool {
         match (self, expect) {
             (Ended::Code(code), Expect::Code(want)) => code == want,
+            (Ended::Signal(signal), Expect::Signal(want)) => signal == want,
             (Ended::Hung(_), Expect::Hangs(_)) => true,
             _ => false,
         }
@@ -107,6 +108,8 @@ pub fn command(output: &Output, root: &Path, pictures: Option<&Path>) -> Command
     command
         .current_dir(root)
         .env("PYTHONUNBUFFERED", "1")
+        // A panic prints what it prints by default, whatever the regenerating shell has set.
+        .env_remove("RUST_BACKTRACE")
         .stdin(Stdio::null())
         // Its own process group, so a hung program is stopped with every process it started.
         .process_group(0);
@@ -146,7 +149,7 @@ pub fn run(output: &Output, root: &Path) -> io::Result<Ran> {
     let mut child = command.spawn()?;
     let limit = match output.expect {
         Expect::Hangs(after) => after,
-        Expect::Code(_) => output.time_limit.unwrap_or(TIME_LIMIT),
+        Expect::Code(_) | Expect::Signal(_) => output.time_limit.unwrap_or(TIME_LIMIT),
     };
     let mut killed_worker = None;
     let mut first_output: Option<Instant> = None;

@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::process::{Command, ExitCode};
 
-use book::outputs::{OUTPUTS, Output};
+use book::outputs::{Kind, OUTPUTS, Output};
 use book::pictures::{self, DRAWINGS, Drawing};
 use book::run::{self, Paths};
 
@@ -83,7 +83,11 @@ fn main() -> ExitCode {
     let mut failed = 0;
     for output in chosen {
         let file = src.join(output.file);
-        let ran = match run::run(output, &root) {
+        let ran = match output.kind {
+            Kind::Run => run::run(output, &root),
+            Kind::CompileError => book::compile::run(output, &root),
+        };
+        let ran = match ran {
             Ok(ran) => ran,
             Err(e) => {
                 eprintln!(
