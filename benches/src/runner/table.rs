@@ -71,11 +71,7 @@ mod tests {
 
     fn time(ms: u64) -> Measured {
         let d = Duration::from_millis(ms);
-        Measured::Time(Stats {
-            median: d,
-            min: d,
-            samples: 1,
-        })
+        Measured::Time(Stats::exact(d))
     }
 
     #[test]

@@ -220,9 +220,8 @@ mod tests {
     fn time(us: u64) -> Measured {
         let d = Duration::from_micros(us);
         Measured::Time(Stats {
-            median: d,
             min: d / 2,
-            samples: 3,
+            ..Stats::exact(d)
         })
     }
 
