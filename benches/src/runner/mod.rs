@@ -23,10 +23,13 @@
 //! - `rows`: which rows the table has, section by section: label and the key on each side;
 //! - `table`: renders those rows, `units` the numbers in them;
 //! - `targets`: the targets section: each goal, what this run measured, met or missed;
+//! - `explain`: the closing section: each row where Rust is slower than Python (or threads
+//!   than processes) beyond the noise, with its cause measured in the same run;
 //! - `report`: the whole document: machine header, table, targets, notes.
 
 mod cargo;
 mod cli;
+mod explain;
 mod programs;
 mod python;
 mod report;

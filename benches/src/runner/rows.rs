@@ -250,6 +250,11 @@ pub(super) fn sections(cores: usize) -> Vec<Section> {
         "… the bare function, no task around it (Python: `map(math.gamma, …)`)",
         "cpu.gamma.bare",
     ));
+    cpu.push(row(
+        "… Python's loop alone: `map(math.fabs, …)`, a C function that does almost nothing",
+        Some("cpu.gamma.loop"),
+        None,
+    ));
     for w in 1..=cores {
         cpu.push(both(
             format!("… on a process pool of {w}"),

@@ -11,10 +11,12 @@
 //!   writing).
 //! - [`check::check`] finds what `mdbook build` lets through: an include of a missing file or
 //!   anchor, a link to a missing chapter or heading, a chapter left out of `SUMMARY.md`, an
-//!   output file no command produces. `cargo test -p book` runs it on `docs/`, so
-//!   `cargo test --workspace` fails on a broken book.
+//!   output file no command produces, and a [claim](claims) that the output it names no
+//!   longer supports. `cargo test -p book` runs it on `docs/`, so `cargo test --workspace`
+//!   fails on a broken book.
 
 pub mod check;
+pub mod claims;
 pub mod outputs;
 pub mod run;
 

@@ -1,0 +1,252 @@
+//! The closing section: every row of this run where Rust was slower than Python, or threads
+//! slower than processes, beyond the noise of both, with its measured cause.
+//!
+//! The rows are found from the numbers, not listed by hand, so a run that turns up a new one
+//! shows it. Each cause is a sentence filled in with other measurements of the same run (the
+//! floors and pinned rows of the table), so the explanation is evidence, not an excuse. A row
+//! with no known cause says so: that is a finding to investigate, not a line to hide.
+
+use std::fmt::Write as _;
+
+use super::results::{Measured, Results};
+use super::rows::{Kind, Row, sections};
+use super::units::human_time;
+use crate::measure::Stats;
+
+/// Appends the section to `out`.
+pub(super) fn render(out: &mut String, rust: &Results, py: &Results, cores: usize) {
+    let found = anomalies(rust, py, cores);
+    let _ = writeln!(
+        out,
+        "\n## Where Rust is slower, or threads slower than processes\n"
+    );
+    if found.is_empty() {
+        let _ = writeln!(
+            out,
+            "None in this run: every such difference was within the noise."
+        );
+        return;
+    }
+    for a in found {
+        let _ = writeln!(out, "- **{}**: {}. {}", a.what, a.numbers, a.cause);
+    }
+}
+
+/// One row that goes against the lesson, and why.
+#[derive(Debug, PartialEq)]
+struct Anomaly {
+    what: String,
+    numbers: String,
+    cause: String,
+}
+
+fn stats(results: &Results, key: Option<&str>) -> Option<Stats> {
+    results.get(key?).and_then(Measured::stats)
+}
+
+/// Every anomaly of this run: Rust rows clearly slower than their Python row, then Rust's
+/// threads clearly slower than its processes on the same work.
+fn anomalies(rust: &Results, py: &Results, cores: usize) -> Vec<Anomaly> {
+    let t = |r: &Results, k: &str| time_of(r, k);
+    let mut found = Vec::new();
+    for row in sections(cores).into_iter().flat_map(|s| s.rows) {
+        let Row {
+            label,
+            python,
+            rust: rust_key,
+            kind,
+        } = &row;
+        if !matches!(kind, Kind::Time | Kind::Bytes(_)) {
+            continue;
+        }
+        let (Some(r), Some(p)) = (
+            stats(rust, rust_key.as_deref()),
+            stats(py, python.as_deref()),
+        ) else {
+            continue;
+        };
+        if r.clearly_slower_than(&p) {
+            let key = rust_key.as_deref().unwrap_or_default();
+            found.push(Anomaly {
+                what: format!("{label}: Rust slower"),
+                numbers: format!(
+                    "Rust {} against Python {}",
+                    human_time(r.median.as_secs_f64()),
+                    human_time(p.median.as_secs_f64())
+                ),
+                cause: cause(key, rust, py),
+            });
+        }
+    }
+    for (threads, processes, what) in thread_process_pairs(cores) {
+        let (Some(th), Some(pr)) = (
+            stats(rust, Some(&threads)),
+            stats(rust, Some(&processes)),
+        ) else {
+            continue;
+        };
+        if th.clearly_slower_than(&pr) {
+            found.push(Anomaly {
+                what: format!("{what}: Rust's threads slower than its processes"),
+                numbers: format!(
+                    "threads {} against processes {}",
+                    t(rust, &threads),
+                    t(rust, &processes)
+                ),
+                cause: cause(&threads, rust, py),
+            });
+        }
+    }
+    found
+}
+
+/// The same work on Rust threads and Rust processes: (threads' key, processes' key, label).
+fn thread_process_pairs(cores: usize) -> Vec<(String, String, String)> {
+    let mut pairs = vec![(
+        format!("map.1000000.thread_pool.{}", crate::work::POOL_WORKERS),
+        "map.1000000.pool".to_owned(),
+        "map(square), n = 1000000, ThreadPool(4) and Pool(4)".to_owned(),
+    )];
+    for w in 1..=cores {
+        pairs.push((
+            format!("cpu.coarse.threads.{w}"),
+            format!("cpu.coarse.pool.{w}"),
+            format!("coarse tasks on {w} worker(s)"),
+        ));
+    }
+    for name in ["threads", "rayon"] {
+        pairs.push((
+            format!("cpu.coarse_big.{name}.{cores}"),
+            format!("cpu.coarse_big.pool.{cores}"),
+            format!("big coarse tasks, {name} against a process pool of {cores}"),
+        ));
+    }
+    for (count, ms) in super::DOWNLOADS {
+        pairs.push((
+            format!("io.{count}x{ms}ms.threads"),
+            format!("io.{count}x{ms}ms.processes"),
+            format!("{count} downloads × {ms} ms, one thread or one process per URL"),
+        ));
+    }
+    pairs
+}
+
+fn time_of(results: &Results, key: &str) -> String {
+    results
+        .get(key)
+        .and_then(Measured::seconds)
+        .map_or("—".into(), human_time)
+}
+
+/// The measured cause of an anomaly on the row of Rust key `key`, from this run's numbers.
+fn cause(key: &str, rust: &Results, py: &Results) -> String {
+    let r = |k: &str| time_of(rust, k);
+    let p = |k: &str| time_of(py, k);
+    if key.starts_with("roundtrip.channel") || key.starts_with("roundtrip.pipe") {
+        let kind = if key.starts_with("roundtrip.channel") {
+            "roundtrip.channel"
+        } else {
+            "roundtrip.pipe"
+        };
+        return format!(
+            "A blocking round trip is two wake-ups, and their cost depends on where the \
+             scheduler puts the two sides, not on the language. Both sides pinned to one core: \
+             Rust {}, Python {}; pinned to two cores: Rust {}, Python {}. The floor, a bare \
+             futex wake-up there and back: {} on one core, {} across two (an idle core of this \
+             virtual machine must be interrupted awake); two threads spinning instead of \
+             sleeping: {}",
+            r(&format!("{kind}.one_core")),
+            p(&format!("{kind}.one_core")),
+            r(&format!("{kind}.two_cores")),
+            p(&format!("{kind}.two_cores")),
+            r("wake.futex.one_core"),
+            r("wake.futex.two_cores"),
+            r("wake.spin.two_cores"),
+        );
+    }
+    if key.starts_with("spawn.process") {
+        return format!(
+            "A `common::Process` is this binary started again (exec), not a fork: the new \
+             program is loaded and linked before `main`. Floors in this run: a bare re-exec \
+             of the same binary {}, starting `/bin/true` {}, against Python's fork {}",
+            r("spawn.reexec"),
+            r("spawn.true"),
+            p("spawn.process[fork]"),
+        );
+    }
+    if key.starts_with("cpu.gamma") {
+        return format!(
+            "Both sides run the same Lanczos algorithm in compiled code: CPython's `math.gamma` \
+             is C. The bare function: Rust {}, Python's `map(math.gamma, …)` {}, of which \
+             Python's loop alone (`map(math.fabs, …)`, a C function that does almost nothing) \
+             takes {}",
+            r("cpu.gamma.bare"),
+            p("cpu.gamma.bare"),
+            p("cpu.gamma.loop"),
+        );
+    }
+    if key.starts_with("io.") {
+        return format!(
+            "Every download waits for the server's latency, and what is left is small next to \
+             it. Each Rust process builds its HTTP client once ({} in this run: reqwest reads \
+             the system's CA certificates), so one process per URL builds one per URL; \
+             Python's urllib sets up no TLS for an http:// URL. A process start: Rust {}, \
+             Python's fork {}",
+            r("io.client"),
+            r("spawn.process"),
+            p("spawn.process[fork]"),
+        );
+    }
+    "No cause is recorded for this row: a finding to investigate (profile it, and add what \
+     explains it to benches/src/runner/explain.rs)"
+        .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn around(us: u64) -> Measured {
+        let d = Duration::from_micros(us);
+        Measured::Time(Stats {
+            median: d,
+            min: d * 9 / 10,
+            q1: d * 95 / 100,
+            q3: d * 105 / 100,
+            samples: 9,
+        })
+    }
+
+    #[test]
+    fn finds_slower_rust_rows_and_slower_threads_and_explains_them() {
+        let rust = Results::from([
+            ("roundtrip.pipe".to_owned(), around(300)),
+            ("roundtrip.pipe.one_core".to_owned(), around(4)),
+            ("wake.futex.two_cores".to_owned(), around(90)),
+            ("spawn.thread".to_owned(), around(20)),
+            ("cpu.coarse.threads.2".to_owned(), around(900)),
+            ("cpu.coarse.pool.2".to_owned(), around(500)),
+        ]);
+        let py = Results::from([
+            ("roundtrip.pipe".to_owned(), around(80)),
+            ("spawn.thread".to_owned(), around(100)),
+        ]);
+        let found = anomalies(&rust, &py, 2);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(
+            found[0].what,
+            "8 bytes over a pipe to a child and back: Rust slower"
+        );
+        assert_eq!(found[0].numbers, "Rust 300.0 µs against Python 80.0 µs");
+        assert!(found[0].cause.contains("one core: Rust 4.0 µs"), "{found:?}");
+        assert!(found[0].cause.contains("90.0 µs across two"), "{found:?}");
+        assert!(found[1].what.starts_with("coarse tasks on 2 worker(s)"));
+        assert!(found[1].cause.starts_with("No cause is recorded"));
+
+        let mut out = String::new();
+        render(&mut out, &Results::new(), &Results::new(), 2);
+        assert!(out.contains("None in this run"), "{out}");
+    }
+}
