@@ -343,7 +343,7 @@ class Bench:
             )
 
     def cpu_bound(self, cores):
-        keys = ["cpu.coarse.sequential", "cpu.gamma.sequential", "cpu.gamma.bare"]
+        keys = ["cpu.coarse.sequential", "cpu.gamma.sequential", "cpu.gamma.bare", "cpu.gamma.loop"]
         for w in range(1, cores + 1):
             keys += [f"cpu.coarse.threads.{w}", f"cpu.coarse.pool.{w}", f"cpu.gamma.pool.{w}"]
         if not any(self.wants(k) for k in keys):
@@ -358,6 +358,8 @@ class Bench:
         )
         # No Python function around it: what is left is map's loop and the C function.
         self.time("cpu.gamma.bare", lambda k: time_n(k, lambda: list(map(math.gamma, values))))
+        # The same loop over a C function that does almost nothing: the interpreter's share.
+        self.time("cpu.gamma.loop", lambda k: time_n(k, lambda: list(map(math.fabs, values))))
         for workers in range(1, cores + 1):
             with ThreadPoolExecutor(workers) as ex:
                 self.time(

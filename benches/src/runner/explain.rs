@@ -164,6 +164,19 @@ fn cause(key: &str, rust: &Results, py: &Results) -> String {
             r("wake.spin.two_cores"),
         );
     }
+    if let Some(rest) = key
+        .strip_prefix("cpu.coarse.threads.")
+        .or_else(|| key.strip_prefix("cpu.coarse_big.threads."))
+    {
+        let big = if key.contains("coarse_big") { "coarse_big" } else { "coarse" };
+        return format!(
+            "`thread::scope` cuts the tasks into one fixed share per thread before it starts; \
+             when another program takes a core for a while, the thread on it finishes late and \
+             the other waits. The pool and rayon hand out work as workers free up: rayon on \
+             the same threads took {} in this run",
+            r(&format!("cpu.{big}.rayon.{rest}")),
+        );
+    }
     if key.starts_with("spawn.process") {
         return format!(
             "A `common::Process` is this binary started again (exec), not a fork: the new \
@@ -228,13 +241,16 @@ mod tests {
             ("spawn.thread".to_owned(), around(20)),
             ("cpu.coarse.threads.2".to_owned(), around(900)),
             ("cpu.coarse.pool.2".to_owned(), around(500)),
+            ("cpu.coarse.rayon.2".to_owned(), around(450)),
+            ("payload.1024".to_owned(), around(30)),
         ]);
         let py = Results::from([
             ("roundtrip.pipe".to_owned(), around(80)),
             ("spawn.thread".to_owned(), around(100)),
+            ("payload.1024".to_owned(), around(10)),
         ]);
         let found = anomalies(&rust, &py, 2);
-        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found.len(), 3, "{found:?}");
         assert_eq!(
             found[0].what,
             "8 bytes over a pipe to a child and back: Rust slower"
@@ -242,8 +258,10 @@ mod tests {
         assert_eq!(found[0].numbers, "Rust 300.0 µs against Python 80.0 µs");
         assert!(found[0].cause.contains("one core: Rust 4.0 µs"), "{found:?}");
         assert!(found[0].cause.contains("90.0 µs across two"), "{found:?}");
-        assert!(found[1].what.starts_with("coarse tasks on 2 worker(s)"));
+        assert_eq!(found[1].what, "echo 1 KiB: Rust slower");
         assert!(found[1].cause.starts_with("No cause is recorded"));
+        assert!(found[2].what.starts_with("coarse tasks on 2 worker(s)"));
+        assert!(found[2].cause.ends_with("took 450.0 µs in this run"), "{found:?}");
 
         let mut out = String::new();
         render(&mut out, &Results::new(), &Results::new(), 2);

@@ -90,8 +90,11 @@ impl ThreadPool {
         let n = items.len();
         let task = *task;
         let failures = Failures::default();
-        // Chunks of contiguous items, a few per thread, so that a thread runs a tight loop and
-        // enters `catch_unwind` once per chunk, not per item; stealing still balances them.
+        // Chunks of contiguous items, sixteen per thread, so that a thread runs a tight loop
+        // and enters `catch_unwind` once per chunk, not per item. Each chunk is a job of its
+        // own (`with_max_len(1)`): left to itself rayon would run a quarter of them as one
+        // job, which no other thread can take over, so a thread that loses its core (another
+        // program wants it) would hold back a quarter of the work.
         let chunk = n.div_ceil(16 * self.threads).max(1);
         // SAFETY: shrinking the length only forgets the items: from here on `items` owns their
         // memory but will not drop them. `run_chunk` moves each one out exactly once.
@@ -104,6 +107,7 @@ impl ThreadPool {
                 .par_chunks_mut(chunk)
                 .zip(out.spare_capacity_mut()[..n].par_chunks_mut(chunk))
                 .enumerate()
+                .with_max_len(1)
                 .for_each(|(c, (args, slots))| run_chunk(task, c * chunk, args, slots, &failures));
             out
         });
