@@ -423,6 +423,34 @@ mod tests {
         assert_eq!(RAN.load(Ordering::Relaxed), 500);
     }
 
+    static DONE_AFTER: AtomicUsize = AtomicUsize::new(0);
+    /// Item 0 waits until items 2 to 15 are done: only another thread can run them meanwhile.
+    fn waits_for_the_others(i: u64) -> bool {
+        if i == 0 {
+            let deadline = std::time::Instant::now() + Duration::from_secs(60);
+            while DONE_AFTER.load(Ordering::Acquire) < 14 {
+                if std::time::Instant::now() > deadline {
+                    return false;
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        } else if (2..16).contains(&i) {
+            DONE_AFTER.fetch_add(1, Ordering::Release);
+        }
+        true
+    }
+    const WAITS: Task<u64, bool> = crate::task!(waits_for_the_others);
+
+    #[test]
+    fn a_slow_item_does_not_hold_back_the_items_after_it() {
+        // Rayon left to itself runs the first quarter of 64 items as one job on one thread;
+        // then items 2 to 15 could only run after item 0, which waits for them (and gives up
+        // after a minute: this test fails rather than hangs).
+        let threads = ThreadPool::new(2).unwrap();
+        let ran = threads.map(&WAITS, 0..64).unwrap();
+        assert!(ran[0], "items 2..16 stayed behind item 0 on its thread");
+    }
+
     #[test]
     fn imap_streams_in_order_with_each_failure_in_its_place() {
         let threads = ThreadPool::new(2).unwrap();
