@@ -16,8 +16,8 @@
 //! - [`SpinPair`]: the same handshake with both threads awake, spinning: no wake-up at all.
 
 use std::io;
-use std::sync::{Arc, OnceLock};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::thread::{self, JoinHandle, Thread};
 
 /// Two cores this process may run on, if it may run on two: `(first, second)`.
@@ -140,7 +140,11 @@ impl WakePair {
     pub fn round_trip(&self) {
         self.shared.caller.get_or_init(thread::current);
         let n = self.shared.asked.fetch_add(1, Ordering::AcqRel) + 1;
-        self.other.as_ref().expect("set until drop").thread().unpark();
+        self.other
+            .as_ref()
+            .expect("set until drop")
+            .thread()
+            .unpark();
         while self.shared.done.load(Ordering::Acquire) < n {
             thread::park();
         }

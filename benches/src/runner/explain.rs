@@ -79,10 +79,8 @@ fn anomalies(rust: &Results, py: &Results, cores: usize) -> Vec<Anomaly> {
         }
     }
     for (threads, processes, what) in thread_process_pairs(cores) {
-        let (Some(th), Some(pr)) = (
-            stats(rust, Some(&threads)),
-            stats(rust, Some(&processes)),
-        ) else {
+        let (Some(th), Some(pr)) = (stats(rust, Some(&threads)), stats(rust, Some(&processes)))
+        else {
             continue;
         };
         if th.clearly_slower_than(&pr) {
@@ -131,6 +129,21 @@ fn thread_process_pairs(cores: usize) -> Vec<(String, String, String)> {
     pairs
 }
 
+/// The least time a download row `io.{count}x{ms}ms.{how}` can take, in seconds: the latency
+/// of each download that must wait for another (sequential: all; a pool of 4: one in four).
+fn download_floor(key: &str) -> Option<f64> {
+    let rest = key.strip_prefix("io.")?;
+    let (shape, how) = rest.split_once("ms.")?;
+    let (count, ms) = shape.split_once('x')?;
+    let (count, ms): (u64, u64) = (count.parse().ok()?, ms.parse().ok()?);
+    let waits = match how {
+        "sequential" => count,
+        "pool" => count.div_ceil(crate::work::POOL_WORKERS as u64),
+        _ => 1,
+    };
+    Some((waits * ms) as f64 / 1e3)
+}
+
 fn time_of(results: &Results, key: &str) -> String {
     results
         .get(key)
@@ -168,7 +181,11 @@ fn cause(key: &str, rust: &Results, py: &Results) -> String {
         .strip_prefix("cpu.coarse.threads.")
         .or_else(|| key.strip_prefix("cpu.coarse_big.threads."))
     {
-        let big = if key.contains("coarse_big") { "coarse_big" } else { "coarse" };
+        let big = if key.contains("coarse_big") {
+            "coarse_big"
+        } else {
+            "coarse"
+        };
         return format!(
             "`thread::scope` cuts the tasks into one fixed share per thread before it starts; \
              when another program takes a core for a while, the thread on it finishes late and \
@@ -198,13 +215,24 @@ fn cause(key: &str, rust: &Results, py: &Results) -> String {
             p("cpu.gamma.loop"),
         );
     }
-    if key.starts_with("io.") {
+    if let Some(floor) = download_floor(key) {
+        let over = |results: &Results| {
+            results
+                .get(key)
+                .and_then(Measured::seconds)
+                .map_or("—".into(), |s| human_time(s - floor))
+        };
         return format!(
-            "Every download waits for the server's latency, and what is left is small next to \
-             it. Each Rust process builds its HTTP client once ({} in this run: reqwest reads \
-             the system's CA certificates), so one process per URL builds one per URL; \
-             Python's urllib sets up no TLS for an http:// URL. A process start: Rust {}, \
-             Python's fork {}",
+            "Every download waits for the server's latency: no way of running them can finish \
+             this row in less than {}. Above that, Rust spent {} and Python {}: connecting, \
+             writing and syncing each file to disk (both sides sync, and a sync's time moves \
+             with the machine's load), and starting what runs the downloads. Each Rust process \
+             builds its HTTP client once ({} in this run: reqwest reads the system's CA \
+             certificates), so one process per URL builds one per URL, where Python's urllib \
+             sets up no TLS for an http:// URL; a process start: Rust {}, Python's fork {}",
+            human_time(floor),
+            over(rust),
+            over(py),
             r("io.client"),
             r("spawn.process"),
             p("spawn.process[fork]"),
@@ -233,6 +261,20 @@ mod tests {
     }
 
     #[test]
+    fn a_download_row_is_measured_against_its_floor() {
+        assert_eq!(download_floor("io.12x50ms.sequential"), Some(0.6));
+        assert_eq!(download_floor("io.12x50ms.pool"), Some(0.15));
+        assert_eq!(download_floor("io.3x200ms.threads"), Some(0.2));
+        assert_eq!(download_floor("io.single.200ms"), None);
+        let rust = Results::from([("io.12x50ms.threads".to_owned(), around(80_000))]);
+        let cause = cause("io.12x50ms.threads", &rust, &Results::new());
+        assert!(
+            cause.contains("less than 50.00 ms. Above that, Rust spent 30.00 ms"),
+            "{cause}"
+        );
+    }
+
+    #[test]
     fn finds_slower_rust_rows_and_slower_threads_and_explains_them() {
         let rust = Results::from([
             ("roundtrip.pipe".to_owned(), around(300)),
@@ -256,12 +298,18 @@ mod tests {
             "8 bytes over a pipe to a child and back: Rust slower"
         );
         assert_eq!(found[0].numbers, "Rust 300.0 µs against Python 80.0 µs");
-        assert!(found[0].cause.contains("one core: Rust 4.0 µs"), "{found:?}");
+        assert!(
+            found[0].cause.contains("one core: Rust 4.0 µs"),
+            "{found:?}"
+        );
         assert!(found[0].cause.contains("90.0 µs across two"), "{found:?}");
         assert_eq!(found[1].what, "echo 1 KiB: Rust slower");
         assert!(found[1].cause.starts_with("No cause is recorded"));
         assert!(found[2].what.starts_with("coarse tasks on 2 worker(s)"));
-        assert!(found[2].cause.ends_with("took 450.0 µs in this run"), "{found:?}");
+        assert!(
+            found[2].cause.ends_with("took 450.0 µs in this run"),
+            "{found:?}"
+        );
 
         let mut out = String::new();
         render(&mut out, &Results::new(), &Results::new(), 2);

@@ -21,12 +21,18 @@ pub(super) type BoxError = Box<dyn std::error::Error>;
 
 /// Times `f` called `k` times, each on its own copy of `items`, made before the clock starts.
 fn time_owned<T: Clone, R>(k: u64, items: &[T], mut f: impl FnMut(Vec<T>) -> R) -> Duration {
-    let mut copies = (0..k).map(|_| items.to_vec()).collect::<Vec<_>>().into_iter();
+    let mut copies = (0..k)
+        .map(|_| items.to_vec())
+        .collect::<Vec<_>>()
+        .into_iter();
     time_n(k, || f(copies.next().expect("one copy per call")))
 }
 
 /// `ThreadPool::map` of `square` on a fresh owned copy of `items` per call.
-fn owned_map<'t>(threads: &'t ThreadPool, items: &'t [u64]) -> Box<dyn FnMut(u64) -> Duration + 't> {
+fn owned_map<'t>(
+    threads: &'t ThreadPool,
+    items: &'t [u64],
+) -> Box<dyn FnMut(u64) -> Duration + 't> {
     Box::new(move |k| {
         time_owned(k, items, |v| {
             threads.map(&SQUARE, v).expect("the task does not panic")

@@ -150,7 +150,10 @@ mod tests {
             out.contains("| thread start + join | 95.0 µs ±11% | 100.0 µs ±10% | ≈ 1.05 |"),
             "{out}"
         );
-        assert!(out.contains("| 50.0 µs ±2% | 100.0 µs ±1% | 2.00 |"), "{out}");
+        assert!(
+            out.contains("| 50.0 µs ±2% | 100.0 µs ±1% | 2.00 |"),
+            "{out}"
+        );
     }
 
     #[test]

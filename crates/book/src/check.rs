@@ -131,7 +131,12 @@ pub fn check_claims(src: &Path, listed: &[PathBuf], outputs: &[Output]) -> Vec<P
                      (a claim holds a generated output to its sentence)"
                 )));
             } else if let Err(e) = claims::evaluate(&claim, &mut files) {
-                problems.push(complain(e.0));
+                let message = if e.0.starts_with("claim") {
+                    e.0
+                } else {
+                    format!("claim cannot be checked: {e}")
+                };
+                problems.push(complain(message));
             }
         }
     }

@@ -23,7 +23,8 @@
 //!   says "more than 10×".
 //! - A term is a number (`10`, `1.5`, `2 ms`) or a value from an output: `` `TEXT` `` is the
 //!   first number after `TEXT` on the one line that contains `TEXT`.
-//!   - `` `TEXT`.2 `` takes the second number after it instead.
+//!   - `` `TEXT`.2 `` takes the second number after it instead; `` `TEXT`.-1 `` the last
+//!     number before it (`` `task 7 (`.-1 `` is 242 ms in `242 ms  task 7 ( 20 ms)`).
 //!   - `` `TEXT`.Rust `` takes the first number in the column headed `Rust`, when the line is
 //!     a row of a Markdown table.
 //!   - `` `SECTION … TEXT` `` takes the first line containing `TEXT` after the one line
@@ -127,6 +128,8 @@ pub enum Term {
 pub enum Pick {
     /// The Nth number after the text (1-based).
     Nth(usize),
+    /// The Nth number before the text, counting back from it (1: the nearest).
+    Before(usize),
     /// The first number in this Markdown table column.
     Column(String),
 }
@@ -156,16 +159,23 @@ pub fn find(chapter: &Path, text: &str) -> Vec<Result<Claim, (usize, ClaimError)
     while let Some(start) = text[at..].find(OPEN).map(|i| at + i) {
         let line = crate::check::line_of(text, start);
         let Some(end) = text[start..].find(CLOSE).map(|i| start + i) else {
-            found.push(Err((line, ClaimError("a claim marker without `-->`".into()))));
+            found.push(Err((
+                line,
+                ClaimError("a claim marker without `-->`".into()),
+            )));
             break;
         };
         let body = &text[start + OPEN.len()..end];
-        found.push(parse(body).map_err(|e| (line, e)).map(|(file, conditions)| Claim {
-            chapter: chapter.to_path_buf(),
-            line,
-            file,
-            conditions,
-        }));
+        found.push(
+            parse(body)
+                .map_err(|e| (line, e))
+                .map(|(file, conditions)| Claim {
+                    chapter: chapter.to_path_buf(),
+                    line,
+                    file,
+                    conditions,
+                }),
+        );
         at = end + CLOSE.len();
     }
     found
@@ -335,15 +345,20 @@ fn value_token<'a>(text: &str, rest: &'a str) -> Result<(Token, &'a str), ClaimE
     let mut after = &after_open[close + 1..];
     let mut pick = Pick::Nth(1);
     if let Some(p) = after.strip_prefix('.') {
+        let (back, p) = match p.strip_prefix('-') {
+            Some(p) => (true, p),
+            None => (false, p),
+        };
         let len = p
             .find(|c: char| !(c.is_alphanumeric() || c == '_'))
             .unwrap_or(p.len());
         let name = &p[..len];
-        pick = match name.parse::<usize>() {
-            Ok(0) => return err(format!("`{text}`: numbers are counted from 1")),
-            Ok(n) => Pick::Nth(n),
-            Err(_) if !name.is_empty() => Pick::Column(name.to_owned()),
-            Err(_) => return err(format!("`{text}`: `.` needs a number or a column name")),
+        pick = match (name.parse::<usize>(), back) {
+            (Ok(0), _) => return err(format!("`{text}`: numbers are counted from 1")),
+            (Ok(n), false) => Pick::Nth(n),
+            (Ok(n), true) => Pick::Before(n),
+            (Err(_), false) if !name.is_empty() => Pick::Column(name.to_owned()),
+            _ => return err(format!("`{text}`: `.` needs a number or a column name")),
         };
         after = &p[len..];
     }
@@ -480,9 +495,10 @@ impl<'a> Outputs<'a> {
 
     fn text(&mut self, file: &str) -> Result<&str, ClaimError> {
         let src = self.src;
-        let entry = self.files.entry(file.to_owned()).or_insert_with(|| {
-            std::fs::read_to_string(src.join(file)).map_err(|e| e.to_string())
-        });
+        let entry = self
+            .files
+            .entry(file.to_owned())
+            .or_insert_with(|| std::fs::read_to_string(src.join(file)).map_err(|e| e.to_string()));
         match entry {
             Ok(text) => Ok(text),
             Err(e) => err(format!("cannot read `{file}`: {e}")),
@@ -556,7 +572,13 @@ fn term_value(term: &Term, default: &str, outputs: &mut Outputs<'_>) -> Result<f
             .filter(|&i| lines[i].contains(t.as_str()))
             .collect();
         let i = match (k, matches.as_slice()) {
-            (_, []) => return err(format!("no line of `{file}` after the one before contains `{t}`")),
+            (0, []) => return err(format!("no line of `{file}` contains `{t}`")),
+            (_, []) => {
+                return err(format!(
+                    "no line of `{file}` after the one with `{}` contains `{t}`",
+                    texts[k - 1]
+                ));
+            }
             (0, [one]) => *one,
             (0, [..]) => {
                 return err(format!(
@@ -578,6 +600,15 @@ fn term_value(term: &Term, default: &str, outputs: &mut Outputs<'_>) -> Result<f
             numbers_in(after).get(n - 1).copied().ok_or_else(|| {
                 ClaimError(format!(
                     "the line of `{file}` with `{shown}` has no number {n} after the text: `{line}`"
+                ))
+            })
+        }
+        Pick::Before(n) => {
+            let before = &line[..line.find(t.as_str()).expect("the line contains it")];
+            let numbers = numbers_in(before);
+            numbers.len().checked_sub(*n).map(|k| numbers[k]).ok_or_else(|| {
+                ClaimError(format!(
+                    "the line of `{file}` with `{shown}` has no number {n} before the text: `{line}`"
                 ))
             })
         }
@@ -635,10 +666,19 @@ mod tests {
             numbers_in("98.2 µs      1.00×   89.6 µs – 105 µs"),
             [98.2 * 1e-6, 1.0, 89.6 * 1e-6, 105.0 * 1e-6]
         );
-        assert_eq!(numbers_in("0.410 s 1.87x 15,705,097"), [0.41, 1.87, 15_705_097.0]);
+        assert_eq!(
+            numbers_in("0.410 s 1.87x 15,705,097"),
+            [0.41, 1.87, 15_705_097.0]
+        );
         assert_eq!(numbers_in("q5_pool on x86_64: 2 cores"), [2.0]);
-        assert_eq!(numbers_in("3.9 MiB ±4% -11 (-6)"), [3.9 * 1048576.0, 4.0, -11.0, -6.0]);
-        assert_eq!(numbers_in("5.56209241456e+305, 1e-30"), [5.56209241456e305, 1e-30]);
+        assert_eq!(
+            numbers_in("3.9 MiB ±4% -11 (-6)"),
+            [3.9 * 1048576.0, 4.0, -11.0, -6.0]
+        );
+        assert_eq!(
+            numbers_in("5.56209241456e+305, 1e-30"),
+            [5.56209241456e305, 1e-30]
+        );
         assert_eq!(numbers_in("9 tasks in 242 ms."), [9.0, 0.242]);
     }
 
@@ -708,9 +748,10 @@ child: Process    2.74 ms     27.9×
         check("q/out.output.txt: `8 bytes over a pipe`.Rust ≈ `8 bytes over a pipe`.Python")
             .unwrap();
         check("q/out.output.txt: `8 bytes over a pipe`.ratio = 0.96").unwrap();
-        check("q/out.output.txt: `channels … two cores`.Rust > `pipes … two cores`.Rust")
-            .unwrap();
+        check("q/out.output.txt: `channels … two cores`.Rust > `pipes … two cores`.Rust").unwrap();
         check("q/out.output.txt: `Process` < q/other.output.txt`took`").unwrap();
+        check("q/out.output.txt: `3.58×`.-1 = 351 µs").unwrap();
+        assert!(check("q/out.output.txt: `thread: spawn`.-1 > 0").is_err());
 
         let broken = check("q/out.output.txt: `fork()` < `thread: spawn`").unwrap_err();
         assert_eq!(
@@ -721,10 +762,16 @@ child: Process    2.74 ms     27.9×
         let ambiguous = check("q/out.output.txt: `two cores` > 1").unwrap_err();
         assert!(ambiguous.0.starts_with("2 lines of"), "{ambiguous}");
         let missing = check("q/out.output.txt: `nothing like it` > 1").unwrap_err();
-        assert!(missing.0.contains("contains `nothing like it`"), "{missing}");
+        assert!(
+            missing.0.contains("contains `nothing like it`"),
+            "{missing}"
+        );
         let column = check("q/out.output.txt: `8 bytes over a pipe`.Go > 1").unwrap_err();
         assert!(column.0.contains("no column `Go`"), "{column}");
         let file = check("q/gone.output.txt: `a` > 1").unwrap_err();
-        assert!(file.0.starts_with("cannot read `q/gone.output.txt`"), "{file}");
+        assert!(
+            file.0.starts_with("cannot read `q/gone.output.txt`"),
+            "{file}"
+        );
     }
 }

@@ -129,7 +129,7 @@ pub const OUTPUTS: &[Output] = &[
     ),
     varies(
         "q4_pool_explained/compare.output.txt",
-        "cargo run -p q4_pool_explained -- --only compare",
+        "cargo run -p q4_pool_explained -- --only compare --unit-ms 0 --tasks 30",
         "process ids and timings",
     ),
     Output {
@@ -285,14 +285,15 @@ pub fn check_outputs(src: &Path, outputs: &[Output]) -> Vec<Problem> {
                     ),
                 ));
             }
-            Some(line) if !crate::run::is_python(output.command) && line != want => problems
-                .push(complain(
+            Some(line) if !crate::run::is_python(output.command) && line != want => {
+                problems.push(complain(
                     &file,
                     1,
                     format!(
                         "first line should be `{want}` (run `cargo run -p book --bin regenerate`)"
                     ),
-                )),
+                ))
+            }
             Some(_) => {}
         }
     }

@@ -338,7 +338,10 @@ mod tests {
             "$ python3 docs/src/x.py  # CPython 3.11.7, default start method: fork\nhi\n"
         );
         // Only Python programs carry the label.
-        assert_eq!(render(&output, label, ""), format!("$ {}\n", output.command));
+        assert_eq!(
+            render(&output, label, ""),
+            format!("$ {}\n", output.command)
+        );
     }
 
     #[test]

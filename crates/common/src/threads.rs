@@ -387,7 +387,7 @@ mod tests {
 
     /// Panics on multiples of 7 above 0; returns a `String`, which must be dropped.
     fn picky(x: u64) -> String {
-        assert!(x == 0 || x % 7 != 0, "no multiples of 7: {x}");
+        assert!(x == 0 || !x.is_multiple_of(7), "no multiples of 7: {x}");
         x.to_string()
     }
     const PICKY: Task<u64, String> = crate::task!(picky);
@@ -460,7 +460,7 @@ mod tests {
             match outcome {
                 Ok(s) => assert_eq!(s, &i.to_string()),
                 Err(e) => {
-                    assert!(i % 7 == 0 && i > 0, "{i}: {e}");
+                    assert!(i.is_multiple_of(7) && i > 0, "{i}: {e}");
                     assert_eq!(e.index(), Some(i));
                 }
             }

@@ -1,9 +1,9 @@
 //! The HTTP side of a download: check the URL, fetch the body into the temporary file, and
 //! sort what can go wrong into the reasons of [`DownloadError`].
 
+use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::Path;
 use std::sync::Mutex;

@@ -188,6 +188,7 @@ fn gamma_table(values: &[Number], options: &Options) -> common::Result<bool> {
 }
 // ANCHOR_END: gamma_table
 
+// ANCHOR: worker_pool
 /// A pool of `workers` processes, each told `--work-ms` by the pool's initializer, and the
 /// trace `--trace` asks for (started once the workers are up, so the timeline shows the tasks,
 /// not the start-up).
@@ -198,6 +199,7 @@ fn worker_pool(workers: usize, options: &Options) -> common::Result<(Pool, Optio
         .build()?;
     Ok((pool, options.trace.then(Trace::new)))
 }
+// ANCHOR_END: worker_pool
 
 /// A call on `pool`, recording into `trace` if there is one.
 fn traced<'p>(pool: &'p Pool, trace: Option<&Trace>) -> Call<'p> {
