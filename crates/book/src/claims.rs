@@ -19,8 +19,9 @@
 //!
 //! - A condition is two or more expressions joined by relations: `<`, `<=`, `>`, `>=`, `=`
 //!   (equal), `≈` (within a factor of 1.25 either way). `a < b < c` means `a < b` and `b < c`.
-//! - An expression is terms joined by `*` and `/`, read left to right: `` `a` / `b` > 10 ``
-//!   says "more than 10×".
+//! - An expression is terms joined by `*`, `/`, `+` and `-` (`*` and `/` first):
+//!   `` `a` / `b` > 10 `` says "more than 10×", `` `a` - `b` < 1 ms `` "less than a
+//!   millisecond apart".
 //! - A term is a number (`10`, `1.5`, `2 ms`) or a value from an output: `` `TEXT` `` is the
 //!   first number after `TEXT` on the one line that contains `TEXT`.
 //!   - `` `TEXT`.2 `` takes the second number after it instead; `` `TEXT`.-1 `` the last
@@ -98,7 +99,7 @@ impl Relation {
 /// `a ≈ b`: neither is more than this many times the other.
 pub const ABOUT: f64 = 1.25;
 
-/// Terms joined by `*` and `/`, left to right.
+/// Terms joined by `*`, `/`, `+` and `-`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Expr {
     pub first: Term,
@@ -109,6 +110,8 @@ pub struct Expr {
 pub enum Op {
     Times,
     Over,
+    Plus,
+    Minus,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -309,6 +312,10 @@ fn tokenize(text: &str) -> Result<Vec<Token>, ClaimError> {
             (Token::Op(Op::Times), r)
         } else if let Some(r) = rest.strip_prefix('/') {
             (Token::Op(Op::Over), r)
+        } else if let Some(r) = rest.strip_prefix('+') {
+            (Token::Op(Op::Plus), r)
+        } else if let Some(r) = rest.strip_prefix('-') {
+            (Token::Op(Op::Minus), r)
         } else if rest.starts_with(|c: char| c.is_ascii_digit()) {
             let (number, len) = number_at(rest)
                 .ok_or_else(|| ClaimError(format!("`{text}`: a number that cannot be read")))?;
@@ -541,17 +548,27 @@ fn show(x: f64) -> String {
     }
 }
 
+/// `*` and `/` before `+` and `-`, each left to right.
 fn value_of(expr: &Expr, file: &str, outputs: &mut Outputs<'_>) -> Result<f64, ClaimError> {
-    let mut value = term_value(&expr.first, file, outputs)?;
+    let mut sum = 0.0;
+    let mut product = term_value(&expr.first, file, outputs)?;
     for (op, term) in &expr.rest {
         let v = term_value(term, file, outputs)?;
         match op {
-            Op::Times => value *= v,
+            Op::Times => product *= v,
             Op::Over if v == 0.0 => return err("a division by zero"),
-            Op::Over => value /= v,
+            Op::Over => product /= v,
+            Op::Plus => {
+                sum += product;
+                product = v;
+            }
+            Op::Minus => {
+                sum += product;
+                product = -v;
+            }
         }
     }
-    Ok(value)
+    Ok(sum + product)
 }
 
 fn term_value(term: &Term, default: &str, outputs: &mut Outputs<'_>) -> Result<f64, ClaimError> {
@@ -751,6 +768,8 @@ child: Process    2.74 ms     27.9×
         check("q/out.output.txt: `channels … two cores`.Rust > `pipes … two cores`.Rust").unwrap();
         check("q/out.output.txt: `Process` < q/other.output.txt`took`").unwrap();
         check("q/out.output.txt: `3.58×`.-1 = 351 µs").unwrap();
+        check("q/out.output.txt: `Process` - `fork()` * 2 = 2.038 ms").unwrap();
+        check("q/out.output.txt: 1 + 2 * 3 - 4 / 2 = 5").unwrap();
         assert!(check("q/out.output.txt: `thread: spawn`.-1 > 0").is_err());
 
         let broken = check("q/out.output.txt: `fork()` < `thread: spawn`").unwrap_err();
