@@ -194,6 +194,14 @@ fn cause(key: &str, rust: &Results, py: &Results) -> String {
             r(&format!("cpu.{big}.rayon.{rest}")),
         );
     }
+    if key.starts_with("pool.ready") {
+        return format!(
+            "Each worker is this binary started again, and the pool is ready once every worker \
+             has said hello: at least one bare re-exec ({} in this run) per worker, shared \
+             among the cores, against Python's forks of a process that is already loaded",
+            r("spawn.reexec"),
+        );
+    }
     if key.starts_with("spawn.process") {
         return format!(
             "A `common::Process` is this binary started again (exec), not a fork: the new \
