@@ -88,9 +88,11 @@ def download(job):
     return len(body)
 
 
-def pipe_echo(read_fd, write_fd, parent_fds):
+def pipe_echo(read_fd, write_fd, parent_fds, cpu=None):
     for fd in parent_fds:
         os.close(fd)  # the parent's ends: without this, we would never see end of file
+    if cpu is not None:
+        os.sched_setaffinity(0, {cpu})
     while True:
         data = os.read(read_fd, 65536)
         if not data:
@@ -135,7 +137,9 @@ def measure(budget, run):
     samples.sort()
     n = len(samples)
     median = samples[n // 2] if n % 2 else (samples[n // 2 - 1] + samples[n // 2]) / 2
-    return {"median": median, "min": samples[0], "samples": n}
+    # The quartiles, picked as benches/src/measure.rs picks them: how noisy the run was.
+    q1, q3 = samples[(n - 1) // 4], samples[-(-3 * (n - 1) // 4)]
+    return {"median": median, "min": samples[0], "q1": q1, "q3": q3, "samples": n}
 
 
 def time_n(n, f):
@@ -236,50 +240,76 @@ class Bench:
                         f"roundtrip.apply.{workers}",
                         lambda n, pool=pool: time_n(n, lambda: pool.apply(square, (7,))),
                     )
-        if self.wants("roundtrip.channel"):
-            requests, replies = queue.SimpleQueue(), queue.SimpleQueue()
+        # As in Rust: free placement, then both sides pinned to one core, then to two.
+        places = [("", None, None)]
+        allowed = sorted(os.sched_getaffinity(0))
+        if len(allowed) >= 2:
+            here, there = allowed[0], allowed[1]
+            places += [(".one_core", here, here), (".two_cores", here, there)]
+        for suffix, here, there in places:
+            if self.wants(f"roundtrip.channel{suffix}"):
+                self._channel(f"roundtrip.channel{suffix}", here, there)
+            if self.wants(f"roundtrip.pipe{suffix}"):
+                self._pipe(f"roundtrip.pipe{suffix}", here, there)
 
-            def echo_thread():
-                while (x := requests.get()) is not None:
-                    replies.put(x)
+    def _pinned(self, key, here, run):
+        """Times `run` with this thread on core `here` (if given), then as it was."""
+        before = os.sched_getaffinity(0)
+        if here is not None:
+            os.sched_setaffinity(0, {here})
+        try:
+            self.time(key, run)
+        finally:
+            os.sched_setaffinity(0, before)
 
-            t = threading.Thread(target=echo_thread)
-            t.start()
+    def _channel(self, key, here, there):
+        requests, replies = queue.SimpleQueue(), queue.SimpleQueue()
 
-            def channel(n):
-                def once():
-                    requests.put(7)
-                    replies.get()
+        def echo_thread():
+            if there is not None:
+                os.sched_setaffinity(0, {there})  # 0: this thread
+            while (x := requests.get()) is not None:
+                replies.put(x)
 
-                return time_n(n, once)
+        t = threading.Thread(target=echo_thread)
+        t.start()
 
-            self.time("roundtrip.channel", channel)
-            requests.put(None)
-            t.join()
-        if self.wants("roundtrip.pipe"):
-            to_child_r, to_child_w = os.pipe()
-            from_child_r, from_child_w = os.pipe()
-            child = mp.get_context("fork").Process(
-                target=pipe_echo, args=(to_child_r, from_child_w, (to_child_w, from_child_r))
-            )
-            child.start()
-            os.close(to_child_r)
-            os.close(from_child_w)
-            message = (7).to_bytes(8, "little")
+        def channel(n):
+            def once():
+                requests.put(7)
+                replies.get()
 
-            def pipe(n):
-                def once():
-                    os.write(to_child_w, message)
-                    got = b""
-                    while len(got) < 8:
-                        got += os.read(from_child_r, 8 - len(got))
+            return time_n(n, once)
 
-                return time_n(n, once)
+        self._pinned(key, here, channel)
+        requests.put(None)
+        t.join()
 
-            self.time("roundtrip.pipe", pipe)
-            os.close(to_child_w)
-            child.join()
-            os.close(from_child_r)
+    def _pipe(self, key, here, there):
+        to_child_r, to_child_w = os.pipe()
+        from_child_r, from_child_w = os.pipe()
+        child = mp.get_context("fork").Process(
+            target=pipe_echo,
+            args=(to_child_r, from_child_w, (to_child_w, from_child_r), there),
+        )
+        child.start()
+        os.close(to_child_r)
+        os.close(from_child_w)
+        message = (7).to_bytes(8, "little")
+
+        def pipe(n):
+            def once():
+                os.write(to_child_w, message)
+                got = b""
+                while len(got) < 8:
+                    got += os.read(from_child_r, 8 - len(got))
+
+            return time_n(n, once)
+
+        self._pinned(key, here, pipe)
+        os.close(to_child_w)
+        child.join()
+        os.close(from_child_r)
 
     def map_throughput(self):
         for n in MAP_SIZES:
@@ -313,7 +343,7 @@ class Bench:
             )
 
     def cpu_bound(self, cores):
-        keys = ["cpu.coarse.sequential", "cpu.gamma.sequential"]
+        keys = ["cpu.coarse.sequential", "cpu.gamma.sequential", "cpu.gamma.bare", "cpu.gamma.loop"]
         for w in range(1, cores + 1):
             keys += [f"cpu.coarse.threads.{w}", f"cpu.coarse.pool.{w}", f"cpu.gamma.pool.{w}"]
         if not any(self.wants(k) for k in keys):
@@ -326,6 +356,10 @@ class Bench:
         self.time(
             "cpu.gamma.sequential", lambda k: time_n(k, lambda: list(map(calc_gamma, values)))
         )
+        # No Python function around it: what is left is map's loop and the C function.
+        self.time("cpu.gamma.bare", lambda k: time_n(k, lambda: list(map(math.gamma, values))))
+        # The same loop over a C function that does almost nothing: the interpreter's share.
+        self.time("cpu.gamma.loop", lambda k: time_n(k, lambda: list(map(math.fabs, values))))
         for workers in range(1, cores + 1):
             with ThreadPoolExecutor(workers) as ex:
                 self.time(

@@ -126,6 +126,11 @@ impl Echo {
         })
     }
 
+    /// The child's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Sends `message` and reads it back into `reply` (same length). Messages larger than the
     /// pipe buffer are written by a helper thread while this one reads, as they must be.
     pub fn round_trip(&mut self, message: &[u8], reply: &mut [u8]) -> io::Result<()> {

@@ -21,6 +21,7 @@ pub mod machine;
 pub mod measure;
 pub mod runner;
 pub mod tasks;
+pub mod wake;
 pub mod work;
 
 /// Call first thing in `main`: serves a worker's tasks (or a floor child's job) when this

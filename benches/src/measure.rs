@@ -46,7 +46,42 @@ impl Budget {
 pub struct Stats {
     pub median: Duration,
     pub min: Duration,
+    /// The middle half of the samples lies between these (the first and third quartiles): how
+    /// noisy the workload was in this run.
+    pub q1: Duration,
+    pub q3: Duration,
     pub samples: usize,
+}
+
+impl Stats {
+    /// Stats of one value (a test's, or a sample of one).
+    pub fn exact(d: Duration) -> Stats {
+        Stats {
+            median: d,
+            min: d,
+            q1: d,
+            q3: d,
+            samples: 1,
+        }
+    }
+
+    /// Half the width of the middle half, as a fraction of the median: `0.05` means most
+    /// samples were within about 5% of it.
+    pub fn spread(&self) -> f64 {
+        let median = self.median.as_secs_f64();
+        if median > 0.0 {
+            (self.q3.as_secs_f64() - self.q1.as_secs_f64()) / 2.0 / median
+        } else {
+            0.0
+        }
+    }
+
+    /// Whether this workload was slower than `other` beyond the noise of both: even its
+    /// faster samples (the first quartile) took longer than most of `other`'s (its third
+    /// quartile), and the medians differ by more than 5%.
+    pub fn clearly_slower_than(&self, other: &Stats) -> bool {
+        self.q1 > other.q3 && self.median.as_secs_f64() > other.median.as_secs_f64() * 1.05
+    }
 }
 
 /// A batch is made at least this long, so the clock's resolution does not matter.
@@ -122,6 +157,8 @@ fn summarize(samples: &mut [Duration]) -> Stats {
     Stats {
         median,
         min: samples[0],
+        q1: samples[(n - 1) / 4],
+        q3: samples[(3 * (n - 1)).div_ceil(4)],
         samples: n,
     }
 }
@@ -149,6 +186,27 @@ mod tests {
             (stats.median, stats.min, stats.samples),
             (ms(2) + ms(1) / 2, ms(1), 4)
         );
+        assert_eq!((stats.q1, stats.q3), (ms(1), ms(4)));
+        let nine: Vec<Duration> = (1..=9).map(ms).collect();
+        let stats = summarize(&mut nine.clone());
+        assert_eq!((stats.q1, stats.median, stats.q3), (ms(3), ms(5), ms(7)));
+        assert!((stats.spread() - 0.4).abs() < 1e-9);
+    }
+
+    #[test]
+    fn slower_only_beyond_the_noise() {
+        let around = |median: u64, half: u64| Stats {
+            median: Duration::from_micros(median),
+            min: Duration::from_micros(median - half),
+            q1: Duration::from_micros(median - half),
+            q3: Duration::from_micros(median + half),
+            samples: 9,
+        };
+        assert!(around(100, 5).clearly_slower_than(&around(80, 5)));
+        assert!(!around(100, 15).clearly_slower_than(&around(80, 10)));
+        assert!(!around(80, 5).clearly_slower_than(&around(100, 5)));
+        // Quartiles apart, but by 2%: not a difference worth a word.
+        assert!(!around(1020, 1).clearly_slower_than(&around(1000, 1)));
     }
 
     #[test]

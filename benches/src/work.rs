@@ -73,9 +73,15 @@ pub struct ThreadEcho {
 
 impl ThreadEcho {
     pub fn new() -> Self {
+        Self::on(None)
+    }
+
+    /// The echo thread runs on `cpu` if given (see [`crate::wake::Pin`]).
+    pub fn on(cpu: Option<usize>) -> Self {
         let (to, requests) = mpsc::channel::<u64>();
         let (replies, from) = mpsc::channel();
         let thread = thread::spawn(move || {
+            let _pin = cpu.and_then(|c| crate::wake::Pin::to(c).ok());
             for x in requests {
                 if replies.send(x).is_err() {
                     break;
@@ -173,6 +179,16 @@ where
     pool.install(|| items.par_iter().map(|&a| task.call(a)).collect())
 }
 
+/// [`map_rayon`] on an owned `Vec`: `into_par_iter`, each item moved into the task.
+pub fn map_rayon_owned<A, R>(pool: &rayon::ThreadPool, task: &Task<A, R>, items: Vec<A>) -> Vec<R>
+where
+    A: Send,
+    R: Send,
+{
+    use rayon::prelude::*;
+    pool.install(|| items.into_par_iter().map(|a| task.call(a)).collect())
+}
+
 /// A rayon pool of `threads` threads.
 pub fn rayon_pool(threads: usize) -> rayon::ThreadPool {
     rayon::ThreadPoolBuilder::new()
@@ -189,6 +205,17 @@ where
 {
     pool.map(task, items.iter().copied())
         .expect("the task does not panic")
+}
+
+/// [`ThreadPool::imap`], every result taken in order.
+pub fn imap_thread_pool<A, R>(pool: &ThreadPool, task: &Task<A, R>, items: &[A]) -> Vec<R>
+where
+    A: Copy + Send + 'static,
+    R: Send + 'static,
+{
+    pool.imap(task, items.iter().copied())
+        .map(|r| r.expect("the task does not panic"))
+        .collect()
 }
 
 /// [`Pool::map`] in worker processes; `chunksize: None` is Python's default.

@@ -1,8 +1,8 @@
 //! Rust and Python, same workloads, same machine, same run: one table.
 //!
 //! ```sh
-//! cargo run --release -p benches --bin side_by_side            # 3 to 5 minutes
-//! cargo run --release -p benches --bin side_by_side -- --quick # about 1.5 minutes, noisier
+//! cargo run --release -p benches --bin side_by_side            # 4 to 6 minutes
+//! cargo run --release -p benches --bin side_by_side -- --quick # 2 to 3 minutes, noisier
 //! ```
 //!
 //! The runner lives in `benches::runner`; this is its command.

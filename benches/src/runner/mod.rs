@@ -1,8 +1,8 @@
 //! The side-by-side runner: Rust and Python, same workloads, same machine, same run: one table.
 //!
 //! ```sh
-//! cargo run --release -p benches --bin side_by_side            # 3 to 5 minutes
-//! cargo run --release -p benches --bin side_by_side -- --quick # about 1.5 minutes, noisier
+//! cargo run --release -p benches --bin side_by_side            # 4 to 6 minutes
+//! cargo run --release -p benches --bin side_by_side -- --quick # 2 to 3 minutes, noisier
 //! ```
 //!
 //! The Rust workloads are the ones in [`crate::work`] and [`crate::io`] (the criterion
@@ -23,10 +23,13 @@
 //! - `rows`: which rows the table has, section by section: label and the key on each side;
 //! - `table`: renders those rows, `units` the numbers in them;
 //! - `targets`: the targets section: each goal, what this run measured, met or missed;
+//! - `explain`: the closing section: each row where Rust is slower than Python (or threads
+//!   than processes) beyond the noise, with its cause measured in the same run;
 //! - `report`: the whole document: machine header, table, targets, notes.
 
 mod cargo;
 mod cli;
+mod explain;
 mod programs;
 mod python;
 mod report;

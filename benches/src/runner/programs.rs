@@ -121,13 +121,28 @@ pub(super) fn compare(
             continue;
         };
         let script = python::script(&format!("{}.py", program.name));
-        let (stats, py_runs) = time_runs(budget, || {
+        let python_command = |unbuffered: bool| {
             let mut command = Command::new(&python.executable);
+            // Python's buffering is set here, not inherited: PYTHONUNBUFFERED in the
+            // environment would change both the timing and the tearing.
+            command.env_remove("PYTHONUNBUFFERED");
+            if unbuffered {
+                command.arg("-u");
+            }
             command.arg(&script);
             command
-        });
+        };
+        let (stats, py_runs) = time_runs(budget, || python_command(false));
         py.insert(key, Measured::Time(stats));
-        notes.extend(compare_outputs(program, &rust_runs, &py_runs));
+        // Untimed: how often the children's lines tear when Python writes unbuffered (`-u`).
+        let unbuffered: Vec<Vec<u8>> = if program.name == "q6_four_processes" {
+            (0..UNBUFFERED_RUNS.min(budget.max_samples.max(1)))
+                .map(|_| run_program(python_command(true)))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        notes.extend(compare_outputs(program, &rust_runs, &py_runs, &unbuffered));
     }
 }
 
@@ -149,9 +164,17 @@ fn run_program(mut command: Command) -> Vec<u8> {
     }
 }
 
+/// Runs of the Python q6 program with `python3 -u`, to count torn lines.
+const UNBUFFERED_RUNS: usize = 20;
+
 /// The notes on one program's outputs: whether the last runs agree, and for q6 how many runs
-/// of each side tore lines.
-fn compare_outputs(program: &Program, rust_runs: &[Vec<u8>], py_runs: &[Vec<u8>]) -> Vec<String> {
+/// of each side tore lines (`unbuffered`: Python's runs with `-u`).
+fn compare_outputs(
+    program: &Program,
+    rust_runs: &[Vec<u8>],
+    py_runs: &[Vec<u8>],
+    unbuffered: &[Vec<u8>],
+) -> Vec<String> {
     let last = |runs: &[Vec<u8>]| {
         let out = runs.last().map(Vec::as_slice).unwrap_or_default();
         (program.records)(&String::from_utf8_lossy(out))
@@ -173,13 +196,17 @@ fn compare_outputs(program: &Program, rust_runs: &[Vec<u8>], py_runs: &[Vec<u8>]
                 .count()
         };
         notes.push(format!(
-            "q6_four_processes: runs with torn lines: Python {} of {}, Rust {} of {} \
-             (Python's print writes text and newline separately; Rust's println! writes \
-             each line at once).",
+            "q6_four_processes: runs with torn lines: Rust {} of {}; Python {} of {} with its \
+             output buffered (to a pipe, as here, each child writes its buffer once, at exit), \
+             {} of {} unbuffered (`python3 -u`: print writes the text and the newline with two \
+             writes, and children writing at once interleave). Rust's println! writes each line \
+             with one write.",
+            torn(rust_runs),
+            rust_runs.len(),
             torn(py_runs),
             py_runs.len(),
-            torn(rust_runs),
-            rust_runs.len()
+            torn(unbuffered),
+            unbuffered.len()
         ));
     }
     notes
@@ -243,15 +270,19 @@ mod tests {
         let [q5, q6] = &PROGRAMS;
         let run = |s: &str| vec![s.as_bytes().to_vec()];
         assert_eq!(
-            compare_outputs(q5, &run("1.0\n2.0\n"), &run("1.0\n2.0\n")),
+            compare_outputs(q5, &run("1.0\n2.0\n"), &run("1.0\n2.0\n"), &[]),
             ["q5_pool: same output as the Python program."]
         );
-        assert!(compare_outputs(q5, &run("1.0\n"), &run("2.0\n"))[0].contains("OUTPUT DIFFERS"));
-        let notes = compare_outputs(q6, &run("Process number 1 : 5\n"), &run(""));
+        assert!(
+            compare_outputs(q5, &run("1.0\n"), &run("2.0\n"), &[])[0].contains("OUTPUT DIFFERS")
+        );
+        let torn = run("Process number 1, xProcess number 2, y\n\n");
+        let notes = compare_outputs(q6, &run("Process number 1 : 5\n"), &run(""), &torn);
         assert!(notes[0].contains("OUTPUT DIFFERS"), "{notes:?}");
         assert!(
-            notes[1].contains("torn lines: Python 0 of 1, Rust 0 of 1"),
+            notes[1].contains("torn lines: Rust 0 of 1; Python 0 of 1 with its output buffered"),
             "{notes:?}"
         );
+        assert!(notes[1].contains("1 of 1 unbuffered"), "{notes:?}");
     }
 }

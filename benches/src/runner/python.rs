@@ -84,7 +84,8 @@ pub(super) fn run(
     parse(&out.stdout)
 }
 
-/// side_by_side.py's output: `{"results": {KEY: {"median", "min", "samples"} or {"value"}},
+/// side_by_side.py's output: `{"results": {KEY: {"median", "min", "q1", "q3", "samples"} or
+/// {"value"}},
 /// "checks": {…}}` (times in seconds, sizes in KiB).
 fn parse(stdout: &[u8]) -> Result<(Results, Json), String> {
     let json: Json = serde_json::from_slice(stdout)
@@ -95,9 +96,17 @@ fn parse(stdout: &[u8]) -> Result<(Results, Json), String> {
             Measured::Kib(kib)
         } else {
             let secs = |k: &str| Duration::from_secs_f64(value[k].as_f64().unwrap_or(f64::NAN));
+            let median = secs("median");
+            // Quartiles are optional: an older script printed none (then: no spread).
+            let or_median = |k: &str| match value[k].as_f64() {
+                Some(s) => Duration::from_secs_f64(s),
+                None => median,
+            };
             Measured::Time(Stats {
-                median: secs("median"),
+                median,
                 min: secs("min"),
+                q1: or_median("q1"),
+                q3: or_median("q3"),
                 samples: value["samples"].as_u64().unwrap_or(0) as usize,
             })
         };
@@ -153,13 +162,14 @@ mod tests {
     #[test]
     fn parses_times_and_sizes() {
         let json = br#"{"results": {
-            "spawn.thread": {"median": 0.001, "min": 0.0005, "samples": 7},
+            "spawn.thread": {"median": 0.001, "min": 0.0005, "q1": 0.0008, "q3": 0.0012, "samples": 7},
             "rss.idle_worker[fork]": {"value": 17000}
         }, "checks": {"coarse": []}}"#;
         let (results, checks) = parse(json).expect("valid JSON");
         let stats = results["spawn.thread"].stats().expect("a time");
         assert_eq!(stats.median, Duration::from_millis(1));
         assert_eq!((stats.min, stats.samples), (Duration::from_micros(500), 7));
+        assert_eq!(stats.q3, Duration::from_micros(1200));
         assert_eq!(results["rss.idle_worker[fork]"].kib(), Some(17000));
         assert!(checks["coarse"].is_array());
         assert!(parse(b"Traceback (most recent call last)").is_err());

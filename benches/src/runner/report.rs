@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::python::Python;
 use super::results::Results;
-use super::{table, targets};
+use super::{explain, table, targets};
 use crate::machine::Machine;
 use crate::measure::Budget;
 
@@ -31,6 +31,7 @@ impl Report {
         let mut out = self.header();
         table::render(&mut out, &self.rust, &self.py, self.cores);
         targets::render(&mut out, &self.rust, &self.py, self.cores, self.filtered);
+        explain::render(&mut out, &self.rust, &self.py, self.cores);
         if !self.notes.is_empty() {
             let _ = writeln!(out, "\n## Notes\n");
             for note in &self.notes {
@@ -98,7 +99,10 @@ impl Report {
         );
         let _ = writeln!(
             out,
-            "\nTimes are medians per call. Ratio = Rust ÷ Python: below 1, Rust is faster (or smaller).\n"
+            "\nTimes are medians per call; ±: how far the middle half of the samples spread \
+             around the median (half its width, as a share of the median). Ratio = Rust ÷ \
+             Python: below 1, Rust is faster (or smaller); ≈: the two differ by less than their \
+             noise (the faster quarter of one overlaps the slower quarter of the other).\n"
         );
         out
     }

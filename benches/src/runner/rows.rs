@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use super::programs::PROGRAMS;
 use super::units::human_bytes;
 use super::{DOWNLOADS, SIDE_COARSE_STEPS, SIDE_PAYLOADS};
-use crate::work::{self, COARSE_STEPS, COARSE_TASKS, GAMMA_VALUES};
+use crate::work::{self, COARSE_STEPS, COARSE_TASKS, GAMMA_VALUES, POOL_WORKERS};
 
 /// How a row's values are shown.
 #[derive(Debug, Clone)]
@@ -111,11 +111,42 @@ pub(super) fn sections(cores: usize) -> Vec<Section> {
                 both("Pool(1).apply(square, 7), warm", "roundtrip.apply.1"),
                 both("Pool(4).apply(square, 7), warm", "roundtrip.apply.4"),
                 both("channel/queue between two threads", "roundtrip.channel"),
+                both(
+                    "… both threads pinned to one core",
+                    "roundtrip.channel.one_core",
+                ),
+                both(
+                    "… pinned to two different cores",
+                    "roundtrip.channel.two_cores",
+                ),
                 both("8 bytes over a pipe to a child and back", "roundtrip.pipe"),
+                both(
+                    "… both processes pinned to one core",
+                    "roundtrip.pipe.one_core",
+                ),
+                both(
+                    "… pinned to two different cores",
+                    "roundtrip.pipe.two_cores",
+                ),
                 row(
                     "8 bytes over a Unix socket to a child and back",
                     None,
                     Some("roundtrip.socket"),
+                ),
+                row(
+                    "floor: one thread wakes another (futex) and is woken back, one core",
+                    None,
+                    Some("wake.futex.one_core"),
+                ),
+                row(
+                    "floor: the same wake-ups across two cores",
+                    None,
+                    Some("wake.futex.two_cores"),
+                ),
+                row(
+                    "floor: two threads spinning on one shared word, two cores (no sleep)",
+                    None,
+                    Some("wake.spin.two_cores"),
                 ),
             ],
         },
@@ -145,14 +176,35 @@ pub(super) fn sections(cores: usize) -> Vec<Section> {
                     Some("map.1000000.threads"),
                 ));
                 rows.push(row(
-                    format!("rayon, {cores} threads, n = 1000000"),
+                    format!("rayon, {cores} threads, n = 1000000: `par_iter` of a borrowed slice"),
                     None,
                     Some("map.1000000.rayon"),
                 ));
                 rows.push(row(
-                    "ThreadPool(4).map, n = 1000000",
+                    format!("rayon, {cores} threads, n = 1000000: `into_par_iter` of an owned Vec"),
                     None,
-                    Some("map.1000000.thread_pool"),
+                    Some("map.1000000.rayon_owned"),
+                ));
+                let mut counts = vec![cores, POOL_WORKERS];
+                counts.dedup();
+                for n in counts {
+                    rows.push(row(
+                        format!("ThreadPool({n}).map, n = 1000000, an owned Vec"),
+                        None,
+                        Some(&format!("map.1000000.thread_pool.{n}")),
+                    ));
+                }
+                rows.push(row(
+                    format!(
+                        "ThreadPool({cores}).map, n = 1000000, `slice.iter().copied()`: copies the input first"
+                    ),
+                    None,
+                    Some(&format!("map.1000000.thread_pool_copied.{cores}")),
+                ));
+                rows.push(row(
+                    format!("ThreadPool({cores}).imap, n = 1000000, every result in order"),
+                    None,
+                    Some(&format!("map.1000000.thread_pool_imap.{cores}")),
                 ));
                 rows
             },
@@ -193,6 +245,15 @@ pub(super) fn sections(cores: usize) -> Vec<Section> {
     cpu.push(both(
         format!("gamma over {GAMMA_VALUES} values, sequential"),
         "cpu.gamma.sequential",
+    ));
+    cpu.push(both(
+        "… the bare function, no task around it (Python: `map(math.gamma, …)`)",
+        "cpu.gamma.bare",
+    ));
+    cpu.push(row(
+        "… Python's loop alone: `map(math.fabs, …)`, a C function that does almost nothing",
+        Some("cpu.gamma.loop"),
+        None,
     ));
     for w in 1..=cores {
         cpu.push(both(
@@ -235,10 +296,17 @@ pub(super) fn sections(cores: usize) -> Vec<Section> {
         rows: cpu,
     });
 
-    let mut io = vec![both(
-        "one download, 200 ms latency (slowest of 3)",
-        "io.single.200ms",
-    )];
+    let mut io = vec![
+        both(
+            "one download, 200 ms latency (slowest of 3)",
+            "io.single.200ms",
+        ),
+        row(
+            "build an HTTP client (reqwest: reads the system's CA certificates), once per process",
+            None,
+            Some("io.client"),
+        ),
+    ];
     for (count, ms) in DOWNLOADS {
         for (what, name) in [
             ("sequential", "sequential"),

@@ -14,9 +14,38 @@ use crate::child::{self, Echo};
 use crate::io::{self, Site};
 use crate::measure::{Budget, measure, measure_interleaved, time_n};
 use crate::tasks::{ECHO, SQUARE, XORSHIFT};
+use crate::wake::{self, Pin, SpinPair, WakePair};
 use crate::work::{self, COARSE_STEPS, COARSE_TASKS, GAMMA_VALUES, POOL_WORKERS};
 
 pub(super) type BoxError = Box<dyn std::error::Error>;
+
+/// Times `f` called `k` times, each on its own copy of `items`, made before the clock starts.
+fn time_owned<T: Clone, R>(k: u64, items: &[T], mut f: impl FnMut(Vec<T>) -> R) -> Duration {
+    let mut copies = (0..k)
+        .map(|_| items.to_vec())
+        .collect::<Vec<_>>()
+        .into_iter();
+    time_n(k, || f(copies.next().expect("one copy per call")))
+}
+
+/// `ThreadPool::map` of `square` on a fresh owned copy of `items` per call.
+fn owned_map<'t>(
+    threads: &'t ThreadPool,
+    items: &'t [u64],
+) -> Box<dyn FnMut(u64) -> Duration + 't> {
+    Box::new(move |k| {
+        time_owned(k, items, |v| {
+            threads.map(&SQUARE, v).expect("the task does not panic")
+        })
+    })
+}
+
+/// 8 bytes to the echo child and back.
+fn echo_8_bytes(echo: &mut Echo) {
+    let mut reply = [0u8; 8];
+    echo.round_trip(&7u64.to_le_bytes(), &mut reply)
+        .expect("echo");
+}
 
 /// Measures every Rust workload `--only` lets through, on `cores` cores, downloading from
 /// `sites` (a local server per latency in ms).
@@ -153,14 +182,44 @@ impl Rust<'_> {
         ] {
             if self.wants(key) {
                 let mut echo = echo()?;
-                let mut reply = [0u8; 8];
-                self.time(key, |n| {
-                    time_n(n, || {
-                        echo.round_trip(&7u64.to_le_bytes(), &mut reply)
-                            .expect("echo");
-                    })
-                });
+                self.time(key, |n| time_n(n, || echo_8_bytes(&mut echo)));
             }
+        }
+        self.placements()
+    }
+
+    /// The same round trips with both sides pinned to one core, then to two, and the bare
+    /// wake-up and spinning floors beside them (see [`crate::wake`]): what explains the
+    /// channel and pipe rows.
+    fn placements(&mut self) -> Result<(), BoxError> {
+        let Some((here, there)) = wake::two_cores() else {
+            return Ok(()); // one core: nothing to compare
+        };
+        for (place, other) in [("one_core", here), ("two_cores", there)] {
+            let key = format!("roundtrip.channel.{place}");
+            if self.wants(&key) {
+                let echo = work::ThreadEcho::on(Some(other));
+                let _pin = Pin::to(here)?;
+                self.time(&key, |n| time_n(n, || echo.round_trip(7)));
+            }
+            let key = format!("roundtrip.pipe.{place}");
+            if self.wants(&key) {
+                let mut echo = Echo::pipe()?;
+                wake::pin_process(echo.pid(), other)?;
+                let _pin = Pin::to(here)?;
+                self.time(&key, |n| time_n(n, || echo_8_bytes(&mut echo)));
+            }
+            let key = format!("wake.futex.{place}");
+            if self.wants(&key) {
+                let pair = WakePair::new(Some(other));
+                let _pin = Pin::to(here)?;
+                self.time(&key, |n| time_n(n, || pair.round_trip()));
+            }
+        }
+        if self.wants("wake.spin.two_cores") {
+            let pair = SpinPair::new(there);
+            let _pin = Pin::to(here)?;
+            self.time("wake.spin.two_cores", |n| time_n(n, || pair.round_trip()));
         }
         Ok(())
     }
@@ -195,16 +254,48 @@ impl Rust<'_> {
         self.time("map.1000000.threads", |k| {
             time_n(k, || work::map_scoped(&SQUARE, &items, cores))
         });
+        // Taking turns: ThreadPool ÷ rayon on the same number of threads is a target.
         let rayon = work::rayon_pool(cores);
-        self.time("map.1000000.rayon", |k| {
-            time_n(k, || work::map_rayon(&rayon, &SQUARE, &items))
-        });
-        if self.wants("map.1000000.thread_pool") {
-            let threads = ThreadPool::new(POOL_WORKERS)?;
-            self.time("map.1000000.thread_pool", |k| {
-                time_n(k, || work::map_thread_pool(&threads, &SQUARE, &items))
-            });
+        let mut counts = vec![cores, POOL_WORKERS];
+        counts.dedup();
+        let pools = counts
+            .into_iter()
+            .map(|n| Ok((n, ThreadPool::new(n)?)))
+            .collect::<Result<Vec<_>, BoxError>>()?;
+        let (items, rayon) = (&items, &rayon);
+        let (_, same) = &pools[0];
+        // Both sides of the target take the input by value: an owned `Vec`, made before the
+        // clock starts. Borrowed, rayon reads the slice in place while `ThreadPool::map` (like
+        // `Pool::map`, it owns its items) copies it first: the `copied` row shows that cost.
+        let owned = |threads| owned_map(threads, items);
+        // The target's two on their own, so that neither runs right after a third pool whose
+        // threads are still spinning down (rayon's idle threads look for work a little while
+        // before they sleep, and on 2 cores that slows whoever runs next).
+        self.time_together(vec![
+            (
+                "map.1000000.rayon_owned".into(),
+                Box::new(move |k| {
+                    time_owned(k, items, |v| work::map_rayon_owned(rayon, &SQUARE, v))
+                }),
+            ),
+            (format!("map.1000000.thread_pool.{cores}"), owned(same)),
+        ]);
+        let mut runs: Vec<Keyed<'_>> = vec![(
+            "map.1000000.rayon".into(),
+            Box::new(move |k| time_n(k, || work::map_rayon(rayon, &SQUARE, items))),
+        )];
+        for (n, threads) in pools.iter().skip(1) {
+            runs.push((format!("map.1000000.thread_pool.{n}"), owned(threads)));
         }
+        runs.push((
+            format!("map.1000000.thread_pool_copied.{cores}"),
+            Box::new(move |k| time_n(k, || work::map_thread_pool(same, &SQUARE, items))),
+        ));
+        runs.push((
+            format!("map.1000000.thread_pool_imap.{cores}"),
+            Box::new(move |k| time_n(k, || work::imap_thread_pool(same, &SQUARE, items))),
+        ));
+        self.time_together(runs);
         Ok(())
     }
 
@@ -257,6 +348,14 @@ impl Rust<'_> {
         self.time("cpu.gamma.sequential", |k| {
             time_n(k, || work::map_sequential(&q5_pool::GAMMA, &gamma))
         });
+        self.time("cpu.gamma.bare", |k| {
+            time_n(k, || {
+                gamma
+                    .iter()
+                    .map(|&x| q5_pool::gamma::gamma(x))
+                    .collect::<Vec<_>>()
+            })
+        });
         for workers in 1..=cores {
             let key = format!("cpu.gamma.pool.{workers}");
             if self.wants(&key) {
@@ -282,6 +381,15 @@ impl Rust<'_> {
         } else {
             None
         };
+        // What each process pays once before its first download.
+        self.time("io.client", |k| {
+            time_n(k, || {
+                reqwest::blocking::Client::builder()
+                    .no_proxy()
+                    .build()
+                    .expect("a client")
+            })
+        });
         for (count, ms) in DOWNLOADS {
             let site = self.sites.iter().find(|(l, _)| *l == ms).map(|(_, s)| s);
             let jobs = site.expect("a site per latency").jobs(count);

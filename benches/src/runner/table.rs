@@ -17,7 +17,21 @@ pub(super) fn render(out: &mut String, rust: &Results, py: &Results, cores: usiz
         for row in section.rows {
             let (p, pv) = cell(py, row.python.as_deref(), &row.kind);
             let (r, rv) = cell(rust, row.rust.as_deref(), &row.kind);
-            let ratio = ratio(rv, pv).map_or(String::new(), |x| format!("{x:.2}"));
+            let stats = |results: &Results, key: &Option<String>| {
+                key.as_deref()
+                    .and_then(|k| results.get(k))
+                    .and_then(Measured::stats)
+            };
+            // `≈`: neither side was slower beyond the noise of both.
+            let same = match (stats(rust, &row.rust), stats(py, &row.python), &row.kind) {
+                (Some(r), Some(p), Kind::Time | Kind::Bytes(_)) => {
+                    !r.clearly_slower_than(&p) && !p.clearly_slower_than(&r)
+                }
+                _ => false,
+            };
+            let ratio = ratio(rv, pv).map_or(String::new(), |x| {
+                format!("{}{x:.2}", if same { "≈ " } else { "" })
+            });
             if p == "—" && r == "—" {
                 continue; // not measured in this run (--only)
             }
@@ -34,14 +48,24 @@ fn cell(results: &Results, key: Option<&str>, kind: &Kind) -> (String, Option<f6
     let Some(m) = key.and_then(|k| results.get(k)) else {
         return ("—".into(), None);
     };
+    let spread = || {
+        m.stats()
+            .filter(|s| s.samples > 1)
+            .map_or(String::new(), |s| format!(" ±{:.0}%", s.spread() * 100.0))
+    };
     match kind {
         Kind::Time => match m.seconds() {
-            Some(s) => (human_time(s), Some(s)),
+            Some(s) => (format!("{}{}", human_time(s), spread()), Some(s)),
             None => ("?".into(), None),
         },
         Kind::Bytes(n) => match m.seconds() {
             Some(s) => (
-                format!("{} ({})", human_time(s), human_rate(*n as f64 / s)),
+                format!(
+                    "{}{} ({})",
+                    human_time(s),
+                    spread(),
+                    human_rate(*n as f64 / s)
+                ),
                 Some(s),
             ),
             None => ("?".into(), None),
@@ -71,11 +95,7 @@ mod tests {
 
     fn time(ms: u64) -> Measured {
         let d = Duration::from_millis(ms);
-        Measured::Time(Stats {
-            median: d,
-            min: d,
-            samples: 1,
-        })
+        Measured::Time(Stats::exact(d))
     }
 
     #[test]
@@ -102,6 +122,38 @@ mod tests {
         );
         assert_eq!(cell(&results, Some("rss"), &Kind::Time).0, "?");
         assert_eq!(cell(&results, None, &Kind::Time), ("—".into(), None));
+    }
+
+    #[test]
+    fn spread_is_shown_and_a_difference_within_it_is_marked() {
+        let noisy = |median: u64, half: u64| {
+            let us = Duration::from_micros;
+            Measured::Time(Stats {
+                median: us(median),
+                min: us(median - half),
+                q1: us(median - half),
+                q3: us(median + half),
+                samples: 9,
+            })
+        };
+        let rust = Results::from([
+            ("spawn.thread".to_owned(), noisy(100, 10)),
+            ("spawn.reexec".to_owned(), noisy(100, 1)),
+        ]);
+        let py = Results::from([
+            ("spawn.thread".to_owned(), noisy(95, 10)),
+            ("spawn.reexec".to_owned(), noisy(50, 1)),
+        ]);
+        let mut out = String::new();
+        render(&mut out, &rust, &py, 2);
+        assert!(
+            out.contains("| thread start + join | 95.0 µs ±11% | 100.0 µs ±10% | ≈ 1.05 |"),
+            "{out}"
+        );
+        assert!(
+            out.contains("| 50.0 µs ±2% | 100.0 µs ±1% | 2.00 |"),
+            "{out}"
+        );
     }
 
     #[test]

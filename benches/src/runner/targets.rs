@@ -114,6 +114,22 @@ fn targets(rust: &Results, py: &Results, cores: usize) -> Vec<Target> {
             )
         },
     ));
+    let map = |k: &str| secs(rust, &format!("map.1000000.{k}"));
+    rows.push(ratio_target(
+        &format!("ThreadPool({cores}).map ÷ rayon `into_par_iter().map().collect()`, {cores} threads, 10⁶ ints"),
+        ratio(map(&format!("thread_pool.{cores}")), map("rayon_owned")),
+        1.5,
+        true,
+        format!(
+            "from a borrowed slice (`ThreadPool` copies it first) ÷ rayon's `par_iter`: {}; \
+             `imap`, every result in order, ÷ `map`: {}",
+            times(ratio(map(&format!("thread_pool_copied.{cores}")), map("rayon"))),
+            times(ratio(
+                map(&format!("thread_pool_imap.{cores}")),
+                map(&format!("thread_pool.{cores}"))
+            ))
+        ),
+    ));
     let big = |k: &str| secs(rust, &format!("cpu.coarse_big.{k}"));
     let seq = big("sequential");
     let pool = big(&format!("pool.{cores}"));
@@ -220,9 +236,8 @@ mod tests {
     fn time(us: u64) -> Measured {
         let d = Duration::from_micros(us);
         Measured::Time(Stats {
-            median: d,
             min: d / 2,
-            samples: 3,
+            ..Stats::exact(d)
         })
     }
 

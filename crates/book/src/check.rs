@@ -20,6 +20,7 @@ use std::path::{Component, Path, PathBuf};
 
 use pulldown_cmark::{BrokenLink, Event, LinkType, Options, Parser, Tag, TagEnd};
 
+use crate::claims;
 use crate::compile;
 use crate::outputs::{self, Output};
 
@@ -109,7 +110,49 @@ pub fn check_with(book: &Path, outputs: &[Output]) -> Vec<Problem> {
     }
     problems.extend(outputs::check_outputs(&src, outputs));
     problems.extend(compile::check(book.parent().unwrap_or(book), &src, outputs));
+    problems.extend(check_claims(&src, &listed, outputs));
     problems.sort();
+    problems
+}
+
+/// Every claim marker of the chapters `listed`: readable, about generated outputs, and true.
+pub fn check_claims(src: &Path, listed: &[PathBuf], outputs: &[Output]) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let mut files = claims::Outputs::new(src);
+    for rel in listed {
+        let chapter = src.join(rel);
+        let Ok(text) = fs::read_to_string(&chapter) else {
+            continue;
+        };
+        for found in claims::find(&chapter, &text) {
+            let claim = match found {
+                Ok(claim) => claim,
+                Err((line, e)) => {
+                    problems.push(problem(&chapter, line, format!("claim: {e}")));
+                    continue;
+                }
+            };
+            let complain = |message: String| problem(&chapter, claim.line, message);
+            let unlisted: Vec<&str> = claim
+                .files()
+                .into_iter()
+                .filter(|f| !outputs.iter().any(|o| o.file == *f))
+                .collect();
+            if !unlisted.is_empty() {
+                problems.push(complain(format!(
+                    "claim reads {unlisted:?}, which the regenerate tool does not produce \
+                     (a claim holds a generated output to its sentence)"
+                )));
+            } else if let Err(e) = claims::evaluate(&claim, &mut files) {
+                let message = if e.0.starts_with("claim") {
+                    e.0
+                } else {
+                    format!("claim cannot be checked: {e}")
+                };
+                problems.push(complain(message));
+            }
+        }
+    }
     problems
 }
 
@@ -797,6 +840,45 @@ fn rest() {}
             [
                 "src/SUMMARY.md:4: entry `gone.md` points to a missing file",
                 "src/SUMMARY.md:5: entry `one.md` is listed twice",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_claim_is_held_to_its_output_and_a_changed_number_breaks_it() {
+        let listed = Output {
+            file: "q/run.output.txt",
+            command: "cargo run -p q",
+            ..outputs::OUTPUTS[0]
+        };
+        let chapter = "# Q\n\nA thread starts faster than a process.\n\
+                       <!-- claim q/run.output.txt: `thread` < `process` / 10 -->\n\n\
+                       And a claim on a file no command writes.\n\
+                       <!-- claim q/typed.txt: `a` < 1 -->\n";
+        let book_with = |output: &str| {
+            problems_with(
+                &[
+                    ("SUMMARY.md", "- [Q](q.md)\n"),
+                    ("q.md", chapter),
+                    ("q/run.output.txt", output),
+                    ("q/typed.txt", "a 0\n"),
+                ],
+                &[listed],
+            )
+        };
+        let unlisted = "src/q.md:7: claim reads [\"q/typed.txt\"], which the regenerate tool \
+                        does not produce (a claim holds a generated output to its sentence)";
+        assert_eq!(
+            book_with("$ cargo run -p q\nthread 98 µs\nprocess 2.7 ms\n"),
+            [unlisted]
+        );
+        // The same output, regenerated on a day the process started fast: the claim fails.
+        assert_eq!(
+            book_with("$ cargo run -p q\nthread 98 µs\nprocess 0.9 ms\n"),
+            [
+                "src/q.md:4: claim no longer holds: `thread` < `process` / 10 (read in \
+                 q/run.output.txt: 9.800e-5 < 9.000e-5 is false)",
+                unlisted
             ]
         );
     }

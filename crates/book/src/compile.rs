@@ -361,7 +361,7 @@ pub fn check(root: &Path, src: &Path, outputs: &[Output]) -> Vec<Problem> {
                 continue;
             }
         };
-        let rendered = run::render(output, &paths.normalise(&fresh.text));
+        let rendered = run::render(output, None, &paths.normalise(&fresh.text));
         let regenerate = format!(
             "run `cargo run -p book --bin regenerate -- {}`",
             output.file
@@ -497,8 +497,11 @@ mod tests {
             };
             assert!(ran.ended.matches(output.expect), "{ran:?}");
             let file = root.join("docs/src").join(output.file);
-            run::write_atomically(&file, run::render(output, &paths.normalise(&ran.text)))
-                .unwrap();
+            run::write_atomically(
+                &file,
+                run::render(output, None, &paths.normalise(&ran.text)),
+            )
+            .unwrap();
         }
     }
 

@@ -11,8 +11,9 @@
 //!   writing).
 //! - [`check::check`] finds what `mdbook build` lets through: an include of a missing file or
 //!   anchor, a link to a missing chapter or heading, a chapter left out of `SUMMARY.md`, an
-//!   output file no command produces. `cargo test -p book` runs it on `docs/`, so
-//!   `cargo test --workspace` fails on a broken book.
+//!   output file no command produces, and a [claim](claims) that the output it names no
+//!   longer supports. `cargo test -p book` runs it on `docs/`, so `cargo test --workspace`
+//!   fails on a broken book.
 //! - [`pictures`] holds the pictures of data to the same rule: each is drawn by code from a real
 //!   run, and a chart is redrawn whenever the output it is drawn from changes.
 //! - [`browser`] opens the built book in headless Chromium, as a reader would (`cargo run -p
@@ -23,6 +24,7 @@
 
 pub mod browser;
 pub mod check;
+pub mod claims;
 pub mod compile;
 pub mod outputs;
 pub mod pictures;

@@ -234,7 +234,7 @@ pub const OUTPUTS: &[Output] = &[
         ],
         ..varies(
             "q4_pool_explained/compare.output.txt",
-            "cargo run -p q4_pool_explained -- --only compare --svg docs/src/q4_pool_explained",
+            "cargo run -p q4_pool_explained -- --only compare --unit-ms 0 --tasks 30 --svg docs/src/q4_pool_explained",
             "process ids and timings",
         )
     },
@@ -534,18 +534,40 @@ pub fn check_outputs(src: &Path, outputs: &[Output]) -> Vec<Problem> {
     for output in outputs {
         let file = src.join(output.file);
         let want = format!("$ {}", output.command);
-        match std::fs::read_to_string(&file) {
-            Err(_) => problems.push(complain(
+        let first = std::fs::read_to_string(&file)
+            .ok()
+            .map(|text| text.lines().next().unwrap_or("").to_owned());
+        let labelled = |line: &str| {
+            line.strip_prefix(&want)
+                .and_then(|rest| rest.strip_prefix("  # "))
+                .is_some_and(|label| label.contains("Python") && label.contains("start method"))
+        };
+        match first {
+            None => problems.push(complain(
                 &file,
                 1,
                 "is listed in OUTPUTS but missing: run `cargo run -p book --bin regenerate`".into(),
             )),
-            Ok(text) if text.lines().next() != Some(want.as_str()) => problems.push(complain(
-                &file,
-                1,
-                format!("first line should be `{want}` (run `cargo run -p book --bin regenerate`)"),
-            )),
-            Ok(_) => {}
+            Some(line) if crate::run::is_python(output.command) && !labelled(&line) => {
+                problems.push(complain(
+                    &file,
+                    1,
+                    format!(
+                        "first line should be `{want}  # <which Python, which start method>` \
+                         (run `cargo run -p book --bin regenerate`)"
+                    ),
+                ));
+            }
+            Some(line) if !crate::run::is_python(output.command) && line != want => {
+                problems.push(complain(
+                    &file,
+                    1,
+                    format!(
+                        "first line should be `{want}` (run `cargo run -p book --bin regenerate`)"
+                    ),
+                ))
+            }
+            Some(_) => {}
         }
     }
     let files = files_under(src);

@@ -282,9 +282,39 @@ impl Paths {
     }
 }
 
-/// The file the book includes: `$ command`, then the output, ending with one newline.
-pub fn render(output: &Output, text: &str) -> String {
-    let mut file = format!("$ {}\n{}", output.command, text);
+/// Whether `command` runs Python: its output is then labelled with the interpreter.
+pub fn is_python(command: &str) -> bool {
+    command.split_whitespace().next() == Some("python3")
+}
+
+/// What the book says about the `python3` that ran the Python programs, as the comment on
+/// their command line: `CPython 3.11.7, default start method: fork`. `None` without Python.
+pub fn python_label(root: &Path) -> Option<String> {
+    let script = "import multiprocessing, platform; print(f'{platform.python_implementation()} \
+                  {platform.python_version()}, default start method: \
+                  {multiprocessing.get_start_method()}')";
+    let out = Command::new("python3")
+        .args(["-c", script])
+        .current_dir(root)
+        .output()
+        .ok()?;
+    let label = String::from_utf8(out.stdout).ok()?.trim().to_owned();
+    (out.status.success() && !label.is_empty()).then_some(label)
+}
+
+/// The first line of `output`'s file: `$ command`, and for a Python program the interpreter
+/// (`python`, from [`python_label`]) as a shell comment, so no reader has to guess which
+/// Python, and which start method, printed it.
+pub fn first_line(output: &Output, python: Option<&str>) -> String {
+    match python {
+        Some(label) if is_python(output.command) => format!("$ {}  # {label}", output.command),
+        _ => format!("$ {}", output.command),
+    }
+}
+
+/// The file the book includes: its [`first_line`], then the output, ending with one newline.
+pub fn render(output: &Output, python: Option<&str>, text: &str) -> String {
+    let mut file = format!("{}\n{}", first_line(output, python), text);
     while file.ends_with("\n\n") {
         file.pop();
     }
@@ -347,10 +377,24 @@ mod tests {
     fn files_start_with_the_command_and_end_with_one_newline() {
         let output = OUTPUTS[0];
         assert_eq!(
-            render(&output, "hello\n\n\n"),
+            render(&output, None, "hello\n\n\n"),
             format!("$ {}\nhello\n", output.command)
         );
-        assert_eq!(render(&output, ""), format!("$ {}\n", output.command));
+        assert_eq!(render(&output, None, ""), format!("$ {}\n", output.command));
+        let python = Output {
+            command: "python3 docs/src/x.py",
+            ..output
+        };
+        let label = Some("CPython 3.11.7, default start method: fork");
+        assert_eq!(
+            render(&python, label, "hi\n"),
+            "$ python3 docs/src/x.py  # CPython 3.11.7, default start method: fork\nhi\n"
+        );
+        // Only Python programs carry the label.
+        assert_eq!(
+            render(&output, label, ""),
+            format!("$ {}\n", output.command)
+        );
     }
 
     #[test]

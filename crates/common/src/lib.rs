@@ -33,11 +33,15 @@
 //! # Design
 //!
 //! **Workers are this binary, started again.** Python on Linux long used `fork` (3.14 made
-//! `forkserver` the default): the child is a copy of the parent, threads and locks included. Forking a multi-threaded Rust program is unsound
-//! (another thread may hold the allocator's lock at the moment of the fork, and the child would
-//! wait for it forever), so a worker is a fresh `exec` of `/proc/self/exe`, marked by a
-//! first argument, `--common-pool-worker <parent pid>`. [`init`], the first line of `main`, sees the mark and turns the
-//! process into a worker that never returns to `main`. Without the mark it records the task
+//! `forkserver` the default): the child gets a copy of the parent's page tables, its memory
+//! shared copy-on-write, locks included, but only the thread that forked. Forking a
+//! multi-threaded program is not unsound in itself; running code in the child that is not
+//! async-signal-safe before it calls `exec` is. Another thread may have held the allocator's
+//! lock at the moment of the fork, and the child, where that thread does not exist, would wait
+//! for it forever. A worker runs arbitrary Rust code, so it is a fresh `exec` of
+//! `/proc/self/exe`, marked by a first argument, `--common-pool-worker <parent pid>`. [`init`],
+//! the first line of `main`, sees the mark and turns the process into a worker that never
+//! returns to `main`. Without the mark it records the task
 //! list and returns. Pools refuse to start until it has run, so forgetting it is an error
 //! ([`Error::NotInitialized`]), not a fork bomb.
 //!
@@ -90,14 +94,20 @@
 //! # What it costs
 //!
 //! Everything a worker receives or returns is encoded and copied through the kernel, and each
-//! worker is a whole process (a few megabytes, about a millisecond to start). For small tasks
-//! that overhead dominates: the benchmarks in this workspace measure it against threads and
-//! against Python.
+//! worker is a whole process (a few megabytes, and a few milliseconds to start: 2 to 3 ms on
+//! the 2-core virtual machine that built the book, most of it the kernel loading the program).
+//! For small tasks that overhead dominates: the benchmarks in this workspace measure it against
+//! threads and against Python. [`ThreadPool`] has the same `map` on threads at the cost of a
+//! plain rayon `par_iter`.
 //!
 //! # Platform
 //!
 //! Linux only: the parent-death signal, `memfd`, `pidfd` and `/proc/self/exe` are Linux
-//! interfaces.
+//! interfaces. On macOS or Windows the crate does not build: a `compile_error!` says so.
+//!
+//! This is the teaching crate of a workspace that answers a Python `multiprocessing`
+//! assignment in Rust, not part of Rust's standard library, which has threads and child
+//! processes but no process pool.
 
 #[cfg(not(target_os = "linux"))]
 compile_error!("the `common` crate uses Linux process interfaces (prctl, memfd, pidfd)");

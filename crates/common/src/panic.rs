@@ -49,14 +49,34 @@ pub(crate) fn catch<R>(f: impl FnOnce() -> R) -> Result<R, Caught> {
 /// Runs `f` with panics captured (recorded for [`catch_captured`], not printed). A worker
 /// enters this once per chunk, rather than once per item.
 pub(crate) fn capturing<T>(f: impl FnOnce() -> T) -> T {
-    install_hook();
-    let was_capturing = CAPTURING.replace(true);
-    let result = f();
-    CAPTURING.set(was_capturing);
-    result
+    let _capturing = Capturing::enter();
+    f()
+}
+
+/// While alive, panics on this thread are captured (see [`capturing`]); for code that cannot
+/// be put in one closure, such as a rayon job's fold, which gets an init value, not a scope.
+#[derive(Debug)]
+pub(crate) struct Capturing {
+    was: bool,
+}
+
+impl Capturing {
+    pub(crate) fn enter() -> Self {
+        install_hook();
+        Capturing {
+            was: CAPTURING.replace(true),
+        }
+    }
+}
+
+impl Drop for Capturing {
+    fn drop(&mut self) {
+        CAPTURING.set(self.was);
+    }
 }
 
 /// [`catch`] for code already inside [`capturing`].
+#[inline]
 pub(crate) fn catch_captured<R>(f: impl FnOnce() -> R) -> Result<R, Caught> {
     panic::catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
         LAST.take().unwrap_or_else(|| Caught {

@@ -22,11 +22,24 @@ def count_inside(piece):
     return inside
 
 
-def timed(label, workers, run):
-    """Runs `run`, prints how long it took and how many points fell inside."""
+def timed(label, workers, run, sequential=None):
+    """Runs `run`, prints how long it took, its speedup and how many points fell inside."""
     start = time.perf_counter()
     inside = sum(run())
-    print(f"{label:<12} {workers:>7} {time.perf_counter() - start:>9.3f} s   {inside:,}")
+    took = time.perf_counter() - start
+    speedup = (sequential or took) / took
+    print(f"{label:<12} {workers:>7} {took:>9.3f} s {speedup:>7.2f}x   {inside:,}")
+    return took, speedup
+
+
+def reading(processes, threads, load, cores):
+    """What the run shows, in a sentence, from its own numbers."""
+    said = f"processes ran at {processes:.2f}x the sequential speed, threads at {threads:.2f}x"
+    if processes < 1.25:
+        return f"{said}: neither gained much; with a load average of {load:.2f} on {cores} cores, other programs held the cores."
+    if threads < 1.25:
+        return f"{said}: only the processes computed on several cores at once; the GIL lets one thread at a time run Python code."
+    return f"{said}: both gained, which CPython's GIL allows only in a free-threaded build."
 
 
 if __name__ == "__main__":
@@ -35,9 +48,12 @@ if __name__ == "__main__":
     pieces = [(seed, size // PIECES) for seed in range(PIECES)]
     load = os.getloadavg()[0]
     print(f"{size:,} points in {PIECES} pieces, {workers} workers (load average {load:.2f})")
-    print(f"{'mode':<12} {'workers':>7} {'total':>11}   points inside")
-    timed("sequential", 1, lambda: map(count_inside, pieces))
+    print(f"{'mode':<12} {'workers':>7} {'total':>11} {'speedup':>8}   points inside")
+    alone, _ = timed("sequential", 1, lambda: map(count_inside, pieces))
     with multiprocessing.Pool(workers) as pool:
-        timed("processes", workers, lambda: pool.map(count_inside, pieces, chunksize=1))
+        _, on_processes = timed(
+            "processes", workers, lambda: pool.map(count_inside, pieces, chunksize=1), alone
+        )
     with ThreadPoolExecutor(workers) as threads:
-        timed("threads", workers, lambda: threads.map(count_inside, pieces))
+        _, on_threads = timed("threads", workers, lambda: threads.map(count_inside, pieces), alone)
+    print(f"Reading: {reading(on_processes, on_threads, load, workers)}")

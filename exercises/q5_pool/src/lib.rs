@@ -223,6 +223,7 @@ pub fn gamma_line<E: std::fmt::Display>(value: &Number, result: &Result<f64, E>)
     }
 }
 
+// ANCHOR: worker_pool
 /// A pool of `workers` processes, each told `--work-ms` by the pool's initializer, and the
 /// trace `--trace` asks for (started once the workers are up, so the timeline shows the tasks,
 /// not the start-up).
@@ -233,6 +234,7 @@ fn worker_pool(workers: usize, options: &Options) -> common::Result<(Pool, Optio
         .build()?;
     Ok((pool, options.traced().then(Trace::new)))
 }
+// ANCHOR_END: worker_pool
 
 /// A call on `pool`, recording into `trace` if there is one.
 fn traced<'p>(pool: &'p Pool, trace: Option<&Trace>) -> Call<'p> {

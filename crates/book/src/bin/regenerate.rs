@@ -8,6 +8,8 @@
 //!
 //! Crates are built first (so a compile error shows as one), with `CARGO_TARGET_DIR` respected.
 //! A command that ends otherwise than its entry expects writes nothing and fails the run.
+//! Afterwards the tool checks the book's claims (see `book::claims`) and lists any that the new
+//! outputs no longer support.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -80,6 +82,11 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
 
+    let python = chosen
+        .iter()
+        .any(|o| run::is_python(o.command))
+        .then(|| run::python_label(&root))
+        .flatten();
     let mut failed = 0;
     for output in chosen {
         let file = src.join(output.file);
@@ -144,7 +151,7 @@ fn main() -> ExitCode {
                 }
             }
         }
-        let contents = run::render(output, &paths.normalise(&ran.text));
+        let contents = run::render(output, python.as_deref(), &paths.normalise(&ran.text));
         let old = fs::read_to_string(&file).ok();
         let same = match output.varies {
             None => old.as_deref() == Some(contents.as_str()),
@@ -199,6 +206,24 @@ fn main() -> ExitCode {
                 }
             }
         }
+    }
+    // The sentences tied to these outputs: say at once which no longer hold, rather than at
+    // the next `cargo test`.
+    let broken: Vec<String> = book::check::check(&book::book_dir())
+        .into_iter()
+        .filter(|p| p.message.starts_with("claim"))
+        .map(|p| {
+            let file = p.file.strip_prefix(&root).unwrap_or(&p.file);
+            format!("  {}:{}: {}", file.display(), p.line, p.message)
+        })
+        .collect();
+    if !broken.is_empty() {
+        eprintln!(
+            "regenerate: {} claim(s) in the book disagree with the outputs now; fix the \
+             sentence or the program (`cargo test -p book` fails until then):\n{}",
+            broken.len(),
+            broken.join("\n")
+        );
     }
     if failed > 0 {
         eprintln!("regenerate: {failed} output(s) failed");
