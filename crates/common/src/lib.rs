@@ -102,24 +102,41 @@
 #[cfg(not(target_os = "linux"))]
 compile_error!("the `common` crate uses Linux process interfaces (prctl, memfd, pidfd)");
 
+// Layered, each module using only those listed before it (one job each):
+// system calls; errors; panics caught; the progress page; the wire protocol; a worker's side
+// of a chunk and its task list; the worker loop; a child process; starting one; the parent's
+// end of a worker; and on top, the pool, `Process`, the thread pool and the trace.
+#[cfg(test)]
+mod alloc_probe;
 mod child;
+mod chunk;
 mod error;
+mod forked;
 mod link;
 mod panic;
 mod pool;
 mod process;
 mod progress;
+mod spawn;
 mod sys;
 mod task;
+mod test_support;
 mod threads;
 mod trace;
 mod wire;
 mod worker;
 
+pub use chunk::ChunkRun;
 pub use error::{Error, Exit, Result, signal_name};
-pub use pool::{Args, AsyncResult, Call, IMap, Pool, PoolBuilder};
-pub use process::Process;
-pub use task::{Marks, Registered, Task};
+pub use pool::{Args, AsyncResult, Call, Callbacks, IMap, Pool, PoolBuilder};
+pub use process::{ActiveChild, Process, ProcessBuilder, active_children};
+pub use task::{Registered, Task};
 pub use threads::{ThreadIMap, ThreadPool};
 pub use trace::{Span, Trace};
 pub use worker::init;
+
+/// What the crate's macros need, under a path of the crate's own.
+#[doc(hidden)]
+pub mod __private {
+    pub use ctor;
+}

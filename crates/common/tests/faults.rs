@@ -512,7 +512,7 @@ fn exit_and_abort_are_reported_with_code_and_signal() {
         })
     ));
     let process = Process::start(&ABORT_NOW, ()).unwrap();
-    assert_eq!(process.wait().python_exitcode(), -6);
+    assert_eq!(process.wait().python_exitcode(), Some(-6));
     assert!(matches!(
         process.join(),
         Err(Error::WorkerDied {

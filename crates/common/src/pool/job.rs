@@ -4,6 +4,7 @@
 use std::any::Any;
 use std::marker::PhantomData;
 use std::ops::Range;
+use std::panic::{self as std_panic, AssertUnwindSafe};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -114,6 +115,20 @@ pub(crate) fn decoder<R: DeserializeOwned + Send + 'static>() -> Decoder {
     }
 }
 
+/// Where a job's results go, on the supervisor thread that has them: a channel that the caller
+/// reads (`imap`), or a sink that completes an [`AsyncResult`](crate::AsyncResult) there and
+/// then (`map_async`, `apply_async`).
+pub(crate) trait Deliver: Send + Sync {
+    fn deliver(&self, delivery: Delivery);
+}
+
+impl Deliver for Sender<Delivery> {
+    fn deliver(&self, delivery: Delivery) {
+        // A caller that stopped listening (a dropped `imap`) wants nothing more.
+        let _ = self.send(delivery);
+    }
+}
+
 impl Spec {
     /// A job of this call for items `first..first + lens.len()`.
     pub(crate) fn job(
@@ -122,7 +137,7 @@ impl Spec {
         args: Vec<u8>,
         lens: Vec<u32>,
         call: &Arc<CallState>,
-        reply: &Sender<Delivery>,
+        reply: &Arc<dyn Deliver>,
     ) -> Job {
         Job {
             task: self.task,
@@ -133,13 +148,12 @@ impl Spec {
             trace: self.trace.clone(),
             decode: self.decode,
             call: Arc::clone(call),
-            reply: reply.clone(),
+            reply: Arc::clone(reply),
         }
     }
 }
 
 /// A chunk of consecutive items of one call, encoded, waiting for a worker.
-#[derive(Debug)]
 pub(crate) struct Job {
     pub task: &'static str,
     /// Input index of the chunk's first item.
@@ -154,7 +168,17 @@ pub(crate) struct Job {
     pub trace: Option<Trace>,
     pub decode: Decoder,
     pub call: Arc<CallState>,
-    pub reply: Sender<Delivery>,
+    pub reply: Arc<dyn Deliver>,
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Job")
+            .field("task", &self.task)
+            .field("first", &self.first)
+            .field("len", &self.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Job {
@@ -178,13 +202,13 @@ impl Job {
     pub(crate) fn done(&self, range: Range<usize>, frame: Frame) {
         let first = self.first + range.start;
         let results = (self.decode)(frame.body(), first, range.len());
-        let _ = self.reply.send(Delivery::Done { first, results });
+        self.reply.deliver(Delivery::Done { first, results });
     }
 
     /// Reports items `range` (offsets into this job) as failed with `error`.
     pub(crate) fn fail(&self, range: Range<usize>, error: Error) {
         if !range.is_empty() {
-            let _ = self.reply.send(Delivery::Failed {
+            self.reply.deliver(Delivery::Failed {
                 first: self.first + range.start,
                 count: range.len(),
                 error,
@@ -225,12 +249,18 @@ pub(crate) enum Piece {
 }
 
 /// Cuts an input into chunks of at most `size` items, encoding them on the way.
-#[derive(Debug)]
+///
+/// The input iterator and the items' `Serialize` impls are the caller's code, and may panic.
+/// The chunker catches such a panic, ends the chunk it was building there (the items before the
+/// panic still go out), ends the input, and keeps the panic for the caller to resume once it
+/// has dealt with what was submitted ([`take_panic`](Self::take_panic)).
 pub(crate) struct Chunker<I, A> {
     items: I,
     size: usize,
     next_index: usize,
     held: Option<Piece>,
+    panic: Option<Box<dyn Any + Send>>,
+    ended: bool,
     /// An encoded item that did not fit in the previous chunk's message.
     carried: Option<(usize, Vec<u8>)>,
     /// The previous chunk's encoded size: the next one is likely alike, so its buffer starts
@@ -239,10 +269,24 @@ pub(crate) struct Chunker<I, A> {
     _arg: PhantomData<fn(A)>,
 }
 
+impl<I, A> std::fmt::Debug for Chunker<I, A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Chunker")
+            .field("size", &self.size)
+            .field("next_index", &self.next_index)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<I: Iterator<Item = A>, A: Serialize> Chunker<I, A> {
     /// How many items have been taken from the input so far.
     pub(crate) fn items_read(&self) -> usize {
         self.next_index
+    }
+
+    /// A panic of the input (or of an item's `Serialize`), once the input has ended with it.
+    pub(crate) fn take_panic(&mut self) -> Option<Box<dyn Any + Send>> {
+        self.panic.take()
     }
 
     pub(crate) fn new(items: I, size: usize) -> Self {
@@ -251,6 +295,8 @@ impl<I: Iterator<Item = A>, A: Serialize> Chunker<I, A> {
             size,
             next_index: 0,
             held: None,
+            panic: None,
+            ended: false,
             carried: None,
             last_len: 0,
             _arg: PhantomData,
@@ -265,6 +311,9 @@ impl<I: Iterator<Item = A>, A: Serialize> Iterator for Chunker<I, A> {
         if let Some(piece) = self.held.take() {
             return Some(piece);
         }
+        if self.ended {
+            return None;
+        }
         let mut first = self.next_index;
         let mut args = Vec::with_capacity(self.last_len);
         let mut lens = Vec::with_capacity(self.size.min(1 << 16));
@@ -273,11 +322,27 @@ impl<I: Iterator<Item = A>, A: Serialize> Iterator for Chunker<I, A> {
             lens.push(args.len() as u32);
         }
         while lens.len() < self.size {
-            let Some(item) = self.items.next() else { break };
+            let before = args.len();
+            let (items, buffer) = (&mut self.items, &mut args);
+            let taken = std_panic::catch_unwind(AssertUnwindSafe(|| {
+                items.next().map(|item| wire::encode_value(&item, buffer))
+            }));
+            let encoded = match taken {
+                Ok(Some(encoded)) => encoded,
+                Ok(None) => {
+                    self.ended = true;
+                    break;
+                }
+                Err(payload) => {
+                    args.truncate(before);
+                    self.panic = Some(payload);
+                    self.ended = true;
+                    break;
+                }
+            };
             let index = self.next_index;
             self.next_index += 1;
-            let before = args.len();
-            match wire::encode_value(&item, &mut args) {
+            match encoded {
                 // One value always fits a message; with the others it may not: it starts the
                 // next chunk.
                 Ok(()) if args.len() > wire::MAX_BODY => {
@@ -341,6 +406,26 @@ mod tests {
             })
             .collect();
         assert_eq!(shape, ["0+2", "2+1", "!3", "4+2", "6+1"]);
+    }
+
+    #[test]
+    fn a_panicking_input_ends_its_chunk_and_is_kept() {
+        let input = (0..10u32).map(|i| {
+            assert_ne!(i, 5, "no 5");
+            i
+        });
+        let mut chunks = Chunker::new(input, 3);
+        let lens: Vec<usize> = chunks
+            .by_ref()
+            .map(|p| match p {
+                Piece::Chunk { lens, .. } => lens.len(),
+                Piece::Unencodable { .. } => 0,
+            })
+            .collect();
+        assert_eq!(lens, [3, 2], "items 0-4 still go out");
+        assert_eq!(chunks.items_read(), 5);
+        assert!(chunks.take_panic().is_some());
+        assert!(chunks.next().is_none());
     }
 
     #[test]

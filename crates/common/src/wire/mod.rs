@@ -8,18 +8,27 @@
 //!
 //! The header is a small enum; the body carries the bulk (encoded arguments or results) so big
 //! payloads are never copied through serde a second time. Arguments and outcomes are postcard
-//! values laid end to end; the header of a `Run` lists each argument's length.
+//! values laid end to end, with no length before each: postcard values delimit themselves, and
+//! only the parent, which encoded them, needs to know where each starts (to send part of a
+//! chunk again).
+
+mod custom;
 
 use std::io::{self, Read, Write};
+use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::error::Error;
-use crate::panic::Caught;
+use crate::error::{Error, Result};
+use crate::panic::{self, Caught};
 
 /// Bumped whenever a frame's layout changes, so a stale worker is refused rather than misread.
-pub(crate) const PROTOCOL: u32 = 1;
+pub(crate) const PROTOCOL: u32 = 2;
+
+/// How long to wait for an answer awake before blocking (see
+/// [`spin_until_readable`](crate::sys::spin_until_readable)); both sides use it.
+pub(crate) const SPIN: Duration = Duration::from_micros(50);
 
 // ANCHOR: messages
 /// Parent → worker.
@@ -44,9 +53,22 @@ pub(crate) enum ToWorker {
 pub(crate) enum FromWorker {
     /// Sent once, when the worker is ready for work.
     Hello { pid: u32, protocol: u32 },
-    /// The outcomes of `Run { seq }`, one per argument, in the body; with `traced`, each
+    /// The outcomes of the next `count` items of `Run { seq }`, in the body, sent early because
+    /// with the next one they would not fit in one message; more follow. With `traced`, each
     /// item's start and end on the monotonic clock.
-    Done { seq: u64, times: Vec<(u64, u64)> },
+    Part {
+        seq: u64,
+        count: u32,
+        times: Vec<(u64, u64)>,
+    },
+    /// The last outcomes of `Run { seq }`: `count` of them. When the parts and this hold fewer
+    /// outcomes than the chunk had items, the worker stopped early (after an argument it could
+    /// not decode, the next cannot be found) and the rest never started.
+    Done {
+        seq: u64,
+        count: u32,
+        times: Vec<(u64, u64)>,
+    },
 }
 // ANCHOR_END: messages
 
@@ -111,7 +133,7 @@ const COALESCE: usize = 64 * 1024;
 
 /// Writes one frame.
 pub(crate) fn write_frame<H: Serialize>(
-    w: &mut impl Write,
+    w: &mut (impl Write + ?Sized),
     header: &H,
     body: &[u8],
 ) -> io::Result<()> {
@@ -138,6 +160,9 @@ pub(crate) fn write_frame<H: Serialize>(
         w.write_all(body)
     }
 }
+
+/// The most a frame's body is given before its bytes arrive.
+const PREALLOCATE: usize = 1 << 20;
 
 /// Reads frames through a buffer, so a small frame costs one `read` instead of three.
 #[derive(Debug)]
@@ -192,7 +217,9 @@ impl FrameReader {
         }
         let len = rest - 4;
         let here = (self.end - self.start - 8).min(len);
-        let mut body = Vec::with_capacity(len);
+        // Room for what is here and a little more, not for the length the peer announced: a
+        // bad length must not make us allocate gigabytes for bytes that never come.
+        let mut body = Vec::with_capacity(len.min(here.max(PREALLOCATE)));
         body.extend_from_slice(&self.buf[self.start + 8..self.start + 8 + here]);
         self.start += 8 + here;
         if self.start == self.end {
@@ -200,7 +227,8 @@ impl FrameReader {
         }
         if here < len {
             // A large frame: the rest goes straight into place, not through the buffer, and
-            // without zero-filling it first (`read_to_end` reads into the spare capacity).
+            // without zero-filling it first (`read_to_end` reads into the spare capacity and
+            // grows it as bytes arrive, geometrically).
             let rest = (len - here) as u64;
             let read = r.take(rest).read_to_end(&mut body)?;
             if (read as u64) < rest {
@@ -322,6 +350,24 @@ pub(crate) fn encode_outcome<R: Serialize>(
     false
 }
 
+/// Decodes the value at the start of `bytes`; returns it and the bytes after it. On failure the
+/// message is the decoder's own when the value's `Deserialize` impl gave one.
+pub(crate) fn take_value<T: DeserializeOwned>(bytes: &[u8]) -> Result<(T, &[u8]), String> {
+    postcard::take_from_bytes(bytes).map_err(|e| match e {
+        postcard::Error::SerdeDeCustom => {
+            custom::message::<T>(bytes).unwrap_or_else(|| e.to_string())
+        }
+        e => e.to_string(),
+    })
+}
+
+/// Decodes the one outcome in `body` (an `apply`, a [`Process`](crate::Process)); a panicking
+/// `Deserialize` becomes an error, as in the supervisors' decoders.
+pub(crate) fn decode_single<R: DeserializeOwned>(body: &[u8]) -> Result<R> {
+    panic::catch(|| Outcomes::new(body).next(None))
+        .unwrap_or_else(|caught| Err(Error::decode_panicked(None, &caught)))
+}
+
 /// Reads outcomes laid end to end by [`encode_outcome`].
 #[derive(Debug)]
 pub(crate) struct Outcomes<'a> {
@@ -335,15 +381,14 @@ impl<'a> Outcomes<'a> {
 
     /// The next outcome; `index` labels a failure. A malformed stream yields `Decode` forever
     /// after, so a count mismatch can never read garbage.
-    pub(crate) fn next<R: DeserializeOwned>(&mut self, index: Option<usize>) -> Result<R, Error> {
+    pub(crate) fn next<R: DeserializeOwned>(&mut self, index: Option<usize>) -> Result<R> {
         let decode_error = |message: String| Error::Decode { index, message };
         let Some((&tag, rest)) = self.rest.split_first() else {
             return Err(decode_error("result missing".into()));
         };
         let taken = match tag {
-            OK => postcard::take_from_bytes::<R>(rest).map(|(v, rest)| (Ok(v), rest)),
-            FAILED => postcard::take_from_bytes::<Failure>(rest)
-                .map(|(f, rest)| (Err(f.into_error(index)), rest)),
+            OK => take_value::<R>(rest).map(|(v, rest)| (Ok(v), rest)),
+            FAILED => take_value::<Failure>(rest).map(|(f, rest)| (Err(f.into_error(index)), rest)),
             _ => {
                 self.rest = &[];
                 return Err(decode_error(format!("bad result tag {tag}")));
@@ -354,10 +399,10 @@ impl<'a> Outcomes<'a> {
                 self.rest = rest;
                 outcome
             }
-            Err(e) => {
+            Err(message) => {
                 // Without a length we cannot find the next outcome: give up on the rest.
                 self.rest = &[];
-                Err(decode_error(e.to_string()))
+                Err(decode_error(message))
             }
         }
     }
@@ -376,6 +421,7 @@ mod tests {
                 &mut wire,
                 &FromWorker::Done {
                     seq: 9,
+                    count: 1,
                     times: vec![],
                 },
                 &body,
@@ -406,6 +452,7 @@ mod tests {
             &mut wire,
             &FromWorker::Done {
                 seq: 1,
+                count: 1,
                 times: vec![],
             },
             b"abc",
@@ -422,7 +469,11 @@ mod tests {
         for seq in 0..3 {
             write_frame(
                 &mut wire,
-                &FromWorker::Done { seq, times: vec![] },
+                &FromWorker::Done {
+                    seq,
+                    count: 1,
+                    times: vec![],
+                },
                 &[seq as u8; 5],
             )
             .unwrap();
@@ -436,6 +487,24 @@ mod tests {
         }
         assert!(!reader.has_buffered());
         assert!(reader.read_frame(&mut input).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_length_from_the_peer_is_not_allocated_before_its_bytes_arrive() {
+        // A header that announces 3 GiB, followed by ten bytes and the end.
+        let mut wire = Vec::new();
+        wire.extend_from_slice(&(3u32 << 30).to_le_bytes());
+        wire.extend_from_slice(&2u32.to_le_bytes());
+        wire.extend_from_slice(&[0; 10]);
+        let mut reader = FrameReader::new();
+        crate::alloc_probe::reset();
+        let err = reader.read_frame(&mut wire.as_slice()).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+        let largest = crate::alloc_probe::largest_on_this_thread();
+        assert!(
+            largest < 16 << 20,
+            "allocated {largest} bytes for ten that arrived"
+        );
     }
 
     #[test]
