@@ -140,6 +140,7 @@ struct Watched<'a> {
     child: &'a Child,
 }
 
+// ANCHOR: watched
 impl Read for Watched<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
@@ -160,6 +161,7 @@ impl Read for Watched<'_> {
         }
     }
 }
+// ANCHOR_END: watched
 
 impl Write for Watched<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
@@ -184,10 +186,10 @@ impl Write for Watched<'_> {
 }
 
 impl Link {
-    // ANCHOR: spawn
-    /// Starts a worker named `name`. It is not ready yet: see [`Link::ready`].
-    pub(crate) fn spawn(name: &str) -> Result<Link> {
-        let (child, sock) = spawn::exec_worker(name).map_err(Error::spawn)?;
+    /// Starts a worker (see [`spawn::exec_worker`] for `name` and `label`). It is not ready
+    /// yet: see [`Link::ready`].
+    pub(crate) fn spawn(name: &str, label: &str) -> Result<Link> {
+        let (child, sock) = spawn::exec_worker(name, label).map_err(Error::spawn)?;
         // The progress page goes out now; the worker reads it when it gets there. A one-byte
         // message always fits in the socket buffer, so this does not wait for the worker.
         let (progress, page) = Progress::create().map_err(Error::spawn)?;
@@ -203,7 +205,6 @@ impl Link {
             tasks_done: 0,
         })
     }
-    // ANCHOR_END: spawn
 
     /// Waits until the worker has said hello (once). On failure the worker is killed and reaped.
     pub(crate) fn ready(&mut self) -> Result<()> {

@@ -119,7 +119,7 @@ where
         let supervisor = thread::Builder::new()
             .name(thread_name)
             .spawn(move || {
-                let mut link = match Link::spawn(&name) {
+                let mut link = match Link::spawn(&name, &name) {
                     Ok(link) => link,
                     Err(e) => return drop(started_tx.send(Err(e))),
                 };

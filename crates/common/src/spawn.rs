@@ -17,9 +17,11 @@ use crate::child::Child;
 use crate::sys;
 use crate::worker::WORKER_ARG;
 
-/// Starts a worker named `name` (what `ps` shows after the program's name, and what
-/// [`active_children`](crate::active_children) lists). Returns it and our end of its channel.
-pub(crate) fn exec_worker(name: &str) -> io::Result<(Arc<Child>, UnixStream)> {
+/// Starts a worker named `name` (what [`active_children`](crate::active_children) lists);
+/// `ps` shows it as the program's name followed by `label`. Returns it and our end of its
+/// channel.
+// ANCHOR: spawn
+pub(crate) fn exec_worker(name: &str, label: &str) -> io::Result<(Arc<Child>, UnixStream)> {
     sys::kernel_support().map_err(|why| io::Error::new(io::ErrorKind::Unsupported, why))?;
     let (ours, theirs) = UnixStream::pair()?;
     let theirs = sys::above_stdio(OwnedFd::from(theirs))?;
@@ -27,11 +29,11 @@ pub(crate) fn exec_worker(name: &str) -> io::Result<(Arc<Child>, UnixStream)> {
         .ok()
         .and_then(|path| path.file_name().map(OsStr::to_owned))
         .unwrap_or_else(|| OsString::from("common"));
-    let mut label = program.into_vec();
-    label.extend_from_slice(format!(" ({name})").as_bytes());
+    let mut argv0 = program.into_vec();
+    argv0.extend_from_slice(format!(" ({label})").as_bytes());
     let argv = [
-        c_string(label),
-        c_string(WORKER_ARG.into()),
+        c_string(argv0),
+        c_string(WORKER_ARG.as_bytes().to_vec()),
         c_string(std::process::id().to_string().into_bytes()),
     ];
     // The environment as std sees it (it guards `environ` against concurrent changes).
@@ -51,6 +53,7 @@ pub(crate) fn exec_worker(name: &str) -> io::Result<(Arc<Child>, UnixStream)> {
     drop(theirs);
     Ok((child, ours))
 }
+// ANCHOR_END: spawn
 
 /// A C string of `bytes`; a NUL inside (impossible in an argument or environment entry that
 /// came from the OS) is dropped.

@@ -5,7 +5,7 @@
 /// [`Process`](crate::Process). Write it once in a test file, at the top level, with the tasks
 /// the tests send, as you would give them to [`init`](crate::init):
 ///
-/// ```
+/// ```standalone_crate
 /// fn square(x: u64) -> u64 {
 ///     x * x
 /// }
@@ -45,6 +45,10 @@
 ///
 /// Tests run in parallel threads of one process: pools of several tests run side by side, and
 /// [`active_children`](crate::active_children) lists every test's children.
+///
+/// Use it once per test binary, and not in a doc example that may be merged with others (as
+/// edition 2024 merges doctests into one binary): its constructor serves the list it was given
+/// in every worker of that binary. Mark such an example `standalone_crate`.
 #[macro_export]
 macro_rules! enable_test_support {
     ($tasks:expr $(,)?) => {

@@ -226,10 +226,11 @@ fn pid(args: &PidArgs) -> Result<bool, Box<dyn Error>> {
     let process = Process::start(&WORKER, args.number)?;
     let child = process.pid();
     let exit = process.wait(); // Python: process.join()
-    println!(
-        "Process {child} finished with exit code {}",
-        exit.python_exitcode() // Python: process.exitcode
-    );
+    // Python: process.exitcode (None when the status is unknown: reaped elsewhere)
+    let code = exit
+        .python_exitcode()
+        .map_or("None".into(), |code| code.to_string());
+    println!("Process {child} finished with exit code {code}");
     let reported = process.join()?; // what the worker returned: its own id
     debug_assert_eq!(reported, child);
     Ok(true)

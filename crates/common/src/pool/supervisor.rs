@@ -76,7 +76,7 @@ impl Supervisor {
     }
 
     fn start_worker(&mut self) -> Result<()> {
-        let mut link = Link::spawn(&worker_name())?;
+        let mut link = Link::spawn(&worker_name(), "pool worker")?;
         self.shared.count_spawn();
         // Publish the child before anything can block, so `terminate` can always reach it.
         self.shared
@@ -158,7 +158,6 @@ impl Supervisor {
                 job.done(start..start + count, frame);
             };
             let reply = link.run(job.task, args, count, options, &mut deliver);
-            // ANCHOR: death
             let (at, answered, error) = match reply {
                 Reply::Done {
                     frame,
@@ -232,7 +231,6 @@ impl Supervisor {
                 } => job.fail(offset(rerun[0].clone()), error),
             }
             todo.retain(|r| !r.is_empty());
-            // ANCHOR_END: death
         }
         let max = self.shared.max_tasks_per_child;
         if let Some(link) = &mut self.link {

@@ -37,6 +37,26 @@ pub fn bounded(name: &str, limit: Duration, body: fn()) -> Trial {
     })
 }
 
+/// Runs `body` on a thread of its own and panics (failing the `#[test]` that called it) if it
+/// has not finished within `limit`: the default harness's way to bound a wait.
+pub fn within<T: Send + 'static>(limit: Duration, body: impl FnOnce() -> T + Send + 'static) -> T {
+    let (done_tx, done_rx) = mpsc::channel();
+    let worker = thread::spawn(move || {
+        let _ = done_tx.send(body());
+    });
+    match done_rx.recv_timeout(limit) {
+        Ok(value) => {
+            worker.join().ok();
+            value
+        }
+        Err(mpsc::RecvTimeoutError::Disconnected) => match worker.join() {
+            Err(panic) => std::panic::resume_unwind(panic),
+            Ok(()) => panic!("test body ended without finishing"),
+        },
+        Err(mpsc::RecvTimeoutError::Timeout) => panic!("did not finish within {limit:?} (hang?)"),
+    }
+}
+
 /// A bounded test with the default limit.
 pub fn test(name: &str, body: fn()) -> Trial {
     bounded(name, Duration::from_secs(60), body)
