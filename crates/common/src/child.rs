@@ -135,3 +135,64 @@ pub(crate) fn running() -> Vec<(u32, String)> {
         .map(|c| (c.pid, c.name.clone()))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::CString;
+
+    /// A child of ours running `sleep 30`, not reaped.
+    fn sleeper() -> Arc<Child> {
+        let argv = [CString::new("sleep").unwrap(), CString::new("30").unwrap()];
+        let stdin = std::fs::File::open("/dev/null").unwrap();
+        let stdin = sys::above_stdio(stdin.into()).unwrap();
+        let pid = sys::spawn(c"/bin/sleep", &argv, &[], stdin.as_fd()).unwrap();
+        Child::adopt(pid, "sleeper".into()).unwrap()
+    }
+
+    #[test]
+    fn a_child_reaped_elsewhere_ends_unknown_and_is_never_signalled_again() {
+        let child = sleeper();
+        assert_eq!(child.try_wait(), None);
+        assert!(
+            running()
+                .iter()
+                .any(|(pid, name)| *pid == child.pid() && name == "sleeper")
+        );
+        // Someone else kills and reaps it (a `waitpid(-1)` elsewhere in the program).
+        let mut status = 0;
+        // SAFETY: kill and waitpid take plain integers and a valid pointer; the pid is our
+        // child, unreaped so far.
+        unsafe {
+            libc::kill(child.pid() as libc::pid_t, libc::SIGKILL);
+            libc::waitpid(child.pid() as libc::pid_t, &mut status, 0);
+        }
+        assert_eq!(
+            child.wait(),
+            Exit::Unknown,
+            "its status went to whoever reaped it"
+        );
+        assert!(
+            child.signal(libc::SIGKILL).is_ok(),
+            "a no-op, never a stranger"
+        );
+        assert!(!running().iter().any(|(pid, _)| *pid == child.pid()));
+    }
+
+    #[test]
+    fn two_threads_waiting_both_learn_how_it_ended() {
+        let child = sleeper();
+        std::thread::scope(|scope| {
+            let waiters: Vec<_> = (0..2).map(|_| scope.spawn(|| child.wait())).collect();
+            std::thread::sleep(Duration::from_millis(20));
+            child.signal(libc::SIGTERM).unwrap();
+            for waiter in waiters {
+                assert_eq!(waiter.join().unwrap(), Exit::Signal(libc::SIGTERM));
+            }
+        });
+        assert_eq!(
+            child.wait_timeout(Duration::MAX),
+            Some(Exit::Signal(libc::SIGTERM))
+        );
+    }
+}

@@ -1,13 +1,12 @@
 //! A worker running one chunk: marking each item's start in the progress page, timing it when
-//! traced, catching panics in the value's own serde code, and sending the outcomes in parts
-//! when together they would pass what one message can carry.
+//! traced, collecting the outcomes, and sending them in parts when together they would pass
+//! what one message can carry.
 
 use std::io::{self, Write};
 
 use serde::Serialize;
 
 use crate::forked;
-use crate::panic;
 use crate::progress::Progress;
 use crate::sys;
 use crate::wire::{self, Failure, FromWorker};
@@ -25,6 +24,8 @@ pub struct ChunkRun<'a> {
     out: &'a mut Vec<u8>,
     /// How many outcomes `out` holds.
     unsent: u32,
+    /// Where the current item's outcome starts in `out`.
+    item_start: usize,
     /// Start and end of each item in `out`, when traced.
     times: Vec<(u64, u64)>,
     started: u64,
@@ -72,6 +73,7 @@ impl<'a> ChunkRun<'a> {
             traced,
             out,
             unsent: 0,
+            item_start: 0,
             times: Vec::new(),
             started: 0,
             all_ok: true,
@@ -85,32 +87,37 @@ impl<'a> ChunkRun<'a> {
     pub(crate) fn before(&mut self, item: usize) {
         forked::end_if_copy();
         self.progress.begin(self.seq, item, self.timed);
+        self.item_start = self.out.len();
         if self.traced {
             self.started = sys::monotonic_nanos();
         }
     }
 
-    /// The outcome of the item that [`before`](Self::before) started. A result whose
-    /// `Serialize` panics becomes an encoding failure of that item alone.
+    /// The result of the item [`before`](Self::before) started. Encoding it runs the value's
+    /// own `Serialize`, which may panic: the caller catches that and reports the item with
+    /// [`push_failure`](Self::push_failure).
     #[inline]
-    pub(crate) fn push<R: Serialize>(&mut self, outcome: Result<R, Failure>) -> io::Result<()> {
+    pub(crate) fn push_ok<R: Serialize>(&mut self, value: &R) -> io::Result<()> {
+        let ok = wire::encode_ok(value, self.out);
+        self.item_done(ok)
+    }
+
+    /// The item [`before`](Self::before) started failed (anything it had written is dropped).
+    pub(crate) fn push_failure(&mut self, failure: Failure) -> io::Result<()> {
+        self.out.truncate(self.item_start);
+        wire::encode_failure(&failure, self.out);
+        self.item_done(false)
+    }
+
+    #[inline]
+    fn item_done(&mut self, ok: bool) -> io::Result<()> {
         if self.traced {
             self.times.push((self.started, sys::monotonic_nanos()));
         }
-        let start = self.out.len();
-        let out = &mut *self.out;
-        let ok = match panic::catch_captured(|| wire::encode_outcome(&outcome, out)) {
-            Ok(ok) => ok,
-            Err(caught) => {
-                self.out.truncate(start);
-                let failure = Failure::Encode(caught.describe("encoding"));
-                wire::encode_outcome::<()>(&Err(failure), self.out)
-            }
-        };
         self.all_ok &= ok;
         self.unsent += 1;
         if self.out.len() > self.limit && self.unsent > 1 {
-            self.send_part(start)?;
+            self.send_part(self.item_start)?;
         }
         Ok(())
     }
@@ -133,6 +140,7 @@ impl<'a> ChunkRun<'a> {
         };
         wire::write_frame(&mut *self.channel, &part, &self.out[..split])?;
         self.out.drain(..split);
+        self.item_start = 0;
         self.unsent = 1;
         Ok(())
     }
@@ -161,7 +169,7 @@ mod tests {
         let mut run = ChunkRun::new(&progress, 1, false, true, &mut out, &mut channel, 100);
         for item in 0..5 {
             run.before(item);
-            run.push::<String>(Ok("x".repeat(40))).unwrap();
+            run.push_ok(&"x".repeat(40)).unwrap();
         }
         let ended = run.end();
         assert_eq!(

@@ -131,10 +131,11 @@
 #[cfg(not(target_os = "linux"))]
 compile_error!("the `common` crate uses Linux process interfaces (prctl, memfd, pidfd)");
 
-// Layered, each module using only those listed before it (one job each):
-// system calls; errors; panics caught; the progress page; the wire protocol; a worker's side
-// of a chunk and its task list; the worker loop; a child process; starting one; the parent's
-// end of a worker; and on top, the pool, `Process`, the thread pool and the trace.
+// Layered, each module using only those before it in this order (rustfmt sorts the lines
+// below): panic, error; sys; progress, wire; the worker's side: forked (a forked copy's guard),
+// chunk (a chunk under way), task (the task list), worker (the serving loop); the parent's
+// side: child (a child process), spawn (starting one), link (our end of a worker); trace; and on
+// top pool, process, test_support and threads.
 #[cfg(test)]
 mod alloc_probe;
 mod child;

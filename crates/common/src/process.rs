@@ -86,15 +86,11 @@ impl<R> fmt::Debug for ProcessBuilder<R> {
 
 impl<R> ProcessBuilder<R> {
     /// Names the process (Python's `name=`); the default is `Process-N`, counting from 1 in
-    /// the order processes are built, as in Python. `ps` shows it after the program's name.
+    /// the order processes are built, as in Python. `ps` shows it after the program's name, and
+    /// [`Process::name`] returns it.
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = name.into();
         self
-    }
-
-    /// The process's name.
-    pub fn get_name(&self) -> &str {
-        &self.name
     }
 }
 
@@ -171,6 +167,9 @@ where
     /// A process that will run `task(arg)`, built but not started (see [`ProcessBuilder`]).
     /// The argument is encoded now; any error comes back from
     /// [`start`](ProcessBuilder::start).
+    // Python's `Process(...)` builds what `start()` starts; here those are two types, so an
+    // unstarted process cannot be joined: `new` returns the unstarted one.
+    #[allow(clippy::new_ret_no_self)]
     pub fn new<A: Serialize>(task: &Task<A, R>, arg: A) -> ProcessBuilder<R> {
         static BUILT: AtomicUsize = AtomicUsize::new(0);
         let mut args = Vec::new();

@@ -1,5 +1,6 @@
 //! Tasks: plain functions with a stable name, so another process can find them.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::fmt;
 use std::io;
@@ -171,24 +172,61 @@ where
 
     fn run_chunk(&self, args: &[u8], count: usize, run: &mut ChunkRun<'_>) -> io::Result<()> {
         let mut rest = args;
-        for item in 0..count {
-            run.before(item);
-            // The argument's own `Deserialize` may fail or panic: that item fails, and since
-            // the next argument cannot be found after it, the chunk ends there.
-            let failure = match panic::catch_captured(|| wire::take_value::<A>(rest)) {
-                Ok(Ok((arg, after))) => {
+        let mut item = 0;
+        // A Cell, as it is read after an unwind out of the closure that sets it.
+        let stage = Cell::new(Stage::Decode);
+        while item < count {
+            // One catch for the chunk, not one per item (small items are that cheap): a panic
+            // ends the pass at the item that panicked, whose failure is recorded, and the next
+            // pass goes on after it.
+            let pass = panic::catch_captured(|| -> io::Result<Option<String>> {
+                while item < count {
+                    run.before(item);
+                    stage.set(Stage::Decode);
+                    let (arg, after) = match wire::take_value::<A>(rest) {
+                        Ok(taken) => taken,
+                        Err(message) => return Ok(Some(message)),
+                    };
                     rest = after;
-                    let outcome = panic::catch_captured(|| (self.f)(arg)).map_err(Failure::from);
-                    run.push(outcome)?;
-                    continue;
+                    stage.set(Stage::Run);
+                    let value = (self.f)(arg);
+                    stage.set(Stage::Encode);
+                    run.push_ok(&value)?;
+                    item += 1;
                 }
-                Ok(Err(message)) => Failure::Decode(message),
-                Err(caught) => Failure::Decode(caught.describe("decoding")),
+                Ok(None)
+            });
+            let failure = match pass {
+                Ok(Ok(None)) => return Ok(()),
+                Ok(Err(channel)) => return Err(channel),
+                Ok(Ok(Some(message))) => Failure::Decode(message),
+                Err(caught) => match stage.get() {
+                    Stage::Decode => Failure::Decode(caught.describe("decoding")),
+                    Stage::Run => Failure::from(caught),
+                    Stage::Encode => Failure::Encode(caught.describe("encoding")),
+                },
             };
-            return run.push::<R>(Err(failure));
+            run.push_failure(failure)?;
+            // After an argument that could not be decoded, the next cannot be found: the chunk
+            // ends there, and the parent sends the rest again.
+            if stage.get() == Stage::Decode {
+                return Ok(());
+            }
+            item += 1;
         }
         Ok(())
     }
+}
+
+/// Where an item was when it failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// Decoding its argument.
+    Decode,
+    /// Running the task.
+    Run,
+    /// Encoding its result.
+    Encode,
 }
 
 /// A registered task's types, by key.

@@ -49,6 +49,8 @@
 /// Use it once per test binary, and not in a doc example that may be merged with others (as
 /// edition 2024 merges doctests into one binary): its constructor serves the list it was given
 /// in every worker of that binary. Mark such an example `standalone_crate`.
+// The example shows a test file, `#[test]` and all; as a doctest it only has to compile.
+#[allow(clippy::test_attr_in_doctest)]
 #[macro_export]
 macro_rules! enable_test_support {
     ($tasks:expr $(,)?) => {

@@ -193,7 +193,7 @@ fn serve(tasks: &[&dyn Registered], parent: &OsString) -> io::Result<i32> {
 fn unregistered(name: &str, count: u32, run: &mut ChunkRun<'_>) -> io::Result<()> {
     for item in 0..count as usize {
         run.before(item);
-        run.push::<()>(Err(Failure::Unregistered(name.to_owned())))?;
+        run.push_failure(Failure::Unregistered(name.to_owned()))?;
     }
     Ok(())
 }

@@ -20,7 +20,7 @@ fn add(a: u64, b: u64) -> u64 {
     a + b
 }
 fn fail_on_odd(x: u64) -> u64 {
-    assert!(x % 2 == 0, "{x} is odd");
+    assert!(x.is_multiple_of(2), "{x} is odd");
     x
 }
 /// Waits until the file `gate` exists (the test opens the gate), then returns `value`.
@@ -186,15 +186,8 @@ fn next_timeout_gives_up_waiting_but_not_the_item() {
 fn a_process_is_built_named_and_started_later() {
     support::within(LIMIT, || {
         let unnamed = Process::new(&SQUARE, 3);
-        let number: u64 = unnamed
-            .get_name()
-            .strip_prefix("Process-")
-            .and_then(|n| n.parse().ok())
-            .expect("Python's default name, Process-N");
-        assert!(number >= 1);
         let gate = Gate::new("built");
         let built = Process::new(&WAIT_FOR, (gate.0.clone(), 7)).name("waiter-7");
-        assert_eq!(built.get_name(), "waiter-7");
         // Built, not started: nothing runs until `start`.
         let started = built.start().unwrap();
         assert_eq!(started.name(), "waiter-7");
@@ -204,7 +197,14 @@ fn a_process_is_built_named_and_started_later() {
         assert!(argv0.ends_with(" (waiter-7)"), "{argv0:?}");
         gate.open();
         assert_eq!(started.join().unwrap(), 7);
-        assert_eq!(unnamed.start().unwrap().join().unwrap(), 9);
+        let unnamed = unnamed.start().unwrap();
+        let number: u64 = unnamed
+            .name()
+            .strip_prefix("Process-")
+            .and_then(|n| n.parse().ok())
+            .expect("Python's default name, Process-N");
+        assert!(number >= 1);
+        assert_eq!(unnamed.join().unwrap(), 9);
         // A task not in the list is refused at `start`, before any process exists.
         const UNLISTED: Task<u64, u64> = task!(square);
         assert!(matches!(

@@ -997,10 +997,8 @@ fn signals_never_reach_a_process_that_reused_a_workers_pid() {
         support::signal(pid, libc::SIGKILL);
         let mut status = 0;
         // SAFETY: `status` is valid for writes; we reap a child of ours, as a stranger would.
-        assert_eq!(
-            unsafe { libc::waitpid(pid as i32, &mut status, 0) },
-            pid as i32
-        );
+        let reaped = unsafe { libc::waitpid(pid as i32, &mut status, 0) };
+        assert_eq!(reaped, pid as i32);
         let stranger = support::spawn_with_pid(pid).expect("a process with the worker's pid");
         match end {
             "terminate" => pool.terminate(),

@@ -916,10 +916,7 @@ fn imap_yields_the_results_before_a_failing_input() {
     // items 0, 1 and 2 come out first, then the exception.
     let pool = Pool::new(2).unwrap();
     for (ordered, chunksize) in [(true, 1), (true, 2), (false, 1), (false, 2)] {
-        let input = (0..10i64).map(|x| {
-            assert_ne!(x, 3, "the input fails at 3");
-            x
-        });
+        let input = (0..10i64).inspect(|&x| assert_ne!(x, 3, "the input fails at 3"));
         let call = pool.chunksize(chunksize);
         let mut results = if ordered {
             call.imap(&SQUARE, input)

@@ -43,9 +43,12 @@ use crate::sys;
 /// # }
 /// ```
 pub struct Callbacks<T> {
-    on_success: Option<Box<dyn FnOnce(&T) + Send>>,
-    on_error: Option<Box<dyn FnOnce(&Error) + Send>>,
+    on_success: Option<OnSuccess<T>>,
+    on_error: Option<OnError>,
 }
+
+type OnSuccess<T> = Box<dyn FnOnce(&T) + Send>;
+type OnError = Box<dyn FnOnce(&Error) + Send>;
 
 impl<T> Callbacks<T> {
     /// No callbacks (add them with [`callback`](Self::callback) and

@@ -321,28 +321,37 @@ impl<I: Iterator<Item = A>, A: Serialize> Iterator for Chunker<I, A> {
             (first, args) = (index, bytes);
             lens.push(args.len() as u32);
         }
+        // One catch for the chunk, not one per item (small items are that cheap).
+        let filled = std_panic::catch_unwind(AssertUnwindSafe(|| self.fill(&mut args, &mut lens)));
+        match filled {
+            Ok(Some(unencodable)) => return Some(unencodable),
+            Ok(None) => {}
+            Err(payload) => {
+                // The items before the panic stay; the bytes of the one being encoded go.
+                let complete = lens.iter().map(|&len| len as usize).sum();
+                args.truncate(complete);
+                self.panic = Some(payload);
+                self.ended = true;
+            }
+        }
+        self.last_len = args.len();
+        (!lens.is_empty()).then_some(Piece::Chunk { first, args, lens })
+    }
+}
+
+impl<I: Iterator<Item = A>, A: Serialize> Chunker<I, A> {
+    /// Adds items to the chunk until it is full or the input ends. Returns an unencodable
+    /// first item, which is a piece of its own.
+    fn fill(&mut self, args: &mut Vec<u8>, lens: &mut Vec<u32>) -> Option<Piece> {
         while lens.len() < self.size {
-            let before = args.len();
-            let (items, buffer) = (&mut self.items, &mut args);
-            let taken = std_panic::catch_unwind(AssertUnwindSafe(|| {
-                items.next().map(|item| wire::encode_value(&item, buffer))
-            }));
-            let encoded = match taken {
-                Ok(Some(encoded)) => encoded,
-                Ok(None) => {
-                    self.ended = true;
-                    break;
-                }
-                Err(payload) => {
-                    args.truncate(before);
-                    self.panic = Some(payload);
-                    self.ended = true;
-                    break;
-                }
+            let Some(item) = self.items.next() else {
+                self.ended = true;
+                break;
             };
             let index = self.next_index;
             self.next_index += 1;
-            match encoded {
+            let before = args.len();
+            match wire::encode_value(&item, args) {
                 // One value always fits a message; with the others it may not: it starts the
                 // next chunk.
                 Ok(()) if args.len() > wire::MAX_BODY => {
@@ -368,8 +377,7 @@ impl<I: Iterator<Item = A>, A: Serialize> Iterator for Chunker<I, A> {
                 }
             }
         }
-        self.last_len = args.len();
-        (!lens.is_empty()).then_some(Piece::Chunk { first, args, lens })
+        None
     }
 }
 
@@ -410,10 +418,7 @@ mod tests {
 
     #[test]
     fn a_panicking_input_ends_its_chunk_and_is_kept() {
-        let input = (0..10u32).map(|i| {
-            assert_ne!(i, 5, "no 5");
-            i
-        });
+        let input = (0..10u32).inspect(|&i| assert_ne!(i, 5, "no 5"));
         let mut chunks = Chunker::new(input, 3);
         let lens: Vec<usize> = chunks
             .by_ref()

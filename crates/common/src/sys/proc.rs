@@ -172,31 +172,32 @@ pub(crate) fn kernel_support() -> Result<(), String> {
     SUPPORT
         .get_or_init(|| {
             let release = kernel_release();
-            let missing = |what: &str, version: &str| {
+            let missing = |what: &str, version: &str, error: io::Error| {
                 Err(format!(
-                    "this kernel ({release}) lacks {what}: the pool needs Linux {version} or newer"
+                    "{what} is not available here ({error}): the pool needs Linux {version} or \
+                     newer, and this kernel is {release}"
                 ))
             };
             // SAFETY: pidfd_open takes a pid and flags; we own the descriptor it returns.
             let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, libc::getpid(), 0) };
             if fd < 0 {
-                return missing("pidfd_open", "5.3");
+                return missing("pidfd_open", "5.3", io::Error::last_os_error());
             }
             // SAFETY: the descriptor was just created and nothing else owns it.
             let pidfd = unsafe { OwnedFd::from_raw_fd(fd as RawFd) };
-            if pidfd_send_signal(pidfd.as_fd(), 0).is_err() {
-                return missing("pidfd_send_signal", "5.1");
+            if let Err(e) = pidfd_send_signal(pidfd.as_fd(), 0) {
+                return missing("pidfd_send_signal", "5.1", e);
             }
             // Ourselves are not our child (ECHILD); an old kernel rejects P_PIDFD (EINVAL).
             if let Err(e) = pidfd_wait(pidfd.as_fd(), false, false)
                 && e.raw_os_error() == Some(libc::EINVAL)
             {
-                return missing("waitid(P_PIDFD)", "5.4");
+                return missing("waitid(P_PIDFD)", "5.4", e);
             }
             // SAFETY: closes the empty range [u32::MAX, u32::MAX]: nothing, where it exists.
             let ret = unsafe { libc::syscall(libc::SYS_close_range, u32::MAX, u32::MAX, 0) };
             if ret != 0 {
-                return missing("close_range", "5.9");
+                return missing("close_range", "5.9", io::Error::last_os_error());
             }
             Ok(())
         })

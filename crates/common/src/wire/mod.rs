@@ -328,26 +328,36 @@ const FAILED: u8 = 1;
 /// Appends one task outcome to `out`. Returns whether it is a success.
 ///
 /// A result that cannot be encoded becomes an `Encode` failure for that task alone.
-pub(crate) fn encode_outcome<R: Serialize>(
-    outcome: &Result<R, Failure>,
-    out: &mut Vec<u8>,
-) -> bool {
-    let failure = match outcome {
-        Ok(value) => {
-            out.push(OK);
-            match encode_value(value, out) {
-                Ok(()) => return true,
-                Err(message) => {
-                    out.pop();
-                    Failure::Encode(message)
-                }
-            }
+#[cfg(test)]
+fn encode_outcome<R: Serialize>(outcome: &Result<R, Failure>, out: &mut Vec<u8>) -> bool {
+    match outcome {
+        Ok(value) => encode_ok(value, out),
+        Err(failure) => {
+            encode_failure(failure, out);
+            false
         }
-        Err(failure) => failure.clone(),
-    };
+    }
+}
+
+/// Appends a successful outcome; if `value` cannot be encoded, an `Encode` failure instead.
+/// Returns whether it is a success.
+#[inline]
+pub(crate) fn encode_ok<R: Serialize + ?Sized>(value: &R, out: &mut Vec<u8>) -> bool {
+    out.push(OK);
+    match encode_value(value, out) {
+        Ok(()) => true,
+        Err(message) => {
+            out.pop();
+            encode_failure(&Failure::Encode(message), out);
+            false
+        }
+    }
+}
+
+/// Appends a failed outcome.
+pub(crate) fn encode_failure(failure: &Failure, out: &mut Vec<u8>) {
     out.push(FAILED);
-    encode_value(&failure, out).expect("a failure always encodes");
-    false
+    encode_value(failure, out).expect("a failure always encodes");
 }
 
 /// Decodes the value at the start of `bytes`; returns it and the bytes after it. On failure the
@@ -368,7 +378,7 @@ pub(crate) fn decode_single<R: DeserializeOwned>(body: &[u8]) -> Result<R> {
         .unwrap_or_else(|caught| Err(Error::decode_panicked(None, &caught)))
 }
 
-/// Reads outcomes laid end to end by [`encode_outcome`].
+/// Reads outcomes laid end to end by [`encode_ok`] and [`encode_failure`].
 #[derive(Debug)]
 pub(crate) struct Outcomes<'a> {
     rest: &'a [u8],
