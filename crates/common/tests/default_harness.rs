@@ -191,9 +191,15 @@ fn a_process_is_built_named_and_started_later() {
         // Built, not started: nothing runs until `start`.
         let started = built.start().unwrap();
         assert_eq!(started.name(), "waiter-7");
-        // `ps` shows the name after the program's.
-        let cmdline = std::fs::read(format!("/proc/{}/cmdline", started.pid())).unwrap();
-        let argv0 = String::from_utf8_lossy(cmdline.split(|&b| b == 0).next().unwrap());
+        // `ps` shows the name after the program's. (Right after the start the kernel may not have
+        // recorded where the new program's arguments are yet: /proc then reads empty a moment.)
+        let mut argv0 = String::new();
+        let cmdline = format!("/proc/{}/cmdline", started.pid());
+        support::eventually(Duration::from_secs(10), || {
+            let bytes = std::fs::read(&cmdline).unwrap_or_default();
+            argv0 = String::from_utf8_lossy(bytes.split(|&b| b == 0).next().unwrap_or(&[])).into();
+            !argv0.is_empty()
+        });
         assert!(argv0.ends_with(" (waiter-7)"), "{argv0:?}");
         gate.open();
         assert_eq!(started.join().unwrap(), 7);
