@@ -102,7 +102,7 @@
 //! | a huge argument or result | goes through, up to 4 GiB per value (a larger one is [`Error::Encode`] for that task); submitting never blocks the caller | goes through (a handler thread writes it) |
 //! | `imap` over an endless iterator | bounded number of tasks in flight | a background thread reads the input eagerly, without bound |
 //! | the input iterator of `imap` or `map` panics | `imap` yields the results before it, then the panic resumes; `map` cancels its queued chunks and the panic resumes | `imap` yields the results before it, then raises; `map` raises |
-//! | a value that cannot be encoded or decoded | [`Error::Encode`] or [`Error::Decode`] for that task alone, with the serde impl's own message (a panicking impl too) | a pickling error (`MaybeEncodingError` for a result) |
+//! | a value that cannot be encoded or decoded | [`Error::Encode`] or [`Error::Decode`] for that task alone, with the serde impl's own message (a panicking impl too); the tasks after it in its chunk still complete (sent again if their data could no longer be found) | a pickling error (`MaybeEncodingError` for a result) |
 //!
 //! `concurrent.futures.ProcessPoolExecutor` does notice a dead worker, but marks the whole pool
 //! broken: every pending task fails. Each row above is tested by injecting the fault for real

@@ -115,6 +115,9 @@ impl<'de> serde::Deserialize<'de> for Brittle {
 fn brittle_echo(x: Brittle) -> u32 {
     x.0
 }
+fn brittle_result(x: u32) -> Brittle {
+    Brittle(x)
+}
 /// Encodes like a u32, except that 13 makes the encoder panic (in the worker).
 #[derive(Debug, serde::Deserialize)]
 struct Shaky(u32);
@@ -155,6 +158,7 @@ const UNLISTED: Task<u32, u32> = task!(unit_to_u32);
 const TOUCHY_RESULT: Task<u32, Touchy> = task!(touchy_result);
 const NESTED_RESULT: Task<(u8, u32), Nested> = task!(nested_result);
 const BRITTLE_ECHO: Task<Brittle, u32> = task!(brittle_echo);
+const BRITTLE_RESULT: Task<u32, Brittle> = task!(brittle_result);
 const SHAKY_RESULT: Task<u32, Shaky> = task!(shaky_result);
 const TICK: Task<(), u64> = task!(tick);
 const MARK_THEN_SLEEP: Task<(std::path::PathBuf, u64, u32), u32> = task!(mark_then_sleep);
@@ -212,6 +216,7 @@ fn main() {
         &TOUCHY_RESULT,
         &NESTED_RESULT,
         &BRITTLE_ECHO,
+        &BRITTLE_RESULT,
         &SHAKY_RESULT,
         &TICK,
         &MARK_THEN_SLEEP,
@@ -313,6 +318,10 @@ fn main() {
         test(
             "decoding_errors_keep_the_decoders_message",
             decoding_errors_keep_the_decoders_message,
+        ),
+        test(
+            "a_result_the_parent_cannot_decode_fails_only_its_item",
+            a_result_the_parent_cannot_decode_fails_only_its_item,
         ),
         test(
             "a_panic_in_a_workers_decoder_or_encoder_fails_only_that_item",
@@ -874,6 +883,49 @@ fn decoding_errors_keep_the_decoders_message() {
     }
     let err = pool.chunksize(4).map(&TOUCHY_RESULT, 10..16).unwrap_err();
     assert!(has_message(&err) && err.index() == Some(3), "{err:?}");
+}
+
+fn a_result_the_parent_cannot_decode_fails_only_its_item() {
+    // Outcomes lie end to end without lengths: after one the parent cannot decode (its
+    // `Deserialize` refuses it, or panics), the next cannot be found. That item fails; the ones
+    // after it in its chunk, whose results are lost, run again.
+    let pool = Pool::new(2).unwrap();
+    for chunksize in [1, 3, 8] {
+        let refused: Vec<bool> = pool
+            .chunksize(chunksize)
+            .imap(&TOUCHY_RESULT, 10..16)
+            .map(|r| r.is_ok())
+            .collect();
+        assert_eq!(
+            refused,
+            [true, true, true, false, true, true],
+            "chunksize {chunksize}"
+        );
+        let panicked: Vec<Result<u32, Error>> = pool
+            .chunksize(chunksize)
+            .imap(&BRITTLE_RESULT, 10..16)
+            .map(|r| r.map(|b| b.0))
+            .collect();
+        for (i, result) in panicked.iter().enumerate() {
+            if i == 3 {
+                assert!(
+                    matches!(result, Err(Error::Decode { index: Some(3), message }) if message.contains("brittle 13")),
+                    "chunksize {chunksize}: {result:?}"
+                );
+            } else {
+                assert_eq!(
+                    result.as_ref().ok(),
+                    Some(&(10 + i as u32)),
+                    "chunksize {chunksize}"
+                );
+            }
+        }
+        let err = pool
+            .chunksize(chunksize)
+            .map(&BRITTLE_RESULT, 10..16)
+            .unwrap_err();
+        assert_eq!(err.index(), Some(3), "{err}");
+    }
 }
 
 fn a_panic_in_a_workers_decoder_or_encoder_fails_only_that_item() {

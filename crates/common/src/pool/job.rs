@@ -2,6 +2,7 @@
 //! (a [`Delivery`]), and how a call's input is cut into chunks.
 
 use std::any::Any;
+use std::cell::Cell;
 use std::marker::PhantomData;
 use std::ops::Range;
 use std::panic::{self as std_panic, AssertUnwindSafe};
@@ -51,10 +52,13 @@ pub(crate) struct Spec {
     pub decode: Decoder,
 }
 
-/// Decodes a worker's outcomes for items `first..first + count` into a boxed [`Decoded`]. The
+/// Decodes a worker's outcomes for items `first..first + count` into a boxed [`Decoded`] of the
+/// first `found` of them: all, unless one could not be decoded (its `Deserialize` refused it or
+/// panicked), which ends them, since the next cannot be found without a length. The
 /// supervisor that receives an answer runs it, so decoding is spread over the pool's threads
 /// instead of piling up on the caller's.
-pub(crate) type Decoder = fn(body: &[u8], first: usize, count: usize) -> Box<dyn Any + Send>;
+pub(crate) type Decoder =
+    fn(body: &[u8], first: usize, count: usize) -> (Box<dyn Any + Send>, usize);
 
 /// Decoded outcomes of consecutive items. Values and failures are kept apart because an
 /// `Error` is large: a `Vec<Result<R, Error>>` of a million small results would be mostly
@@ -90,28 +94,31 @@ impl<R> Decoded<R> {
 /// The [`Decoder`] for results of type `R`.
 pub(crate) fn decoder<R: DeserializeOwned + Send + 'static>() -> Decoder {
     |body, first, count| {
-        // A result type's own `Deserialize` may panic; that must fail these items, not the
-        // supervisor thread running this (which would leave them unanswered).
-        let decoded = panic::catch(|| {
+        let mut values = Vec::with_capacity(count);
+        let mut failures = Vec::new();
+        // A result type's own `Deserialize` may panic; that must fail its item, not the
+        // supervisor thread running this (which would leave the items unanswered).
+        let reached = Cell::new(0);
+        let caught = panic::catch(|| {
             let mut outcomes = Outcomes::new(body);
-            let mut failures = Vec::new();
-            let mut values = Vec::with_capacity(count);
             for index in first..first + count {
+                reached.set(index - first);
                 match outcomes.next(Some(index)) {
                     Ok(value) => values.push(value),
                     Err(error) => failures.push((index, error)),
                 }
+                if outcomes.lost() {
+                    return index - first + 1;
+                }
             }
-            Decoded::<R> { values, failures }
+            count
         });
-        Box::new(decoded.unwrap_or_else(|caught| {
-            Decoded::<R> {
-                values: Vec::new(),
-                failures: (first..first + count)
-                    .map(|index| (index, Error::decode_panicked(Some(index), &caught)))
-                    .collect(),
-            }
-        }))
+        let found = caught.unwrap_or_else(|caught| {
+            let index = first + reached.get();
+            failures.push((index, Error::decode_panicked(Some(index), &caught)));
+            reached.get() + 1
+        });
+        (Box::new(Decoded::<R> { values, failures }), found)
     }
 }
 
@@ -198,11 +205,14 @@ impl Job {
         (&self.args[start..start + len], range.len() as u32)
     }
 
-    /// Reports items `range` (offsets into this job) as done by a worker.
-    pub(crate) fn done(&self, range: Range<usize>, frame: Frame) {
+    /// Reports items `range` (offsets into this job) as done by a worker. Returns how many of
+    /// them, from the start, have an outcome: fewer when one could not be decoded, and the
+    /// results after it are lost.
+    pub(crate) fn done(&self, range: Range<usize>, frame: Frame) -> usize {
         let first = self.first + range.start;
-        let results = (self.decode)(frame.body(), first, range.len());
+        let (results, found) = (self.decode)(frame.body(), first, range.len());
         self.reply.deliver(Delivery::Done { first, results });
+        found
     }
 
     /// Reports items `range` (offsets into this job) as failed with `error`.

@@ -69,11 +69,15 @@ use crate::wire;
 /// chunk, or after finishing it but before its results arrived), nobody is blamed and the
 /// whole chunk runs again, up to three times in a row before its items fail.
 ///
+/// Results are lost another way too: outcomes travel end to end without lengths, so when the
+/// parent cannot decode one (its `Deserialize` refuses the value or panics), that item fails
+/// with [`Error::Decode`] and the items after it in its chunk run again.
+///
 /// So a task may run twice: with a chunk size above 1, an item that finished before another
-/// item of its chunk killed the worker; at any chunk size, one whose worker was killed from
-/// outside in the moment after it returned. A task with side effects (printing, writing a
-/// file) should be safe to repeat. The task that was running when its worker died never runs
-/// again.
+/// item of its chunk killed the worker, or after one whose result could not be decoded; at any
+/// chunk size, one whose worker was killed from outside in the moment after it returned. A
+/// task with side effects (printing, writing a file) should be safe to repeat. The task that
+/// was running when its worker died never runs again.
 pub struct Pool {
     shared: Arc<Shared>,
     supervisors: Vec<JoinHandle<()>>,

@@ -150,12 +150,16 @@ impl Supervisor {
                 ..RunOptions::default()
             };
             let pid = link.pid();
+            // Results that arrived but could not all be decoded: those after the undecodable
+            // one are lost, and run again (see `link::after_loss`).
+            let mut lost = Vec::new();
             let mut deliver = |frame, first: usize, count: usize, times: Vec<(u64, u64)>| {
                 let start = range.start + first;
                 if let Some(trace) = &job.trace {
                     trace.record_times(job.first + start, pid, &times);
                 }
-                job.done(start..start + count, frame);
+                let found = job.done(start..start + count, frame);
+                lost.push(start + found..start + count);
             };
             let reply = link.run(job.task, args, count, options, &mut deliver);
             let (at, answered, error) = match reply {
@@ -169,6 +173,7 @@ impl Supervisor {
                     // Fewer outcomes than items: the worker stopped after one it could not
                     // decode, and the rest never started.
                     todo.push_front(range.start + first + count..range.end);
+                    todo.extend(lost);
                     todo.retain(|r| !r.is_empty());
                     continue;
                 }
@@ -200,6 +205,7 @@ impl Supervisor {
                     },
                 ),
             };
+            todo.extend(lost);
             self.lost_worker();
             let error = if self.shared.is_terminated() {
                 Error::PoolTerminated

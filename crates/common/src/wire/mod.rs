@@ -382,11 +382,20 @@ pub(crate) fn decode_single<R: DeserializeOwned>(body: &[u8]) -> Result<R> {
 #[derive(Debug)]
 pub(crate) struct Outcomes<'a> {
     rest: &'a [u8],
+    lost: bool,
 }
 
 impl<'a> Outcomes<'a> {
     pub(crate) fn new(bytes: &'a [u8]) -> Self {
-        Outcomes { rest: bytes }
+        Outcomes {
+            rest: bytes,
+            lost: false,
+        }
+    }
+
+    /// Whether an outcome could not be decoded, so those after it cannot be found.
+    pub(crate) fn lost(&self) -> bool {
+        self.lost
     }
 
     /// The next outcome; `index` labels a failure. A malformed stream yields `Decode` forever
@@ -394,6 +403,7 @@ impl<'a> Outcomes<'a> {
     pub(crate) fn next<R: DeserializeOwned>(&mut self, index: Option<usize>) -> Result<R> {
         let decode_error = |message: String| Error::Decode { index, message };
         let Some((&tag, rest)) = self.rest.split_first() else {
+            self.lost = true;
             return Err(decode_error("result missing".into()));
         };
         let taken = match tag {
@@ -401,6 +411,7 @@ impl<'a> Outcomes<'a> {
             FAILED => take_value::<Failure>(rest).map(|(f, rest)| (Err(f.into_error(index)), rest)),
             _ => {
                 self.rest = &[];
+                self.lost = true;
                 return Err(decode_error(format!("bad result tag {tag}")));
             }
         };
@@ -412,6 +423,7 @@ impl<'a> Outcomes<'a> {
             Err(message) => {
                 // Without a length we cannot find the next outcome: give up on the rest.
                 self.rest = &[];
+                self.lost = true;
                 Err(decode_error(message))
             }
         }
