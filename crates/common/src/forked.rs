@@ -33,6 +33,7 @@ extern "C" fn in_the_copy() {
 
 /// Ends this process if it is a copy made by `fork()` that came back into the worker's loop:
 /// at once, flushing nothing (its buffers are its parent's too). Cheap enough for every item.
+#[inline]
 pub(crate) fn end_if_copy() {
     if COPY.load(Ordering::Relaxed) {
         sys::exit_now(0);

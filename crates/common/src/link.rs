@@ -15,7 +15,7 @@ use crate::error::{Error, Exit, Result};
 use crate::progress::{Position, Progress};
 use crate::spawn;
 use crate::sys::{self, Ready};
-use crate::wire::{self, Frame, FrameReader, FromWorker, PROTOCOL, SPIN, ToWorker};
+use crate::wire::{self, Frame, FrameReader, FromWorker, PROTOCOL, SPIN, Source, ToWorker};
 
 /// How long a new worker may take to say hello before we give up on it.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(30);
@@ -162,6 +162,33 @@ impl Read for Watched<'_> {
     }
 }
 // ANCHOR_END: watched
+
+impl Source for Watched<'_> {
+    fn append_exact(&mut self, buf: &mut Vec<u8>, n: usize) -> io::Result<()> {
+        // The socket's own `read_to_end` reads into the spare room without zero-filling it
+        // (ours, through `read`, would not); on a non-blocking socket it stops at `WouldBlock`
+        // with what it read so far appended.
+        let end = buf.len() + n;
+        let mut exited = false;
+        while buf.len() < end {
+            let left = (end - buf.len()) as u64;
+            match (&*self.sock).take(left).read_to_end(buf) {
+                Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock && exited => {
+                    return Err(io::ErrorKind::UnexpectedEof.into());
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    let (sock, pidfd) = (self.sock.as_fd(), self.child.pidfd());
+                    exited = sys::poll_either(sock, libc::POLLIN, pidfd, None)? == Ready::Second;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+}
 
 impl Write for Watched<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {

@@ -171,7 +171,8 @@ where
     }
 
     fn run_chunk(&self, args: &[u8], count: usize, run: &mut ChunkRun<'_>) -> io::Result<()> {
-        let mut rest = args;
+        // One decoder walks the whole chunk: arguments lie end to end.
+        let mut decoder = postcard::Deserializer::from_bytes(args);
         let mut item = 0;
         // A Cell, as it is read after an unwind out of the closure that sets it.
         let stage = Cell::new(Stage::Decode);
@@ -183,11 +184,10 @@ where
                 while item < count {
                     run.before(item);
                     stage.set(Stage::Decode);
-                    let (arg, after) = match wire::take_value::<A>(rest) {
-                        Ok(taken) => taken,
-                        Err(message) => return Ok(Some(message)),
+                    let arg = match A::deserialize(&mut decoder) {
+                        Ok(arg) => arg,
+                        Err(e) => return Ok(Some(wire::decode_error_at::<A>(args, item, e))),
                     };
-                    rest = after;
                     stage.set(Stage::Run);
                     let value = (self.f)(arg);
                     stage.set(Stage::Encode);

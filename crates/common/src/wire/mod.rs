@@ -161,6 +161,26 @@ pub(crate) fn write_frame<H: Serialize>(
     }
 }
 
+/// Where frames are read from: a `Read` that can also append many bytes to a `Vec` without
+/// zero-filling the room first (a `Read` that only implements `read` has its buffer zeroed by
+/// `read_to_end` before every call: for a large frame, a page fault and a `memset` per page).
+pub(crate) trait Source: Read + Sized {
+    /// Appends exactly `n` more bytes to `buf`, growing it geometrically as they arrive; an
+    /// `UnexpectedEof` error if the stream ends first.
+    fn append_exact(&mut self, buf: &mut Vec<u8>, n: usize) -> io::Result<()> {
+        let read = self.by_ref().take(n as u64).read_to_end(buf)?;
+        if read < n {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        Ok(())
+    }
+}
+
+/// Blocking: `read_to_end` reads into the spare capacity directly.
+impl Source for std::os::unix::net::UnixStream {}
+
+impl Source for &[u8] {}
+
 /// The most a frame's body is given before its bytes arrive.
 const PREALLOCATE: usize = 1 << 20;
 
@@ -188,7 +208,7 @@ impl FrameReader {
     }
 
     /// Reads one frame; `Ok(None)` when the peer closed the connection between frames.
-    pub(crate) fn read_frame(&mut self, r: &mut impl Read) -> io::Result<Option<Frame>> {
+    pub(crate) fn read_frame(&mut self, r: &mut impl Source) -> io::Result<Option<Frame>> {
         while self.end - self.start < 8 {
             if !self.fill(r)? {
                 return if self.has_buffered() {
@@ -226,14 +246,8 @@ impl FrameReader {
             (self.start, self.end) = (0, 0);
         }
         if here < len {
-            // A large frame: the rest goes straight into place, not through the buffer, and
-            // without zero-filling it first (`read_to_end` reads into the spare capacity and
-            // grows it as bytes arrive, geometrically).
-            let rest = (len - here) as u64;
-            let read = r.take(rest).read_to_end(&mut body)?;
-            if (read as u64) < rest {
-                return Err(io::ErrorKind::UnexpectedEof.into());
-            }
+            // A large frame: the rest goes straight into place, not through the buffer.
+            r.append_exact(&mut body, len - here)?;
         }
         Ok(Some(Frame {
             buf: body,
@@ -242,7 +256,7 @@ impl FrameReader {
     }
 
     /// Reads more bytes into the buffer; `false` at end of file.
-    fn fill(&mut self, r: &mut impl Read) -> io::Result<bool> {
+    fn fill(&mut self, r: &mut impl Source) -> io::Result<bool> {
         if self.start > 0 {
             self.buf.copy_within(self.start..self.end, 0);
             (self.start, self.end) = (0, self.end - self.start);
@@ -362,13 +376,47 @@ pub(crate) fn encode_failure(failure: &Failure, out: &mut Vec<u8>) {
 
 /// Decodes the value at the start of `bytes`; returns it and the bytes after it. On failure the
 /// message is the decoder's own when the value's `Deserialize` impl gave one.
+#[inline]
 pub(crate) fn take_value<T: DeserializeOwned>(bytes: &[u8]) -> Result<(T, &[u8]), String> {
-    postcard::take_from_bytes(bytes).map_err(|e| match e {
+    match postcard::take_from_bytes(bytes) {
+        Ok(taken) => Ok(taken),
+        Err(e) => Err(decode_error::<T>(bytes, e)),
+    }
+}
+
+/// The message for value `index` of `bytes` (values end to end), which failed with `error`.
+#[cold]
+#[inline(never)]
+pub(crate) fn decode_error_at<T: DeserializeOwned>(
+    bytes: &[u8],
+    index: usize,
+    error: postcard::Error,
+) -> String {
+    if error != postcard::Error::SerdeDeCustom {
+        return error.to_string();
+    }
+    // Find where it starts: the ones before it decoded once, so they decode again.
+    let mut rest = bytes;
+    for _ in 0..index {
+        match postcard::take_from_bytes::<T>(rest) {
+            Ok((_, after)) => rest = after,
+            Err(_) => return error.to_string(),
+        }
+    }
+    decode_error::<T>(rest, error)
+}
+
+/// The message for the value at the start of `bytes`, which failed with `error`: the decoder's
+/// own when its `Deserialize` impl gave one (postcard drops it; see `custom`).
+#[cold]
+#[inline(never)]
+fn decode_error<T: DeserializeOwned>(bytes: &[u8], error: postcard::Error) -> String {
+    match error {
         postcard::Error::SerdeDeCustom => {
-            custom::message::<T>(bytes).unwrap_or_else(|| e.to_string())
+            custom::message::<T>(bytes).unwrap_or_else(|| error.to_string())
         }
         e => e.to_string(),
-    })
+    }
 }
 
 /// Decodes the one outcome in `body` (an `apply`, a [`Process`](crate::Process)); a panicking
@@ -400,6 +448,7 @@ impl<'a> Outcomes<'a> {
 
     /// The next outcome; `index` labels a failure. A malformed stream yields `Decode` forever
     /// after, so a count mismatch can never read garbage.
+    #[inline]
     pub(crate) fn next<R: DeserializeOwned>(&mut self, index: Option<usize>) -> Result<R> {
         let decode_error = |message: String| Error::Decode { index, message };
         let Some((&tag, rest)) = self.rest.split_first() else {
