@@ -172,7 +172,7 @@ impl Source for Watched<'_> {
         let mut exited = false;
         while buf.len() < end {
             let left = (end - buf.len()) as u64;
-            match (&*self.sock).take(left).read_to_end(buf) {
+            match self.sock.take(left).read_to_end(buf) {
                 Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
