@@ -1,13 +1,16 @@
-//! A child process we own: safe to signal from any thread, reaped exactly once.
+//! A child process we own, known by its pidfd: signalled and waited for through the pidfd only,
+//! reaped exactly once.
 //!
-//! Signalling a process by number is only safe while the number cannot be reused, that is until
-//! the child is reaped. So we first wait *without* reaping (`WNOWAIT`), then reap under the same
-//! lock that guards signalling: a signal either reaches our child or is not sent at all.
+//! A process id is only a number. Once a child is reaped, by us or by anyone else in the
+//! program (a `waitpid(-1)` in some library), the kernel may give the number to an unrelated
+//! process, and a `kill(pid)` would hit that stranger. A pidfd names one process for good: a
+//! signal sent through it reaches our child or fails, and a wait through it either reports our
+//! child's end or says it is not our child any more ([`Exit::Unknown`]).
 
 use std::io;
-use std::os::fd::{AsFd, OwnedFd};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::Duration;
 
 use crate::error::Exit;
 use crate::sys;
@@ -16,71 +19,93 @@ use crate::sys;
 #[derive(Debug)]
 pub(crate) struct Child {
     pid: u32,
-    /// Readable once the process has ended; lets us wait with a timeout without polling.
-    pidfd: Option<OwnedFd>,
+    pidfd: OwnedFd,
+    /// What [`active_children`] calls it (Python's `Process.name`).
+    name: String,
     exit: Mutex<Option<Exit>>,
 }
 
+/// Every child made by [`Child::adopt`] that may still run, for [`active_children`].
+static CHILDREN: Mutex<Vec<Weak<Child>>> = Mutex::new(Vec::new());
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 impl Child {
-    /// Takes ownership of child `pid`, which must be an unreaped child of this process.
-    pub(crate) fn new(pid: u32) -> Self {
-        Child {
+    /// Takes ownership of `pid`, a child this process has just started and not reaped.
+    ///
+    /// Without a pidfd there is no safe way to signal the child later, so if one cannot be
+    /// made (no descriptor left, say) the child is killed and reaped at once, by number: the one
+    /// moment that is sound, since nothing has reaped it yet.
+    pub(crate) fn adopt(pid: u32, name: String) -> io::Result<Arc<Child>> {
+        let pidfd = sys::pidfd_open(pid).inspect_err(|_| sys::kill_fresh_child(pid))?;
+        let child = Arc::new(Child {
             pid,
-            pidfd: sys::pidfd_open(pid),
+            pidfd,
+            name,
             exit: Mutex::new(None),
-        }
+        });
+        let mut children = lock(&CHILDREN);
+        children.retain(|c| c.strong_count() > 0);
+        children.push(Arc::downgrade(&child));
+        Ok(child)
     }
 
     pub(crate) fn pid(&self) -> u32 {
         self.pid
     }
 
-    /// Sends `signal` unless the child has already been reaped (then it is a no-op).
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Readable once the child has ended.
+    pub(crate) fn pidfd(&self) -> BorrowedFd<'_> {
+        self.pidfd.as_fd()
+    }
+
+    /// Sends `signal`; a no-op once the child has been reaped (by anyone).
     pub(crate) fn signal(&self, signal: libc::c_int) -> io::Result<()> {
-        let exit = self.exit.lock().unwrap_or_else(|e| e.into_inner());
-        match *exit {
-            Some(_) => Ok(()),
-            None => sys::kill(self.pid, signal),
+        match sys::pidfd_send_signal(self.pidfd.as_fd(), signal) {
+            Err(e) if e.raw_os_error() == Some(libc::ESRCH) => Ok(()),
+            other => other,
         }
     }
 
-    /// How the child ended, without blocking; `None` while it runs.
+    /// How the child ended, without blocking; `None` while it runs. Reaps it if it has ended.
     pub(crate) fn try_wait(&self) -> Option<Exit> {
-        if let Some(exit) = self.exited() {
-            return Some(exit);
+        let mut exit = lock(&self.exit);
+        if exit.is_none() {
+            *exit = match sys::pidfd_wait(self.pidfd.as_fd(), false, true) {
+                Ok(ended) => ended,
+                // ECHILD: someone else reaped it, and its status went to them.
+                Err(_) => Some(Exit::Unknown),
+            };
         }
-        match self.wait_ended(false) {
-            Ok(false) => None,
-            // An error means the child is already gone (reaped elsewhere); `reap` copes.
-            Ok(true) | Err(_) => Some(self.reap()),
-        }
+        *exit
     }
 
     /// Blocks until the child ends and returns how.
     pub(crate) fn wait(&self) -> Exit {
-        if let Some(exit) = self.exited() {
-            return exit;
+        loop {
+            if let Some(exit) = self.try_wait() {
+                return exit;
+            }
+            // Wait for the end without reaping it: reaping is `try_wait`'s, under the lock, so
+            // two threads waiting at once both learn the status.
+            if sys::pidfd_wait(self.pidfd.as_fd(), true, false).is_err() {
+                std::thread::sleep(Duration::from_millis(1));
+            }
         }
-        let _ = self.wait_ended(true);
-        self.reap()
     }
 
-    /// Waits up to `timeout` for the child to end.
+    /// Waits up to `timeout` (any duration) for the child to end.
     pub(crate) fn wait_timeout(&self, timeout: Duration) -> Option<Exit> {
         if let Some(exit) = self.try_wait() {
             return Some(exit);
         }
-        match &self.pidfd {
-            Some(pidfd) => {
-                let _ = sys::poll_readable(pidfd.as_fd(), timeout);
-            }
-            None => {
-                let deadline = Instant::now() + timeout;
-                while Instant::now() < deadline && !matches!(self.wait_ended(false), Ok(true)) {
-                    std::thread::sleep(Duration::from_millis(1));
-                }
-            }
-        }
+        let _ = sys::poll_readable(self.pidfd.as_fd(), timeout);
         self.try_wait()
     }
 
@@ -89,35 +114,85 @@ impl Child {
         let _ = self.signal(libc::SIGKILL);
         self.wait()
     }
-
-    /// Whether the child has ended (without reaping it). Through the pidfd when there is one:
-    /// if another thread reaped the child meanwhile, its number may already name a new process.
-    fn wait_ended(&self, block: bool) -> io::Result<bool> {
-        match &self.pidfd {
-            Some(pidfd) => sys::wait_ended_pidfd(pidfd.as_fd(), block),
-            None => sys::wait_ended(self.pid, block),
-        }
-    }
-
-    fn exited(&self) -> Option<Exit> {
-        *self.exit.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn reap(&self) -> Exit {
-        let mut exit = self.exit.lock().unwrap_or_else(|e| e.into_inner());
-        *exit.get_or_insert_with(|| {
-            // If someone else reaped our child (a `waitpid(-1)` elsewhere in the program), the
-            // status is lost; report it as an unknown failure rather than inventing a success.
-            sys::reap(self.pid).unwrap_or(Exit::Code(-1))
-        })
-    }
 }
 
 impl Drop for Child {
     fn drop(&mut self) {
         // Never leave a zombie or an orphan behind: a dropped child is killed and reaped.
-        if self.exited().is_none() {
+        if lock(&self.exit).is_none() {
             self.kill_and_wait();
         }
+    }
+}
+
+/// The children of this process that are still running, as `(pid, name)`, oldest first;
+/// finished ones are reaped on the way (Python's `active_children` joins them).
+pub(crate) fn running() -> Vec<(u32, String)> {
+    let children: Vec<Arc<Child>> = lock(&CHILDREN).iter().filter_map(Weak::upgrade).collect();
+    children
+        .iter()
+        .filter(|c| c.try_wait().is_none())
+        .map(|c| (c.pid, c.name.clone()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::CString;
+
+    /// A child of ours running `sleep 30`, not reaped.
+    fn sleeper() -> Arc<Child> {
+        let argv = [CString::new("sleep").unwrap(), CString::new("30").unwrap()];
+        let stdin = std::fs::File::open("/dev/null").unwrap();
+        let stdin = sys::above_stdio(stdin.into()).unwrap();
+        let pid = sys::spawn(c"/bin/sleep", &argv, &[], stdin.as_fd()).unwrap();
+        Child::adopt(pid, "sleeper".into()).unwrap()
+    }
+
+    #[test]
+    fn a_child_reaped_elsewhere_ends_unknown_and_is_never_signalled_again() {
+        let child = sleeper();
+        assert_eq!(child.try_wait(), None);
+        assert!(
+            running()
+                .iter()
+                .any(|(pid, name)| *pid == child.pid() && name == "sleeper")
+        );
+        // Someone else kills and reaps it (a `waitpid(-1)` elsewhere in the program).
+        let mut status = 0;
+        // SAFETY: kill and waitpid take plain integers and a valid pointer; the pid is our
+        // child, unreaped so far.
+        unsafe {
+            libc::kill(child.pid() as libc::pid_t, libc::SIGKILL);
+            libc::waitpid(child.pid() as libc::pid_t, &mut status, 0);
+        }
+        assert_eq!(
+            child.wait(),
+            Exit::Unknown,
+            "its status went to whoever reaped it"
+        );
+        assert!(
+            child.signal(libc::SIGKILL).is_ok(),
+            "a no-op, never a stranger"
+        );
+        assert!(!running().iter().any(|(pid, _)| *pid == child.pid()));
+    }
+
+    #[test]
+    fn two_threads_waiting_both_learn_how_it_ended() {
+        let child = sleeper();
+        std::thread::scope(|scope| {
+            let waiters: Vec<_> = (0..2).map(|_| scope.spawn(|| child.wait())).collect();
+            std::thread::sleep(Duration::from_millis(20));
+            child.signal(libc::SIGTERM).unwrap();
+            for waiter in waiters {
+                assert_eq!(waiter.join().unwrap(), Exit::Signal(libc::SIGTERM));
+            }
+        });
+        assert_eq!(
+            child.wait_timeout(Duration::MAX),
+            Some(Exit::Signal(libc::SIGTERM))
+        );
     }
 }

@@ -28,6 +28,13 @@ pub enum Error {
 
     /// The worker process ended while it was running this task: the task called
     /// `std::process::exit`, aborted, or the process was killed (by a signal, the OOM killer…).
+    ///
+    /// Only the task that was running when its worker died gets this error. Other tasks whose
+    /// results were lost with the worker run again on a new one; so do the tasks of a chunk when
+    /// no task was running (the worker died before starting, or after finishing, the chunk),
+    /// and after three such deaths in a row they get this error too. See "When a worker dies"
+    /// in the [`Pool`](crate::Pool) docs. For a [`Process`](crate::Process), this is any end
+    /// other than returning and exiting with code 0.
     #[error("{}failed: worker process {pid} died, {exit}", task_label(*index))]
     WorkerDied {
         /// Position of the item in the input, if the call had several.
@@ -70,7 +77,8 @@ pub enum Error {
         message: String,
     },
 
-    /// A worker process could not be started.
+    /// A worker process could not be started (or exited before it was ready, or this kernel
+    /// lacks something the crate needs).
     #[error("could not start a worker process: {0}")]
     Spawn(#[source] Arc<std::io::Error>),
 
@@ -139,11 +147,11 @@ impl Error {
         self
     }
 
-    /// A result's `Deserialize` panicked while decoding it.
+    /// A value's `Deserialize` panicked while decoding it.
     pub(crate) fn decode_panicked(index: Option<usize>, caught: &crate::panic::Caught) -> Self {
         Error::Decode {
             index,
-            message: format!("decoding panicked: {}", caught.message),
+            message: caught.describe("decoding"),
         }
     }
 
@@ -157,19 +165,26 @@ impl Error {
 /// [`Exit::python_exitcode`] gives Python's `Process.exitcode` convention: `0` for success, `n`
 /// for `exit(n)`, `-N` for death by signal `N`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Exit {
     /// The process exited with this code.
     Code(i32),
     /// The process was ended by this signal.
     Signal(i32),
+    /// It ended, but how is not known: something else in the program reaped it first (a
+    /// `waitpid(-1)`, say), and the kernel gives a status only once.
+    Unknown,
 }
 
 impl Exit {
-    /// Python's `multiprocessing.Process.exitcode`: the code, or minus the signal number.
-    pub fn python_exitcode(self) -> i32 {
+    /// Python's `multiprocessing.Process.exitcode`: the code, or minus the signal number;
+    /// `None` when the status is [`Unknown`](Exit::Unknown) (Python's `exitcode` then stays
+    /// `None` too).
+    pub fn python_exitcode(self) -> Option<i32> {
         match self {
-            Exit::Code(code) => code,
-            Exit::Signal(signal) => -signal,
+            Exit::Code(code) => Some(code),
+            Exit::Signal(signal) => Some(-signal),
+            Exit::Unknown => None,
         }
     }
 
@@ -177,21 +192,13 @@ impl Exit {
     pub fn success(self) -> bool {
         self == Exit::Code(0)
     }
-
-    /// Decodes a `waitpid` status word.
-    pub(crate) fn from_wait_status(status: libc::c_int) -> Self {
-        if libc::WIFSIGNALED(status) {
-            Exit::Signal(libc::WTERMSIG(status))
-        } else {
-            Exit::Code(libc::WEXITSTATUS(status))
-        }
-    }
 }
 
 impl fmt::Display for Exit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             Exit::Code(code) => write!(f, "exit code {code}"),
+            Exit::Unknown => write!(f, "exit status unknown (reaped elsewhere)"),
             Exit::Signal(signal) => match signal_name(signal) {
                 Some(name) => write!(f, "killed by signal {signal} ({name})"),
                 None => write!(f, "killed by signal {signal}"),
@@ -247,9 +254,14 @@ mod tests {
 
     #[test]
     fn exit_codes_follow_python() {
-        assert_eq!(Exit::Code(0).python_exitcode(), 0);
-        assert_eq!(Exit::Code(3).python_exitcode(), 3);
-        assert_eq!(Exit::Signal(9).python_exitcode(), -9);
+        assert_eq!(Exit::Code(0).python_exitcode(), Some(0));
+        assert_eq!(Exit::Code(3).python_exitcode(), Some(3));
+        assert_eq!(Exit::Signal(9).python_exitcode(), Some(-9));
+        assert_eq!(Exit::Unknown.python_exitcode(), None);
+        assert_eq!(
+            Exit::Unknown.to_string(),
+            "exit status unknown (reaped elsewhere)"
+        );
         assert_eq!(Exit::Signal(9).to_string(), "killed by signal 9 (SIGKILL)");
         assert_eq!(Exit::Code(3).to_string(), "exit code 3");
         assert_eq!(signal_name(15), Some("SIGTERM"));

@@ -43,17 +43,25 @@
 //! the first line of `main`, sees the mark and turns the process into a worker that never
 //! returns to `main`. Without the mark it records the task
 //! list and returns. Pools refuse to start until it has run, so forgetting it is an error
-//! ([`Error::NotInitialized`]), not a fork bomb.
+//! ([`Error::NotInitialized`]), not a fork bomb. In tests, [`enable_test_support!`] runs `init`
+//! before the test harness.
+//!
+//! **A worker starts clean.** It starts with every signal at its default disposition and none
+//! blocked, whatever the parent had (an ignored SIGTERM survives `exec`, and `terminate` would
+//! then do nothing); before any task runs it closes every descriptor it inherited besides its
+//! channel and the standard streams (`close_range`), as Python's `spawn` does.
 //!
 //! **A task is found by name.** The worker has the same functions as the parent, but not at the
 //! same addresses, so a function pointer means nothing across the boundary. A [`Task`] pairs a
-//! plain `fn(A) -> R` with a name (`task!(f)` uses the module path and function name). Both
-//! sides look the name up in the list given to [`init`]; an unknown name is
+//! plain `fn(A) -> R` with a name (`task!(f)` uses the module path and function name, and tells
+//! apart two functions of one name by where the `task!` is). Both sides look it up in the list
+//! given to [`init`]; a task missing from it, or listed with other types, is
 //! [`Error::UnregisteredTask`]. Arguments and results are serde types.
 //!
 //! **Results come back over a private socket.** Each worker gets one end of a Unix socket pair
-//! as its standard input, moves it to a private descriptor and puts `/dev/null` in its place.
-//! Its stdout and stderr are the parent's, so a task may `println!` freely. Messages are
+//! as its standard input, moves it to a private descriptor near the top of its table (out of
+//! reach of a task that closes descriptors 3, 4, 5…) and puts `/dev/null` in its place. Its
+//! stdout and stderr are the parent's, so a task may `println!` freely. Messages are
 //! length-prefixed frames: a small postcard header, then the raw bytes of a chunk of encoded
 //! arguments (or results). One frame per chunk, not per item, keeps `map` over a million small
 //! items fast.
@@ -63,33 +71,53 @@
 //! only queues it, so it never waits for a busy worker, however large the argument. The thread
 //! that spawned a process is the one whose exit fires the child's parent-death signal, and this
 //! thread lives exactly as long as its worker. A synchronous `apply` that finds a worker idle
-//! skips the queue: it borrows the worker and talks to it from the calling thread, since two
-//! thread hops would cost as much as the trip to the worker itself.
+//! and nothing queued skips the queue: it borrows the worker and talks to it from the calling
+//! thread, since two thread hops would cost as much as the trip to the worker itself. It never
+//! overtakes queued work.
 //!
 //! **A death is pinned on one item.** A worker writes "chunk *c*, item *i* starts now" to a page
 //! of memory it shares with its supervisor, before each item. When the socket reports end of
-//! file, the supervisor reaps the worker, reads the page, fails that one item with the exit
-//! code or signal, and runs the rest of the chunk on a fresh worker. The same page carries each
-//! item's start time, which is how a task time limit is enforced.
+//! file, or the worker's pidfd says it has exited (a grandchild forked by a task may hold the
+//! socket open), the supervisor reaps the worker, reads the page, fails that one item with the
+//! exit code or signal, and runs the rest of the chunk on a fresh worker: one rule, described in
+//! the [`Pool`] docs. The same page carries each item's start time, which is how a task time
+//! limit is enforced.
+//!
+//! **Children are known by pidfd.** Every signal (`terminate`, a time limit, a drop) and every
+//! wait goes through the child's pidfd, never its number: if something else in the program
+//! reaps a worker and the kernel gives its number to another process, that process is safe.
 //!
 //! # What the pool guarantees, and what Python does
 //!
 //! | fault | what the caller sees | Python's `multiprocessing.Pool` |
 //! |---|---|---|
-//! | a worker is killed (OOM killer, `kill -9`) | that task fails with [`Error::WorkerDied`] naming the signal; the worker is replaced; every other task completes | the call hangs forever |
+//! | a worker is killed (OOM killer, `kill -9`) | that task fails with [`Error::WorkerDied`] naming the signal; the worker is replaced; every other task completes (one whose result was lost runs again: see [`Pool`]) | the call hangs forever |
 //! | a task calls `exit(3)` or aborts | [`Error::WorkerDied`] with `exit code 3` or `SIGABRT` | hangs (`sys.exit`) or hangs (abort) |
-//! | a task panics | [`Error::TaskPanicked`] with message and location; the worker lives on | the exception, re-raised in the parent |
+//! | a task panics | [`Error::TaskPanicked`] with message and location; the worker lives on. (Built with `panic = "abort"`, the worker dies instead: [`Error::WorkerDied`] with `SIGABRT`, the message on its stderr.) | the exception, re-raised in the parent |
+//! | a [`Process`]'s task panics | the child prints the panic on its stderr and exits with code 1; `join` returns [`Error::TaskPanicked`] | the child prints the traceback and exits with code 1 |
 //! | several tasks fail | `map` reports the lowest index, always the same one | whichever chunk failed first |
 //! | a task is stuck | with a time limit: [`Error::TaskTimeout`], worker killed and replaced | `get(timeout)` gives up waiting; the worker stays stuck |
+//! | a task forks a child that outlives its worker | the worker's death is still seen (through its pidfd); a `fork()`ed copy of a worker gets no channel and runs no task | hangs, as for any dead worker |
 //! | the parent is killed | every worker gets SIGKILL at once | a busy worker runs on, orphaned, until its task ends |
 //! | `terminate` with thousands of tasks queued | returns promptly; queued tasks fail with [`Error::PoolTerminated`] | pending results never complete |
-//! | a huge argument or result | goes through; submitting never blocks the caller | goes through (a handler thread writes it) |
+//! | the parent ignores SIGTERM, or leaves descriptors open across `exec` | workers start with default signals and only their own descriptors, so `terminate` works | the ignored SIGTERM is inherited (`terminate` does nothing); `fork` passes every descriptor on |
+//! | a task closes descriptors 3, 4, 5… | the worker keeps its channel and carries on | the result never comes back |
+//! | something else in the program reaps a worker (`waitpid(-1)`) | the pool never signals or reaps the process that reuses its pid | signals and waits by pid: may hit that process |
+//! | a huge argument or result | goes through, up to 4 GiB per value (a larger one is [`Error::Encode`] for that task); submitting never blocks the caller | goes through (a handler thread writes it) |
 //! | `imap` over an endless iterator | bounded number of tasks in flight | a background thread reads the input eagerly, without bound |
-//! | a value that cannot be encoded | [`Error::Encode`] for that task alone | a pickling error (`MaybeEncodingError` for a result) |
+//! | the input iterator of `imap` or `map` panics | `imap` yields the results before it, then the panic resumes; `map` cancels its queued chunks and the panic resumes | `imap` yields the results before it, then raises; `map` raises |
+//! | a value that cannot be encoded or decoded | [`Error::Encode`] or [`Error::Decode`] for that task alone, with the serde impl's own message (a panicking impl too); the tasks after it in its chunk still complete (sent again if their data could no longer be found) | a pickling error (`MaybeEncodingError` for a result) |
 //!
 //! `concurrent.futures.ProcessPoolExecutor` does notice a dead worker, but marks the whole pool
 //! broken: every pending task fails. Each row above is tested by injecting the fault for real
-//! (see `tests/faults.rs`).
+//! (see `tests/faults.rs` and `tests/pool.rs`).
+//!
+//! # Testing code that uses the pool
+//!
+//! Workers re-run the test binary too, so `init` must come before the test harness. Either
+//! give the test file its own `main` (`harness = false` in `Cargo.toml`) whose first line is
+//! `common::init(...)`, or keep ordinary `#[test]` functions and write
+//! [`enable_test_support!`]`(&[&TASK, ...])` once at the top of the file.
 //!
 //! # What it costs
 //!
@@ -102,8 +130,9 @@
 //!
 //! # Platform
 //!
-//! Linux only: the parent-death signal, `memfd`, `pidfd` and `/proc/self/exe` are Linux
-//! interfaces. On macOS or Windows the crate does not build: a `compile_error!` says so.
+//! Linux 5.9 or newer: the parent-death signal, `memfd`, pidfds (5.4 for waiting on one) and
+//! `close_range` (5.9) are Linux interfaces. On an older kernel, starting a pool or a process
+//! fails with an [`Error::Spawn`] that names what is missing.
 //!
 //! This is the teaching crate of a workspace that answers a Python `multiprocessing`
 //! assignment in Rust, not part of Rust's standard library, which has threads and child
@@ -112,24 +141,42 @@
 #[cfg(not(target_os = "linux"))]
 compile_error!("the `common` crate uses Linux process interfaces (prctl, memfd, pidfd)");
 
+// Layered, each module using only those before it in this order (rustfmt sorts the lines
+// below): panic, error; sys; progress, wire; the worker's side: forked (a forked copy's guard),
+// chunk (a chunk under way), task (the task list), worker (the serving loop); the parent's
+// side: child (a child process), spawn (starting one), link (our end of a worker); trace; and on
+// top pool, process, test_support and threads.
+#[cfg(test)]
+mod alloc_probe;
 mod child;
+mod chunk;
 mod error;
+mod forked;
 mod link;
 mod panic;
 mod pool;
 mod process;
 mod progress;
+mod spawn;
 mod sys;
 mod task;
+mod test_support;
 mod threads;
 mod trace;
 mod wire;
 mod worker;
 
+pub use chunk::ChunkRun;
 pub use error::{Error, Exit, Result, signal_name};
-pub use pool::{Args, AsyncResult, Call, IMap, Pool, PoolBuilder};
-pub use process::Process;
-pub use task::{Marks, Registered, Task};
+pub use pool::{Args, AsyncResult, Call, Callbacks, IMap, Pool, PoolBuilder};
+pub use process::{ActiveChild, Process, ProcessBuilder, active_children};
+pub use task::{Registered, Task};
 pub use threads::{ThreadCall, ThreadIMap, ThreadPool};
 pub use trace::{Outcome, Picture, Span, Trace};
 pub use worker::init;
+
+/// What the crate's macros need, under a path of the crate's own.
+#[doc(hidden)]
+pub mod __private {
+    pub use ctor;
+}

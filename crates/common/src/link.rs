@@ -1,11 +1,10 @@
 //! The parent's end of one worker process: start it, send it work, read its answer, notice
-//! when it dies or overruns a time limit.
+//! when it dies or overruns a time limit, and decide what a death means for the chunk it held.
 
-use std::io;
-use std::os::fd::{AsFd, OwnedFd};
+use std::io::{self, Read, Write};
+use std::ops::Range;
+use std::os::fd::AsFd;
 use std::os::unix::net::UnixStream;
-use std::os::unix::process::CommandExt;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,23 +13,56 @@ use serde::de::DeserializeOwned;
 use crate::child::Child;
 use crate::error::{Error, Exit, Result};
 use crate::progress::{Position, Progress};
-use crate::sys;
-use crate::wire::{self, Frame, FrameReader, FromWorker, PROTOCOL, ToWorker};
-use crate::worker::WORKER_ARG;
+use crate::spawn;
+use crate::sys::{self, Ready};
+use crate::wire::{self, Frame, FrameReader, FromWorker, PROTOCOL, SPIN, Source, ToWorker};
 
 /// How long a new worker may take to say hello before we give up on it.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// How long to wait for an answer awake before blocking (see [`sys::spin_until_readable`]).
-pub(crate) const SPIN: Duration = Duration::from_micros(50);
-
 /// How often a timed task's clock is checked while its worker is silent.
 const TICK: Duration = Duration::from_millis(20);
+
+/// A chunk whose worker died while no item of it was running is run again on a new worker, at
+/// most this many times in a row (in case something keeps killing fresh workers).
+pub(crate) const RETRIES: u32 = 3;
+
+// ANCHOR: rule
+/// What happens to a chunk's items when its worker is lost (it died, or was killed for
+/// overrunning a time limit): the dying-worker rule, in one place. `at` is where the worker
+/// stood, `answered` how many items' results had already arrived, `len` the chunk's length.
+///
+/// The item that was running is blamed: it fails, and does not run again (it would likely take
+/// the next worker down too). Every other unanswered item runs again on a new worker: the ones
+/// after it never started, and the ones before it finished but their results were lost with
+/// the worker. When no item was running (the worker had not started the chunk, was between two
+/// items, or had finished them all), nobody is blamed and all of them run again.
+pub(crate) fn after_loss(at: Position, answered: usize, len: usize) -> AfterLoss {
+    match at {
+        Position::Running { item, .. } if (answered..len).contains(&item) => AfterLoss {
+            blamed: Some(item),
+            rerun: [answered..item, item + 1..len],
+        },
+        _ => AfterLoss {
+            blamed: None,
+            rerun: [answered..len, len..len],
+        },
+    }
+}
+// ANCHOR_END: rule
+
+/// See [`after_loss`]; ranges are offsets into the chunk, possibly empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct AfterLoss {
+    pub blamed: Option<usize>,
+    pub rerun: [Range<usize>; 2],
+}
 
 /// A running worker process and our end of its channel.
 #[derive(Debug)]
 pub(crate) struct Link {
     child: Arc<Child>,
+    /// Non-blocking: every wait on it goes through [`Watched`].
     sock: UnixStream,
     reader: FrameReader,
     progress: Progress,
@@ -51,19 +83,37 @@ pub(crate) struct RunOptions {
     pub traced: bool,
 }
 
+/// Outcomes that arrived early, in a part: `count` items from offset `first` of the chunk, with
+/// their start and end times, and whether each succeeded, when traced.
+pub(crate) type OnPart<'a> = &'a mut dyn FnMut(Frame, usize, usize, Vec<(u64, u64, bool)>);
+
 /// What came back from a [`Link::run`].
 #[derive(Debug)]
 pub(crate) enum Reply {
-    /// The outcomes, one per item, in the frame's body; start and end of each item if traced.
+    /// The last outcomes: `count` items from offset `first` of the chunk (the ones before came
+    /// in parts), with their start and end times if traced. Fewer than the chunk's length in
+    /// all: the worker stopped early and the rest never started.
     Done {
         frame: Frame,
+        first: usize,
+        count: usize,
         times: Vec<(u64, u64, bool)>,
     },
-    /// The worker died; `at` says how far into the chunk it got.
-    Died { pid: u32, exit: Exit, at: Position },
+    /// The worker died; `at` says how far into the chunk it got; the first `answered` items had
+    /// been given to the part callback.
+    Died {
+        pid: u32,
+        exit: Exit,
+        at: Position,
+        answered: usize,
+    },
     /// Item `item`, started at `started_ns` on the monotonic clock, overran the time limit;
     /// the worker was killed.
-    TimedOut { item: usize, started_ns: u64 },
+    TimedOut {
+        item: usize,
+        started_ns: u64,
+        answered: usize,
+    },
     /// The worker never became ready (it has been killed and reaped).
     Failed(Error),
 }
@@ -72,7 +122,7 @@ impl Reply {
     /// The outcome of a single task run without a time limit: its result, or why it has none.
     pub(crate) fn into_single<R: DeserializeOwned>(self) -> Result<R> {
         match self {
-            Reply::Done { frame, .. } => crate::pool::decode_one(frame.body()),
+            Reply::Done { frame, .. } => wire::decode_single(frame.body()),
             Reply::Died { pid, exit, .. } => Err(Error::WorkerDied {
                 index: None,
                 pid,
@@ -84,28 +134,99 @@ impl Reply {
     }
 }
 
+/// Our end of the channel, read and written so that a wait also ends when the worker exits.
+///
+/// End of file alone is not enough: a task may have forked a grandchild (without `exec`) that
+/// still holds the worker's end of the socket, and then end of file never comes, and a write to
+/// a full socket never returns. So every wait watches the worker's pidfd as well; once the
+/// worker has exited, what it wrote is all there, and past that the socket reads as ended.
+struct Watched<'a> {
+    sock: &'a UnixStream,
+    child: &'a Child,
+}
+
+// ANCHOR: watched
+impl Read for Watched<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            match (&*self.sock).read(buf) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                done => return done,
+            }
+            let events = libc::POLLIN;
+            if sys::poll_either(self.sock.as_fd(), events, self.child.pidfd(), None)?
+                == Ready::Second
+            {
+                return match (&*self.sock).read(buf) {
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(0),
+                    done => done,
+                };
+            }
+        }
+    }
+}
+// ANCHOR_END: watched
+
+impl Source for Watched<'_> {
+    fn append_exact(&mut self, buf: &mut Vec<u8>, n: usize) -> io::Result<()> {
+        // The socket's own `read_to_end` reads into the spare room without zero-filling it
+        // (ours, through `read`, would not); on a non-blocking socket it stops at `WouldBlock`
+        // with what it read so far appended.
+        let end = buf.len() + n;
+        let mut exited = false;
+        while buf.len() < end {
+            let left = (end - buf.len()) as u64;
+            match self.sock.take(left).read_to_end(buf) {
+                Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock && exited => {
+                    return Err(io::ErrorKind::UnexpectedEof.into());
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    let (sock, pidfd) = (self.sock.as_fd(), self.child.pidfd());
+                    exited = sys::poll_either(sock, libc::POLLIN, pidfd, None)? == Ready::Second;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Write for Watched<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        loop {
+            match (&*self.sock).write(buf) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                done => return done,
+            }
+            let events = libc::POLLOUT;
+            if sys::poll_either(self.sock.as_fd(), events, self.child.pidfd(), None)?
+                == Ready::Second
+            {
+                return Err(io::ErrorKind::BrokenPipe.into());
+            }
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 impl Link {
-    // ANCHOR: spawn
-    /// Starts this binary again as a worker. It is not ready yet: see [`Link::ready`].
-    pub(crate) fn spawn() -> Result<Link> {
-        let (sock, theirs) = UnixStream::pair().map_err(Error::spawn)?;
+    /// Starts a worker (see [`spawn::exec_worker`] for `name` and `label`). It is not ready
+    /// yet: see [`Link::ready`].
+    pub(crate) fn spawn(name: &str, label: &str) -> Result<Link> {
+        let (child, sock) = spawn::exec_worker(name, label).map_err(Error::spawn)?;
+        // The progress page goes out now; the worker reads it when it gets there. A one-byte
+        // message always fits in the socket buffer, so this does not wait for the worker.
         let (progress, page) = Progress::create().map_err(Error::spawn)?;
-        // /proc/self/exe names the running binary even if its file was replaced since.
-        let mut command = Command::new("/proc/self/exe");
-        command
-            .arg0(worker_label())
-            .arg(WORKER_ARG)
-            .arg(std::process::id().to_string())
-            .stdin(Stdio::from(OwnedFd::from(theirs)));
-        let child = command
-            .spawn()
-            .map_err(|e| Error::spawn(name_the_binary(e)))?;
-        // From here on `Child` owns the process: if anything fails, dropping it kills and reaps.
-        let child = Arc::new(Child::new(child.id()));
-        drop(command); // closes our copy of the worker's end, so its death shows as end-of-file
-        // The page goes out now; the worker reads it when it gets there. A one-byte message
-        // always fits in the socket buffer, so this does not wait for the worker.
-        let _ = sys::send_fd(&sock, page.as_fd());
+        sys::send_fds(&sock, &[page.as_fd()]).map_err(Error::spawn)?;
+        sys::set_nonblocking(sock.as_fd()).map_err(Error::spawn)?;
         Ok(Link {
             child,
             sock,
@@ -116,26 +237,29 @@ impl Link {
             tasks_done: 0,
         })
     }
-    // ANCHOR_END: spawn
 
     /// Waits until the worker has said hello (once). On failure the worker is killed and reaped.
     pub(crate) fn ready(&mut self) -> Result<()> {
         if self.ready {
             return Ok(());
         }
-        let failed = |link: &Link, why: &str| {
-            let exit = link.child.kill_and_wait();
-            Error::spawn(io::Error::other(format!(
-                "worker {} {why} ({exit}); is common::init(...) the first line of main?",
-                link.child.pid()
-            )))
+        let waited = match self.reader.has_buffered() {
+            true => Ok(Ready::First),
+            false => sys::poll_either(
+                self.sock.as_fd(),
+                libc::POLLIN,
+                self.child.pidfd(),
+                sys::deadline(HELLO_TIMEOUT),
+            ),
         };
-        if !self.reader.has_buffered()
-            && !sys::poll_readable(self.sock.as_fd(), HELLO_TIMEOUT).unwrap_or(false)
-        {
-            return Err(failed(self, "did not say hello within 30 s"));
+        if let Ok(Ready::TimedOut) | Err(_) = waited {
+            return Err(self.not_ready("did not say hello within 30 s"));
         }
-        match self.reader.read_frame(&mut self.sock) {
+        let mut watched = Watched {
+            sock: &self.sock,
+            child: &self.child,
+        };
+        match self.reader.read_frame(&mut watched) {
             Ok(Some(frame)) => match frame.header::<FromWorker>() {
                 Ok(FromWorker::Hello {
                     protocol: PROTOCOL, ..
@@ -143,13 +267,31 @@ impl Link {
                     self.ready = true;
                     Ok(())
                 }
-                Ok(FromWorker::Hello { protocol, .. }) => Err(failed(
-                    self,
-                    &format!("speaks protocol {protocol}, not {PROTOCOL}"),
-                )),
-                _ => Err(failed(self, "sent something other than hello")),
+                Ok(FromWorker::Hello { protocol, .. }) => {
+                    Err(self.not_ready(&format!("speaks protocol {protocol}, not {PROTOCOL}")))
+                }
+                _ => Err(self.not_ready("sent something other than hello")),
             },
-            _ => Err(failed(self, "exited at start-up")),
+            _ => Err(self.not_ready("ended before it was ready")),
+        }
+    }
+
+    /// Kills and reaps a worker that did not become ready, and says why. One killed by a signal
+    /// (a `terminate` right after the start, say) died; one that exited by itself most likely
+    /// ran the program instead of serving tasks.
+    fn not_ready(&self, why: &str) -> Error {
+        let pid = self.child.pid();
+        match self.child.kill_and_wait() {
+            exit @ Exit::Signal(_) => Error::WorkerDied {
+                index: None,
+                pid,
+                exit,
+            },
+            Exit::Code(code) => Error::spawn(io::Error::other(format!(
+                "worker {pid} {why} (exit code {code}); is common::init(...) the first line of \
+                 main?"
+            ))),
+            exit => Error::spawn(io::Error::other(format!("worker {pid} {why} ({exit})"))),
         }
     }
 
@@ -162,14 +304,15 @@ impl Link {
         &self.child
     }
 
-    /// Runs `task` on the `count` encoded arguments in `args` and waits for the
-    /// answer.
+    /// Runs `task` on the `count` encoded arguments in `args` and waits for the answer. Results
+    /// that arrive early, in parts, go to `on_part` as they come.
     pub(crate) fn run(
         &mut self,
         task: &str,
         args: &[u8],
         count: u32,
         options: RunOptions,
+        on_part: OnPart<'_>,
     ) -> Reply {
         if let Err(e) = self.ready() {
             return Reply::Failed(e);
@@ -190,9 +333,14 @@ impl Link {
             traced,
             count,
         };
+        let mut answered = 0;
         // ANCHOR: wait_for_answer
-        if wire::write_frame(&mut self.sock, &request, args).is_err() {
-            return self.died(seq);
+        let mut watched = Watched {
+            sock: &self.sock,
+            child: &self.child,
+        };
+        if wire::write_frame(&mut watched, &request, args).is_err() {
+            return self.died(seq, answered);
         }
         if !self.reader.has_buffered() {
             sys::spin_until_readable(self.sock.as_fd(), SPIN);
@@ -202,26 +350,55 @@ impl Link {
                 match self.overran(seq, limit) {
                     Ok((item, started_ns)) => {
                         self.child.kill_and_wait();
-                        return Reply::TimedOut { item, started_ns };
+                        return Reply::TimedOut {
+                            item,
+                            started_ns,
+                            answered,
+                        };
                     }
                     Err(_) if self.reader.has_buffered() => {}
-                    Err(wait) => match sys::poll_readable(self.sock.as_fd(), wait) {
-                        Ok(true) => {}
-                        Ok(false) => continue,
-                        Err(_) => return self.died(seq),
-                    },
+                    Err(wait) => {
+                        let (sock, pidfd) = (self.sock.as_fd(), self.child.pidfd());
+                        match sys::poll_either(sock, libc::POLLIN, pidfd, sys::deadline(wait)) {
+                            Ok(Ready::TimedOut) => continue,
+                            Ok(_) => {} // an answer, or the end: reading tells which
+                            Err(_) => return self.died(seq, answered),
+                        }
+                    }
                 }
             }
-            return match self.reader.read_frame(&mut self.sock) {
-                Ok(Some(frame)) => match frame.header::<FromWorker>() {
-                    Ok(FromWorker::Done { seq: done, times }) if done == seq => {
-                        Reply::Done { frame, times }
-                    }
-                    // A worker that breaks the protocol cannot be trusted with more work.
-                    _ => self.died(seq),
-                },
-                Ok(None) | Err(_) => self.died(seq),
+            let mut watched = Watched {
+                sock: &self.sock,
+                child: &self.child,
             };
+            let frame = match self.reader.read_frame(&mut watched) {
+                Ok(Some(frame)) => frame,
+                Ok(None) | Err(_) => return self.died(seq, answered),
+            };
+            match frame.header::<FromWorker>() {
+                Ok(FromWorker::Part {
+                    seq: part,
+                    count,
+                    times,
+                }) if part == seq => {
+                    on_part(frame, answered, count as usize, times);
+                    answered += count as usize;
+                }
+                Ok(FromWorker::Done {
+                    seq: done,
+                    count,
+                    times,
+                }) if done == seq => {
+                    return Reply::Done {
+                        frame,
+                        first: answered,
+                        count: count as usize,
+                        times,
+                    };
+                }
+                // A worker that breaks the protocol cannot be trusted with more work.
+                _ => return self.died(seq, answered),
+            }
         }
         // ANCHOR_END: wait_for_answer
     }
@@ -238,19 +415,20 @@ impl Link {
                     Err((limit - ran).min(TICK))
                 }
             }
-            Position::Finished | Position::NotStarted => Err(TICK),
+            Position::Idle => Err(TICK),
         }
     }
 
     // ANCHOR: died
     /// The worker is gone (or misbehaved): make sure it is dead, reap it, say how far it got.
-    fn died(&self, seq: u64) -> Reply {
+    fn died(&self, seq: u64, answered: usize) -> Reply {
         // Killing a process that already exited does not change its exit status.
         let exit = self.child.kill_and_wait();
         Reply::Died {
             pid: self.pid(),
             exit,
             at: self.progress.position(seq),
+            answered,
         }
     }
     // ANCHOR_END: died
@@ -266,22 +444,39 @@ impl Link {
     }
 }
 
-/// A failure to run `/proc/self/exe` that is about the file names it (where `/proc` is not
-/// mounted, the bare "No such file or directory" would not say which file).
-fn name_the_binary(e: io::Error) -> io::Error {
-    match e.kind() {
-        io::ErrorKind::NotFound | io::ErrorKind::PermissionDenied => {
-            io::Error::new(e.kind(), format!("/proc/self/exe: {e} (is /proc mounted?)"))
-        }
-        _ => e,
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// `argv[0]` of a worker, so `ps` and `top` show `q5_pool (pool worker)`.
-fn worker_label() -> String {
-    let program = std::env::current_exe()
-        .ok()
-        .and_then(|path| path.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .unwrap_or_else(|| "common".to_owned());
-    format!("{program} (pool worker)")
+    fn running(item: usize) -> Position {
+        Position::Running {
+            item,
+            started_ns: 0,
+        }
+    }
+
+    #[test]
+    fn the_running_item_is_blamed_and_every_other_unanswered_one_runs_again() {
+        // Died at item 2 of 5: 2 fails, 0-1 (results lost) and 3-4 (never started) run again.
+        assert_eq!(
+            after_loss(running(2), 0, 5),
+            AfterLoss {
+                blamed: Some(2),
+                rerun: [0..2, 3..5]
+            }
+        );
+        // Items 0-2 had arrived in a part: only 3 and 4 are left besides the culprit.
+        assert_eq!(after_loss(running(3), 3, 5).rerun, [3..3, 4..5]);
+        // No item running (before, between, after): nobody is blamed; the rest runs again.
+        // A worker lost after finishing every item reruns them all, as any lost result does.
+        for answered in [0, 2] {
+            assert_eq!(
+                after_loss(Position::Idle, answered, 5),
+                AfterLoss {
+                    blamed: None,
+                    rerun: [answered..5, 5..5]
+                }
+            );
+        }
+    }
 }

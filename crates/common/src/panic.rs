@@ -1,9 +1,9 @@
 //! Catching a task's panic with its message and location.
 //!
 //! `catch_unwind` alone gives the payload but not where the panic happened; only the panic
-//! hook sees the location. So we chain a hook once per process: inside [`catch`] it records
-//! message and location for the caller (who reports them as an error) instead of printing;
-//! everywhere else it defers to the hook that was there before.
+//! hook sees the location. So we chain a hook once per process: inside [`capturing`] it records
+//! message and location for the caller (who reports them as an error) and, unless asked to
+//! print them too, stays quiet; everywhere else it defers to the hook that was there before.
 
 use std::cell::{Cell, RefCell};
 use std::panic::{self, AssertUnwindSafe, PanicHookInfo};
@@ -16,8 +16,30 @@ pub(crate) struct Caught {
     pub location: Option<String>,
 }
 
+impl Caught {
+    /// "`what` panicked at `location`: `message`", for an error about a panic in serde code.
+    pub(crate) fn describe(&self, what: &str) -> String {
+        match &self.location {
+            Some(location) => format!("{what} panicked at {location}: {}", self.message),
+            None => format!("{what} panicked: {}", self.message),
+        }
+    }
+}
+
+/// What the hook does with a panic on this thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Capture {
+    /// Not capturing: the previous hook handles it (prints it, usually).
+    Off,
+    /// Record it for the caller, print nothing (a pool task: the parent reports it).
+    Quiet,
+    /// Record it and print it as the previous hook would (a [`Process`](crate::Process): as in
+    /// Python, the child itself says why it failed).
+    Printed,
+}
+
 thread_local! {
-    static CAPTURING: Cell<bool> = const { Cell::new(false) };
+    static CAPTURING: Cell<Capture> = const { Cell::new(Capture::Off) };
     static LAST: RefCell<Option<Caught>> = const { RefCell::new(None) };
 }
 
@@ -27,52 +49,37 @@ fn install_hook() {
     HOOK.call_once(|| {
         let previous = panic::take_hook();
         panic::set_hook(Box::new(move |info| {
-            if CAPTURING.get() {
+            let capture = CAPTURING.get();
+            if capture != Capture::Off {
                 LAST.set(Some(describe(info)));
-                // With panic = "abort" there is no unwinding and no caller to report to:
-                // the message would be lost, so print it as usual.
-                if cfg!(panic = "abort") {
-                    previous(info);
-                }
-            } else {
+            }
+            // With panic = "abort" there is no unwinding and no caller to report to: the
+            // message would be lost, so print it as usual.
+            if capture != Capture::Quiet || cfg!(panic = "abort") {
                 previous(info);
             }
         }));
     });
 }
 
-/// Runs `f`, turning a panic into `Err` with its message and location.
+/// Runs `f`, turning a panic into `Err` with its message and location (printing nothing).
 pub(crate) fn catch<R>(f: impl FnOnce() -> R) -> Result<R, Caught> {
-    capturing(|| catch_captured(f))
+    capturing(Capture::Quiet, || catch_captured(f))
 }
 
-/// Runs `f` with panics captured (recorded for [`catch_captured`], not printed). A worker
-/// enters this once per chunk, rather than once per item.
-pub(crate) fn capturing<T>(f: impl FnOnce() -> T) -> T {
-    let _capturing = Capturing::enter();
-    f()
-}
-
-/// While alive, panics on this thread are captured (see [`capturing`]); for code that cannot
-/// be put in one closure, such as a rayon job's fold, which gets an init value, not a scope.
-#[derive(Debug)]
-pub(crate) struct Capturing {
-    was: bool,
-}
-
-impl Capturing {
-    pub(crate) fn enter() -> Self {
-        install_hook();
-        Capturing {
-            was: CAPTURING.replace(true),
+/// Runs `f` with panics captured as `capture` says (recorded for [`catch_captured`]). A worker
+/// enters this once per chunk, rather than once per item. The previous mode comes back when
+/// `f` returns or unwinds.
+pub(crate) fn capturing<T>(capture: Capture, f: impl FnOnce() -> T) -> T {
+    struct Restore(Capture);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            CAPTURING.set(self.0);
         }
     }
-}
-
-impl Drop for Capturing {
-    fn drop(&mut self) {
-        CAPTURING.set(self.was);
-    }
+    install_hook();
+    let _restore = Restore(CAPTURING.replace(capture));
+    f()
 }
 
 /// [`catch`] for code already inside [`capturing`].
@@ -127,6 +134,14 @@ mod tests {
             panic!("outer")
         });
         assert_eq!(outer.unwrap_err().message, "outer");
-        assert!(!CAPTURING.get());
+        assert_eq!(CAPTURING.get(), Capture::Off);
+    }
+
+    #[test]
+    fn a_panic_that_escapes_capturing_restores_the_mode() {
+        let escaped = panic::catch_unwind(|| capturing(Capture::Quiet, || panic!("escapes")));
+        assert!(escaped.is_err());
+        assert_eq!(CAPTURING.get(), Capture::Off);
+        let _ = LAST.take();
     }
 }

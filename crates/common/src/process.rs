@@ -4,6 +4,7 @@ use std::fmt;
 use std::io;
 use std::marker::PhantomData;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
@@ -11,7 +12,7 @@ use crossbeam_channel::{Receiver, bounded};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::child::Child;
+use crate::child::{self, Child};
 use crate::error::{Error, Exit, Result};
 use crate::link::{Link, RunOptions};
 use crate::task::{self, Task};
@@ -40,6 +41,14 @@ use crate::wire;
 /// }
 /// ```
 ///
+/// Python builds a `Process` first and starts it later; so can this: `Process::new(&F, x)`
+/// gives a [`ProcessBuilder`], which takes a [`name`](ProcessBuilder::name) and is started
+/// with [`start`](ProcessBuilder::start). The types make Python's runtime errors impossible:
+/// an unstarted process cannot be joined, and a started one cannot be started again.
+///
+/// A panic in the task is printed by the child on its stderr, as Python prints the traceback
+/// in the child, and [`join`](Self::join) returns it as [`Error::TaskPanicked`].
+///
 /// Dropping a `Process` that is still running kills it (and reaps it): no child outlives its
 /// handle, and none outlives the parent (a worker gets SIGKILL when its parent dies).
 pub struct Process<R> {
@@ -52,50 +61,72 @@ pub struct Process<R> {
 impl<R> fmt::Debug for Process<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Process")
+            .field("name", &self.name())
             .field("pid", &self.pid())
             .finish_non_exhaustive()
     }
 }
 
-impl<R> Process<R>
+/// A [`Process`] built but not started yet: Python's `Process(target=f, args=(x,), name=…)`
+/// before `start()`. Made by [`Process::new`].
+pub struct ProcessBuilder<R> {
+    key: Result<&'static str>,
+    args: Result<Vec<u8>>,
+    name: String,
+    _result: PhantomData<fn() -> R>,
+}
+
+impl<R> fmt::Debug for ProcessBuilder<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProcessBuilder")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R> ProcessBuilder<R> {
+    /// Names the process (Python's `name=`); the default is `Process-N`, counting from 1 in
+    /// the order processes are built, as in Python. `ps` shows it after the program's name, and
+    /// [`Process::name`] returns it.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+}
+
+impl<R> ProcessBuilder<R>
 where
     R: DeserializeOwned + Send + 'static,
 {
-    /// Starts `task(arg)` in a new child process and returns as soon as the child exists.
+    /// Starts the task in a new child process and returns as soon as the child exists.
     ///
-    /// The argument is encoded here (an [`Error::Encode`] comes back at once) and sent by a
-    /// helper thread, so a large argument never blocks the caller.
-    pub fn start<A: Serialize>(task: &Task<A, R>, arg: A) -> Result<Self> {
-        task::ensure_registered(task.name())?;
-        let mut args = Vec::new();
-        wire::encode_value(&arg, &mut args).map_err(|message| Error::Encode {
-            index: None,
-            message,
-        })?;
-        let name = task.name();
-
+    /// The argument was encoded by [`Process::new`]; an [`Error::Encode`] (or an unregistered
+    /// task) comes back here, before any process starts. A helper thread sends the argument,
+    /// so a large one never blocks the caller.
+    pub fn start(self) -> Result<Process<R>> {
+        let key = self.key?;
+        let args = self.args?;
+        let name = self.name;
         let (started_tx, started_rx) = bounded(1);
         let (result_tx, result_rx) = bounded(1);
         // The thread that spawns the child must outlive it: the child's parent-death signal
         // fires when that *thread* exits. So this thread spawns, talks to and reaps the child.
+        let thread_name = format!("process {name}");
         let supervisor = thread::Builder::new()
-            .name(format!("process {name}"))
+            .name(thread_name)
             .spawn(move || {
-                let mut link = match Link::spawn() {
+                let mut link = match Link::spawn(&name, &name) {
                     Ok(link) => link,
                     Err(e) => return drop(started_tx.send(Err(e))),
                 };
                 let _ = started_tx.send(Ok(Arc::clone(link.child())));
+                let options = RunOptions {
+                    exit_after: true,
+                    ..RunOptions::default()
+                };
+                // One item fits one message: no part comes before `Done`.
                 let result = link
-                    .run(
-                        name,
-                        &args,
-                        1,
-                        RunOptions {
-                            exit_after: true,
-                            ..RunOptions::default()
-                        },
-                    )
+                    .run(key, &args, 1, options, &mut |_, _, _, _| {})
                     .into_single::<R>();
                 let exit = link.child().wait();
                 // Ok means the child also exited cleanly; anything else is a death to report.
@@ -127,6 +158,41 @@ where
             ))),
         }
     }
+}
+
+impl<R> Process<R>
+where
+    R: DeserializeOwned + Send + 'static,
+{
+    /// A process that will run `task(arg)`, built but not started (see [`ProcessBuilder`]).
+    /// The argument is encoded now; any error comes back from
+    /// [`start`](ProcessBuilder::start).
+    // Python's `Process(...)` builds what `start()` starts; here those are two types, so an
+    // unstarted process cannot be joined: `new` returns the unstarted one.
+    #[allow(clippy::new_ret_no_self)]
+    pub fn new<A: Serialize>(task: &Task<A, R>, arg: A) -> ProcessBuilder<R> {
+        static BUILT: AtomicUsize = AtomicUsize::new(0);
+        let mut args = Vec::new();
+        let encoded = wire::encode_value(&arg, &mut args).map_err(|message| Error::Encode {
+            index: None,
+            message,
+        });
+        ProcessBuilder {
+            key: task::ensure_registered(task).map(|()| task.key()),
+            args: encoded.map(|()| args),
+            name: format!("Process-{}", BUILT.fetch_add(1, Ordering::Relaxed) + 1),
+            _result: PhantomData,
+        }
+    }
+
+    /// Starts `task(arg)` in a new child process and returns as soon as the child exists:
+    /// `Process::new(task, arg).start()`.
+    ///
+    /// The argument is encoded here (an [`Error::Encode`] comes back at once) and sent by a
+    /// helper thread, so a large argument never blocks the caller.
+    pub fn start<A: Serialize>(task: &Task<A, R>, arg: A) -> Result<Self> {
+        Process::new(task, arg).start()
+    }
 
     /// Waits for the task to finish and returns what it returned.
     ///
@@ -152,14 +218,20 @@ impl<R> Process<R> {
         self.child.pid()
     }
 
+    /// The process's name (Python's `Process.name`), `Process-N` unless it was given one.
+    pub fn name(&self) -> &str {
+        self.child.name()
+    }
+
     /// Whether the child is still running.
     pub fn is_alive(&self) -> bool {
         self.child.try_wait().is_none()
     }
 
-    /// Python's `exitcode`: `None` while running, else `0`, `n` for `exit(n)`, `-N` for signal `N`.
+    /// Python's `exitcode`: `None` while running, else `0`, `n` for `exit(n)`, `-N` for signal
+    /// `N` (and `None` if something else reaped the child, so its status is unknown).
     pub fn exitcode(&self) -> Option<i32> {
-        self.child.try_wait().map(Exit::python_exitcode)
+        self.child.try_wait().and_then(Exit::python_exitcode)
     }
 
     /// Blocks until the child has exited and says how. Call [`join`](Self::join) for the result.
@@ -167,7 +239,8 @@ impl<R> Process<R> {
         self.child.wait()
     }
 
-    /// Waits at most `timeout` for the child to exit; `None` if it is still running.
+    /// Waits at most `timeout` (any duration, `Duration::MAX` included) for the child to exit;
+    /// `None` if it is still running.
     pub fn join_timeout(&self, timeout: Duration) -> Option<Exit> {
         self.child.wait_timeout(timeout)
     }
@@ -191,4 +264,24 @@ impl<R> Drop for Process<R> {
             let _ = supervisor.join();
         }
     }
+}
+
+/// A child process of this program that is still running, as [`active_children`] lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ActiveChild {
+    /// Its process id.
+    pub pid: u32,
+    /// Its name: a [`Process`]'s name, or `PoolWorker-N` for a pool's worker.
+    pub name: String,
+}
+
+/// The children of this program that are still running: every [`Process`] and every pool
+/// worker, oldest first (Python's `multiprocessing.active_children()`). As in Python, children
+/// that have finished are reaped on the way; their handles still report how they ended.
+pub fn active_children() -> Vec<ActiveChild> {
+    child::running()
+        .into_iter()
+        .map(|(pid, name)| ActiveChild { pid, name })
+        .collect()
 }

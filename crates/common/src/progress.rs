@@ -15,16 +15,15 @@ use crate::sys::{self, SharedPage};
 const POSITION: usize = 0;
 const STARTED: usize = 1;
 
-/// Where a worker stands, as the parent sees it.
+/// Where a worker stands in one chunk, as the parent sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Position {
     /// The worker is running item `item` of the chunk with this `seq`, started at `started_ns`
     /// (0 when the chunk is not timed).
     Running { item: usize, started_ns: u64 },
-    /// The worker finished every item of this chunk.
-    Finished,
-    /// The worker never started this chunk.
-    NotStarted,
+    /// No item of this chunk is running: the worker has not started it, is between two items
+    /// (sending a part of the results), or has finished every item.
+    Idle,
 }
 
 /// One worker's progress page.
@@ -44,12 +43,13 @@ fn pack(seq: u64, item: u64) -> u64 {
 impl Progress {
     /// A new zeroed page and the descriptor to hand to the worker.
     pub(crate) fn create() -> io::Result<(Progress, OwnedFd)> {
-        let fd = sys::memfd(c"common-progress", SharedPage::LEN)?;
+        let fd = sys::sealed_memfd(c"common-progress", SharedPage::LEN)?;
         let page = SharedPage::map(fd.as_fd())?;
         Ok((Progress { page }, fd))
     }
 
-    /// The worker's view of a page received from the parent.
+    /// The worker's view of a page received from the parent (the descriptor is closed after
+    /// mapping: a task never sees it).
     pub(crate) fn open(fd: OwnedFd) -> io::Result<Progress> {
         Ok(Progress {
             page: SharedPage::map(fd.as_fd())?,
@@ -67,9 +67,10 @@ impl Progress {
     }
     // ANCHOR_END: begin
 
-    /// Worker: every item of chunk `seq` is done.
-    pub(crate) fn finish(&self, seq: u64) {
-        self.page.words()[POSITION].store(pack(seq, 0xffff_ffff), Ordering::Release);
+    /// Worker: no item of chunk `seq` is running now (every item is done, or the worker is
+    /// between two of them).
+    pub(crate) fn idle(&self, seq: u64) {
+        self.page.words()[POSITION].store(pack(seq, 0), Ordering::Release);
     }
 
     // ANCHOR: position
@@ -82,14 +83,13 @@ impl Progress {
         let words = self.page.words();
         let position = words[POSITION].load(Ordering::Acquire);
         let started_ns = words[STARTED].load(Ordering::Relaxed);
-        // Item numbers are stored plus one, so a fresh (zeroed) page reads as "not started".
+        // Item numbers are stored plus one, so 0 (and a fresh, zeroed page) reads as idle.
         match position.checked_sub(pack(seq, 0)) {
-            Some(0xffff_ffff) => Position::Finished,
-            Some(n @ 1..0xffff_ffff) => Position::Running {
+            Some(n @ 1..=0xffff_ffff) => Position::Running {
                 item: n as usize - 1,
                 started_ns,
             },
-            _ => Position::NotStarted,
+            _ => Position::Idle,
         }
     }
     // ANCHOR_END: position
@@ -103,7 +103,7 @@ mod tests {
     fn positions_follow_the_worker() {
         let (parent, fd) = Progress::create().unwrap();
         let worker = Progress::open(fd).unwrap();
-        assert_eq!(parent.position(1), Position::NotStarted);
+        assert_eq!(parent.position(1), Position::Idle);
         worker.begin(1, 0, false);
         assert!(matches!(
             parent.position(1),
@@ -121,13 +121,13 @@ mod tests {
             panic!()
         };
         assert!(started_ns > 0);
-        assert_eq!(parent.position(2), Position::NotStarted, "another chunk");
-        worker.finish(1);
-        assert_eq!(parent.position(1), Position::Finished);
+        assert_eq!(parent.position(2), Position::Idle, "another chunk");
+        worker.idle(1);
+        assert_eq!(parent.position(1), Position::Idle);
         worker.begin(2, 0, false);
         assert_eq!(
             parent.position(1),
-            Position::NotStarted,
+            Position::Idle,
             "an old chunk is not this one"
         );
     }

@@ -1,16 +1,17 @@
 //! Tasks: plain functions with a stable name, so another process can find them.
 
-use std::collections::HashSet;
+use std::cell::Cell;
+use std::collections::HashMap;
 use std::fmt;
+use std::io;
 use std::sync::RwLock;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::chunk::ChunkRun;
 use crate::error::{Error, Result};
 use crate::panic;
-use crate::progress::Progress;
-use crate::sys;
 use crate::wire::{self, Failure};
 
 /// A function that can run in another process: a name plus a plain `fn(A) -> R`.
@@ -32,13 +33,31 @@ use crate::wire::{self, Failure};
 /// `A` and `R` must be serde types: they travel between processes encoded with postcard.
 pub struct Task<A, R> {
     name: &'static str,
+    /// What identifies the task on the wire and in the registry: for `task!`, the name plus the
+    /// line and column of the `task!`, so two functions of one name in one module (in two
+    /// `const` blocks, say) are two tasks.
+    key: &'static str,
     f: fn(A) -> R,
+    /// The argument and result types' names, checked against the registered task's.
+    types: fn() -> (&'static str, &'static str),
 }
 
 impl<A, R> Task<A, R> {
-    /// A task named `name` that runs `f`. Prefer [`task!`](crate::task), which picks a unique name.
+    /// A task named `name` that runs `f`. Prefer [`task!`](crate::task), which picks a unique
+    /// name; two tasks made here with one name are told apart only by their types.
     pub const fn new(name: &'static str, f: fn(A) -> R) -> Self {
-        Task { name, f }
+        Task::at(name, name, f)
+    }
+
+    /// A task named `name`, identified by `key` (what [`task!`](crate::task) uses).
+    #[doc(hidden)]
+    pub const fn at(name: &'static str, key: &'static str, f: fn(A) -> R) -> Self {
+        Task {
+            name,
+            key,
+            f,
+            types: types::<A, R>,
+        }
     }
 
     /// The name workers use to find this task.
@@ -50,6 +69,15 @@ impl<A, R> Task<A, R> {
     pub fn call(&self, arg: A) -> R {
         (self.f)(arg)
     }
+
+    /// What identifies the task between processes.
+    pub(crate) fn key(&self) -> &'static str {
+        self.key
+    }
+}
+
+fn types<A, R>() -> (&'static str, &'static str) {
+    (std::any::type_name::<A>(), std::any::type_name::<R>())
 }
 
 impl<A, R> Clone for Task<A, R> {
@@ -79,17 +107,25 @@ impl<A, R> fmt::Debug for Task<A, R> {
 /// const POWER: common::Task<(u64, u32), u64> = common::task!(power(base, exp));
 /// assert_eq!(POWER.call((2, 10)), 1024);
 /// ```
+///
+/// Each `task!` is its own task, even for two functions of one name in one module; two `task!`
+/// produced by one expansion of a macro of yours, on the same line and column, are not.
 // ANCHOR: task_macro
 #[macro_export]
 macro_rules! task {
     ($($f:ident)::+ ( $($arg:ident),+ $(,)? )) => {
-        $crate::Task::new(
+        $crate::Task::at(
             concat!(module_path!(), "::", stringify!($($f)::+)),
+            concat!(module_path!(), "::", stringify!($($f)::+), "@", line!(), ":", column!()),
             |($($arg,)+)| $($f)::+($($arg),+),
         )
     };
     ($f:path) => {
-        $crate::Task::new(concat!(module_path!(), "::", stringify!($f)), $f)
+        $crate::Task::at(
+            concat!(module_path!(), "::", stringify!($f)),
+            concat!(module_path!(), "::", stringify!($f), "@", line!(), ":", column!()),
+            $f,
+        )
     };
 }
 // ANCHOR_END: task_macro
@@ -102,49 +138,19 @@ pub trait Registered: Sync {
     /// The task's name, as in [`Task::name`].
     fn name(&self) -> &'static str;
 
-    /// Runs the task on each of the `count` arguments laid end to end in `args`, with panics
-    /// caught, appending one encoded outcome per item to `out` and marking each in `marks`.
-    /// Returns whether every item succeeded.
+    /// What identifies the task between processes.
     #[doc(hidden)]
-    fn run_chunk(
-        &self,
-        args: &[u8],
-        count: usize,
-        out: &mut Vec<u8>,
-        marks: &mut Marks<'_>,
-    ) -> bool;
-}
+    fn key(&self) -> &'static str;
 
-/// What a worker does around each item of a chunk: mark its start in the progress page (how a
-/// death or a time limit is pinned on it) and, when traced, time it. A concrete type, so these
-/// per-item steps inline into each task's loop.
-#[doc(hidden)]
-#[derive(Debug)]
-pub struct Marks<'a> {
-    pub(crate) progress: &'a Progress,
-    pub(crate) seq: u64,
-    pub(crate) timed: bool,
-    pub(crate) times: Option<&'a mut Vec<(u64, u64, bool)>>,
-    pub(crate) started: u64,
-}
+    /// The names of the argument and result types.
+    #[doc(hidden)]
+    fn types(&self) -> (&'static str, &'static str);
 
-impl Marks<'_> {
-    #[inline]
-    pub(crate) fn before(&mut self, item: usize) {
-        // A traced item's start is kept too, so a death while it runs can be drawn.
-        self.progress
-            .begin(self.seq, item, self.timed || self.times.is_some());
-        if self.times.is_some() {
-            self.started = sys::monotonic_nanos();
-        }
-    }
-
-    #[inline]
-    pub(crate) fn after(&mut self, ok: bool) {
-        if let Some(times) = self.times.as_deref_mut() {
-            times.push((self.started, sys::monotonic_nanos(), ok));
-        }
-    }
+    /// Runs the task on the `count` arguments laid end to end in `args`, in order, with panics
+    /// caught, giving each item's outcome to `run`. Stops early after an argument it cannot
+    /// decode (the next cannot be found): the rest never start. Fails only if the channel does.
+    #[doc(hidden)]
+    fn run_chunk(&self, args: &[u8], count: usize, run: &mut ChunkRun<'_>) -> io::Result<()>;
 }
 
 impl<A, R> Registered for Task<A, R>
@@ -156,67 +162,101 @@ where
         self.name
     }
 
-    fn run_chunk(
-        &self,
-        args: &[u8],
-        count: usize,
-        out: &mut Vec<u8>,
-        marks: &mut Marks<'_>,
-    ) -> bool {
-        // One deserializer walks the whole chunk: arguments lie end to end. After one that
-        // cannot be decoded, the rest cannot be found, so they fail too.
-        let mut args = postcard::Deserializer::from_bytes(args);
-        let mut unreadable = false;
-        let mut all_ok = true;
-        panic::capturing(|| {
-            for item in 0..count {
-                marks.before(item);
-                let outcome = if unreadable {
-                    Err(Failure::Decode(
-                        "an earlier argument in its chunk could not be decoded".into(),
-                    ))
-                } else {
-                    match A::deserialize(&mut args) {
-                        Err(e) => {
-                            unreadable = true;
-                            Err(Failure::Decode(e.to_string()))
-                        }
-                        Ok(arg) => panic::catch_captured(|| (self.f)(arg)).map_err(Failure::from),
-                    }
-                };
-                let ok = wire::encode_outcome(&outcome, out);
-                all_ok &= ok;
-                marks.after(ok);
+    fn key(&self) -> &'static str {
+        self.key
+    }
+
+    fn types(&self) -> (&'static str, &'static str) {
+        (self.types)()
+    }
+
+    fn run_chunk(&self, args: &[u8], count: usize, run: &mut ChunkRun<'_>) -> io::Result<()> {
+        // One decoder walks the whole chunk: arguments lie end to end.
+        let mut decoder = postcard::Deserializer::from_bytes(args);
+        let mut item = 0;
+        // A Cell, as it is read after an unwind out of the closure that sets it.
+        let stage = Cell::new(Stage::Decode);
+        while item < count {
+            // One catch for the chunk, not one per item (small items are that cheap): a panic
+            // ends the pass at the item that panicked, whose failure is recorded, and the next
+            // pass goes on after it.
+            let pass = panic::catch_captured(|| -> io::Result<Option<String>> {
+                while item < count {
+                    run.before(item);
+                    stage.set(Stage::Decode);
+                    let arg = match A::deserialize(&mut decoder) {
+                        Ok(arg) => arg,
+                        Err(e) => return Ok(Some(wire::decode_error_at::<A>(args, item, e))),
+                    };
+                    stage.set(Stage::Run);
+                    let value = (self.f)(arg);
+                    stage.set(Stage::Encode);
+                    run.push_ok(&value)?;
+                    item += 1;
+                }
+                Ok(None)
+            });
+            let failure = match pass {
+                Ok(Ok(None)) => return Ok(()),
+                Ok(Err(channel)) => return Err(channel),
+                Ok(Ok(Some(message))) => Failure::Decode(message),
+                Err(caught) => match stage.get() {
+                    Stage::Decode => Failure::Decode(caught.describe("decoding")),
+                    Stage::Run => Failure::from(caught),
+                    Stage::Encode => Failure::Encode(caught.describe("encoding")),
+                },
+            };
+            run.push_failure(failure)?;
+            // After an argument that could not be decoded, the next cannot be found: the chunk
+            // ends there, and the parent sends the rest again.
+            if stage.get() == Stage::Decode {
+                return Ok(());
             }
-        });
-        all_ok
+            item += 1;
+        }
+        Ok(())
     }
 }
 
-/// Names given to [`init`](crate::init) in this process.
-static REGISTRY: RwLock<Option<HashSet<&'static str>>> = RwLock::new(None);
+/// Where an item was when it failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// Decoding its argument.
+    Decode,
+    /// Running the task.
+    Run,
+    /// Encoding its result.
+    Encode,
+}
 
-/// Records `tasks` as the ones this binary can run. Panics on two different tasks of one name.
+/// A registered task's types, by key.
+type Registry = HashMap<&'static str, (&'static str, &'static str)>;
+
+/// Tasks given to [`init`](crate::init) in this process.
+static REGISTRY: RwLock<Option<Registry>> = RwLock::new(None);
+
+/// Records `tasks` as the ones this binary can run. Panics on a task listed twice.
 pub(crate) fn register(tasks: &[&dyn Registered]) {
-    let mut names = HashSet::new();
+    let mut keys = Registry::new();
     for task in tasks {
         assert!(
-            names.insert(task.name()),
+            keys.insert(task.key(), task.types()).is_none(),
             "common::init: task `{}` is listed twice",
             task.name()
         );
     }
     let mut registry = REGISTRY.write().unwrap_or_else(|e| e.into_inner());
-    registry.get_or_insert_with(HashSet::new).extend(names);
+    registry.get_or_insert_with(Registry::new).extend(keys);
 }
 
-/// Checks, before anything is sent, that a worker will be able to find `name`.
-pub(crate) fn ensure_registered(name: &str) -> Result<()> {
+/// Checks, before anything is sent, that a worker will find `task` and run this very function:
+/// same key, same argument and result types.
+pub(crate) fn ensure_registered<A, R>(task: &Task<A, R>) -> Result<()> {
     let registry = REGISTRY.read().unwrap_or_else(|e| e.into_inner());
     match registry.as_ref() {
         None => Err(Error::NotInitialized),
-        Some(names) if names.contains(name) => Ok(()),
-        Some(_) => Err(Error::UnregisteredTask(name.to_owned())),
+        Some(tasks) if tasks.get(task.key) == Some(&(task.types)()) => Ok(()),
+        Some(_) => Err(Error::UnregisteredTask(task.name.to_owned())),
     }
 }
 

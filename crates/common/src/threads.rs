@@ -23,7 +23,7 @@ use crossbeam_channel::{Receiver, Sender};
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::panic::{self, Caught};
+use crate::panic::{self, Capture, Caught};
 use crate::pool::Args;
 use crate::task::Task;
 use crate::trace::{Outcome as SpanOutcome, Span, Trace};
@@ -209,35 +209,36 @@ fn run_chunk<A, R>(
     failures: &Failures,
     trace: Option<&Trace>,
 ) {
-    let _capturing = panic::Capturing::enter();
-    let mut next = 0;
-    let mut started = Default::default();
-    while next < args.len() {
-        let ran = panic::catch_captured(|| {
-            for (arg, slot) in args[next..].iter_mut().zip(&mut slots[next..]) {
-                next += 1; // before the call: if it panics, this item is not read again
-                // SAFETY: `map` handed us initialised items it will not drop, and `next` has
-                // moved past this one, so it is read here once and never again.
-                let arg = unsafe { arg.assume_init_read() };
-                match trace {
-                    None => {
-                        slot.write(task.call(arg));
-                    }
-                    Some(trace) => {
-                        started = trace.now();
-                        slot.write(task.call(arg));
-                        record(trace, first + next - 1, started, SpanOutcome::Ran);
+    panic::capturing(Capture::Quiet, || {
+        let mut next = 0;
+        let mut started = Default::default();
+        while next < args.len() {
+            let ran = panic::catch_captured(|| {
+                for (arg, slot) in args[next..].iter_mut().zip(&mut slots[next..]) {
+                    next += 1; // before the call: if it panics, this item is not read again
+                    // SAFETY: `map` handed us initialised items it will not drop, and `next` has
+                    // moved past this one, so it is read here once and never again.
+                    let arg = unsafe { arg.assume_init_read() };
+                    match trace {
+                        None => {
+                            slot.write(task.call(arg));
+                        }
+                        Some(trace) => {
+                            started = trace.now();
+                            slot.write(task.call(arg));
+                            record(trace, first + next - 1, started, SpanOutcome::Ran);
+                        }
                     }
                 }
+            });
+            if let Err(caught) = ran {
+                if let Some(trace) = trace {
+                    record(trace, first + next - 1, started, SpanOutcome::Failed);
+                }
+                failures.record(first + next - 1, caught);
             }
-        });
-        if let Err(caught) = ran {
-            if let Some(trace) = trace {
-                record(trace, first + next - 1, started, SpanOutcome::Failed);
-            }
-            failures.record(first + next - 1, caught);
         }
-    }
+    });
 }
 
 /// Adds item `index`, run on this thread from `start` until now, to `trace`.
@@ -393,7 +394,7 @@ where
             self.pending.push_back(None);
             self.pool.pool.spawn(move || {
                 let started = Instant::now();
-                let outcomes = panic::capturing(|| {
+                let outcomes = panic::capturing(Capture::Quiet, || {
                     args.into_iter()
                         .enumerate()
                         .map(|(k, arg)| {

@@ -3,14 +3,17 @@
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::io::{self, Write};
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, AsRawFd};
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::net::UnixStream;
 
-use crate::link::SPIN;
+use crate::chunk::ChunkRun;
+use crate::forked;
+use crate::panic::{self, Capture};
 use crate::progress::Progress;
 use crate::sys;
-use crate::task::{self, Marks, Registered};
-use crate::wire::{self, Failure, FrameReader, FromWorker, PROTOCOL, ToWorker};
+use crate::task::{self, Registered};
+use crate::wire::{self, Failure, FrameReader, FromWorker, PROTOCOL, SPIN, ToWorker};
 
 /// A worker's first argument, followed by the parent's process id. Its presence is what makes
 /// [`init`] serve tasks instead of returning. An argument rather than an environment variable:
@@ -43,11 +46,11 @@ pub(crate) const WORKER_ARG: &str = "--common-pool-worker";
 /// stderr, exit code 2.
 ///
 /// # Panics
-/// If two tasks in the list have the same name.
+/// If a task is listed twice.
 // ANCHOR: init
 pub fn init(tasks: &[&dyn Registered]) {
     task::register(tasks);
-    let mut args = std::env::args_os().skip(1);
+    let mut args = arguments().into_iter().skip(1);
     if args.next().as_deref() != Some(WORKER_ARG.as_ref()) {
         return;
     }
@@ -71,6 +74,23 @@ pub fn init(tasks: &[&dyn Registered]) {
     std::process::exit(code)
 }
 // ANCHOR_END: init
+
+/// This process's arguments. Before `main` (see [`enable_test_support!`](crate::enable_test_support))
+/// the standard library may not have them yet on every C library, but /proc always does.
+fn arguments() -> Vec<OsString> {
+    let args: Vec<OsString> = std::env::args_os().collect();
+    if !args.is_empty() {
+        return args;
+    }
+    std::fs::read("/proc/self/cmdline")
+        .map(|all| {
+            all.split(|&b| b == 0)
+                .filter(|a| !a.is_empty())
+                .map(|a| OsString::from(std::ffi::OsStr::from_bytes(a)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
 
 /// Whether this process looks started by a pool: its parent is the one named after the flag,
 /// and its standard input is a socket (the channel). A person typing the flag gets neither.
@@ -100,6 +120,17 @@ fn serve(tasks: &[&dyn Registered], parent: &OsString) -> io::Result<i32> {
             "started with {WORKER_ARG}, but process {parent} is not our parent"
         )));
     }
+    // Start clean, before any task runs: descriptors the parent left open without
+    // close-on-exec are not ours to hold (Python closes them too). Our channel is stdin; it
+    // moves high, out of the way of a task that closes descriptors 3, 4, 5…, and a task that
+    // reads stdin sees end of file. (Signals were reset to their defaults at the spawn.)
+    sys::close_from(3)?;
+    let channel = sys::move_high(io::stdin().as_fd())?;
+    sys::stdin_from_dev_null()?;
+    // As the Rust runtime does before `main` (which a worker started by a test's constructor
+    // never reaches): a broken pipe is an error, not a death.
+    sys::ignore_sigpipe();
+    forked::guard(channel.as_raw_fd())?;
     // We were started as /proc/self/exe, so the kernel named us "exe"; take the program's
     // name back, so `top` shows which program a worker belongs to.
     if let Some(name) = std::env::current_exe()
@@ -108,7 +139,7 @@ fn serve(tasks: &[&dyn Registered], parent: &OsString) -> io::Result<i32> {
     {
         sys::set_process_name(&name);
     }
-    let mut sock = UnixStream::from(sys::take_stdin()?);
+    let mut sock = UnixStream::from(channel);
     let progress = Progress::open(sys::recv_fd(&sock)?)?;
     let hello = FromWorker::Hello {
         pid: std::process::id(),
@@ -117,9 +148,8 @@ fn serve(tasks: &[&dyn Registered], parent: &OsString) -> io::Result<i32> {
     wire::write_frame(&mut sock, &hello, &[])?;
     // ANCHOR_END: serve_start
 
-    let tasks: HashMap<&str, &dyn Registered> = tasks.iter().map(|t| (t.name(), *t)).collect();
+    let tasks: HashMap<&str, &dyn Registered> = tasks.iter().map(|t| (t.key(), *t)).collect();
     let mut out = Vec::new();
-    let mut times = Vec::new();
     let mut reader = FrameReader::new();
     loop {
         // The next task often follows at once (a loop of `apply`, the next chunk of a `map`).
@@ -137,39 +167,42 @@ fn serve(tasks: &[&dyn Registered], parent: &OsString) -> io::Result<i32> {
             traced,
             count,
         } = frame.header()?;
-        out.clear();
-        let mut marks = Marks {
-            progress: &progress,
+        // A Process prints its panics as well, as Python prints the traceback in the child;
+        // a pool's worker leaves that to the caller, who gets the panic as an error.
+        let capture = if exit_after {
+            Capture::Printed
+        } else {
+            Capture::Quiet
+        };
+        let mut run = ChunkRun::new(
+            &progress,
             seq,
             timed,
-            times: traced.then_some(&mut times),
-            started: 0,
-        };
-        let all_ok = run_chunk(
-            tasks.get(task.as_str()).copied(),
-            &task,
-            count,
-            frame.body(),
+            traced,
             &mut out,
-            &mut marks,
+            &mut sock,
+            wire::MAX_BODY,
         );
+        panic::capturing(capture, || match tasks.get(task.as_str()) {
+            Some(task) => task.run_chunk(frame.body(), count as usize, &mut run),
+            None => unregistered(&task, count, &mut run),
+        })?;
+        let ended = run.end();
         // Output printed by the tasks reaches the terminal before the results reach the parent.
-        // Flushed before "finished" is marked: a flush can block (a full pipe), and until the
-        // mark a death or a time limit is pinned on the last item, not on the whole chunk.
+        // Flushed before the page says "idle": a flush can block (a full pipe), and until then
+        // a death or a time limit is pinned on the last item, not on nobody.
         let _ = io::stdout().flush();
         let _ = io::stderr().flush();
-        progress.finish(seq);
-        wire::write_frame(
-            &mut sock,
-            &FromWorker::Done {
-                seq,
-                times: std::mem::take(&mut times),
-            },
-            &out,
-        )?;
+        progress.idle(seq);
+        let done = FromWorker::Done {
+            seq,
+            count: ended.count,
+            times: ended.times,
+        };
+        wire::write_frame(&mut sock, &done, &out)?;
         if exit_after {
             // Python's convention for a Process: exit code 1 when the target raised.
-            return Ok(if all_ok { 0 } else { 1 });
+            return Ok(if ended.all_ok { 0 } else { 1 });
         }
         if out.capacity() > 1 << 20 {
             // Do not keep a huge buffer around between tasks: idle workers should stay small.
@@ -179,24 +212,12 @@ fn serve(tasks: &[&dyn Registered], parent: &OsString) -> io::Result<i32> {
     Ok(0)
 }
 
-/// Runs every item of one chunk, appending one outcome per item to `out`.
-fn run_chunk(
-    task: Option<&dyn Registered>,
-    name: &str,
-    count: u32,
-    args: &[u8],
-    out: &mut Vec<u8>,
-    marks: &mut Marks<'_>,
-) -> bool {
-    match task {
-        Some(task) => task.run_chunk(args, count as usize, out, marks),
-        None => {
-            for item in 0..count as usize {
-                marks.before(item);
-                wire::encode_outcome::<()>(&Err(Failure::Unregistered(name.to_owned())), out);
-                marks.after(false);
-            }
-            false
-        }
+/// Every item of a chunk whose task this binary does not have fails (the parent checks first,
+/// so only a parent and worker out of step get here).
+fn unregistered(name: &str, count: u32, run: &mut ChunkRun<'_>) -> io::Result<()> {
+    for item in 0..count as usize {
+        run.before(item);
+        run.push_failure(Failure::Unregistered(name.to_owned()))?;
     }
+    Ok(())
 }

@@ -84,6 +84,106 @@ fn fragile(x: u32) -> Fragile {
 fn make_bytes(len: usize) -> ByteBuf {
     ByteBuf::from((0..len).map(|i| (i % 251) as u8).collect::<Vec<u8>>())
 }
+/// This worker's pid and `len` bytes: a result big enough to take a while to send.
+fn pid_and_bytes(len: usize) -> (u32, ByteBuf) {
+    (std::process::id(), make_bytes(len))
+}
+/// Starts a grandchild that shares every descriptor of this worker (a raw `clone`, so no
+/// `atfork` handler runs), writes its pid into `dir`, then kills this worker. The grandchild
+/// waits for a signal (and ends after two minutes, in case nobody sends one).
+fn hide_death_behind_a_grandchild(dir: PathBuf) -> u32 {
+    // SAFETY: a raw clone without CLONE_VM is a fork; the child only calls async-signal-safe
+    // functions (alarm, pause) and never returns from this function.
+    let pid = unsafe { libc::syscall(libc::SYS_clone, libc::SIGCHLD as libc::c_ulong, 0, 0, 0, 0) };
+    if pid == 0 {
+        // SAFETY: alarm and pause are async-signal-safe and take plain integers.
+        unsafe {
+            libc::alarm(120);
+            loop {
+                libc::pause();
+            }
+        }
+    }
+    std::fs::write(dir.join(pid.to_string()), b"").unwrap();
+    // SAFETY: kill takes plain integers; we signal our own process.
+    unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
+    0
+}
+/// Forks; the copy writes the socket descriptors it holds (above 2) into `dir` and exits. The
+/// worker waits for it and returns its exit code.
+fn fork_and_list_sockets(dir: PathBuf) -> i32 {
+    // SAFETY: the worker is single-threaded, so the child may run ordinary code before it exits
+    // with `_exit` (which runs no handler of the parent's).
+    match unsafe { libc::fork() } {
+        0 => {
+            let sockets: Vec<String> = std::fs::read_dir("/proc/self/fd")
+                .unwrap()
+                .flatten()
+                .filter(|e| e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) > Some(2))
+                .filter_map(|e| std::fs::read_link(e.path()).ok())
+                .map(|target| target.to_string_lossy().into_owned())
+                .filter(|target| target.starts_with("socket:"))
+                .collect();
+            std::fs::write(dir.join("sockets"), sockets.join(" ")).unwrap();
+            // SAFETY: ends the child at once, as a forked child should.
+            unsafe { libc::_exit(0) }
+        }
+        pid => wait_for(pid),
+    }
+}
+/// With `fork`, forks and lets the copy *return* from the task (as careless code might); the
+/// worker waits for the copy and returns its exit code. Without, leaves a marker named `tag`
+/// and this worker's pid in `dir`.
+fn fork_or_mark((fork, dir, tag): (bool, PathBuf, u32)) -> i32 {
+    if !fork {
+        std::fs::write(dir.join(format!("{tag}-{}", std::process::id())), b"").unwrap();
+        return 0;
+    }
+    // SAFETY: the worker is single-threaded; the child returns into the worker's loop, which
+    // must notice that it is a copy and end it.
+    match unsafe { libc::fork() } {
+        0 => -100,
+        pid => wait_for(pid),
+    }
+}
+fn wait_for(pid: libc::pid_t) -> i32 {
+    let mut status = 0;
+    // SAFETY: `status` is valid for writes; `pid` is our child.
+    unsafe { libc::waitpid(pid, &mut status, 0) };
+    if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -libc::WTERMSIG(status)
+    }
+}
+/// What this process inherited: its descriptors (targets, above 2) and its ignored and blocked
+/// signal masks, from /proc.
+fn inherited(_: ()) -> (Vec<String>, u64, u64) {
+    let fds = std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) > Some(2))
+        .filter_map(|e| std::fs::read_link(e.path()).ok())
+        .map(|target| target.to_string_lossy().into_owned())
+        .collect();
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let mask = |field: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(field))
+            .map(|hex| u64::from_str_radix(hex.trim(), 16).unwrap())
+            .unwrap()
+    };
+    (fds, mask("SigIgn:"), mask("SigBlk:"))
+}
+/// Closes descriptors 3 to 63, as code that daemonizes or sanitizes does.
+fn close_low_descriptors(x: u32) -> u32 {
+    for fd in 3..64 {
+        // SAFETY: closing a descriptor number is always allowed; this task owns none of them.
+        unsafe { libc::close(fd) };
+    }
+    x
+}
 
 const SQUARE: Task<u64, u64> = task!(square);
 const WORKER_PID: Task<(), u32> = task!(worker_pid);
@@ -97,6 +197,12 @@ const CHECKSUM: Task<ByteBuf, (usize, u64)> = task!(checksum);
 const MAKE_BYTES: Task<usize, ByteBuf> = task!(make_bytes);
 const PICKY_PRED: Task<Picky, Picky> = task!(picky_pred);
 const FRAGILE: Task<u32, Fragile> = task!(fragile);
+const PID_AND_BYTES: Task<usize, (u32, ByteBuf)> = task!(pid_and_bytes);
+const HIDE_DEATH: Task<PathBuf, u32> = task!(hide_death_behind_a_grandchild);
+const FORK_AND_LIST_SOCKETS: Task<PathBuf, i32> = task!(fork_and_list_sockets);
+const FORK_OR_MARK: Task<(bool, PathBuf, u32), i32> = task!(fork_or_mark);
+const INHERITED: Task<(), (Vec<String>, u64, u64)> = task!(inherited);
+const CLOSE_LOW_DESCRIPTORS: Task<u32, u32> = task!(close_low_descriptors);
 
 fn main() {
     common::init(&[
@@ -112,6 +218,12 @@ fn main() {
         &MAKE_BYTES,
         &PICKY_PRED,
         &FRAGILE,
+        &PID_AND_BYTES,
+        &HIDE_DEATH,
+        &FORK_AND_LIST_SOCKETS,
+        &FORK_OR_MARK,
+        &INHERITED,
+        &CLOSE_LOW_DESCRIPTORS,
     ]);
     // A mode in which this binary is a user's program that the test kills from outside.
     if std::env::var("FAULT_TEST_MODE").as_deref() == Ok("parent-with-pool") {
@@ -131,6 +243,8 @@ fn main() {
 
     let mut args = libtest_mimic::Arguments::from_args();
     args.test_threads = Some(1);
+    // Reusing a pid on purpose (clone3 with set_tid) needs CAP_SYS_ADMIN; CI runs as root.
+    let can_reuse_pids = support::can_choose_pids();
     let tests = vec![
         test(
             "a_trace_shows_the_killed_task_where_it_ran",
@@ -209,6 +323,31 @@ fn main() {
         test(
             "signals_do_not_cut_waits_short",
             signals_do_not_cut_waits_short,
+        ),
+        test(
+            "a_grandchild_holding_the_channel_does_not_hide_a_death",
+            a_grandchild_holding_the_channel_does_not_hide_a_death,
+        ),
+        test(
+            "a_forked_copy_of_a_worker_holds_no_channel_and_runs_no_task",
+            a_forked_copy_of_a_worker_holds_no_channel_and_runs_no_task,
+        ),
+        test(
+            "signals_never_reach_a_process_that_reused_a_workers_pid",
+            signals_never_reach_a_process_that_reused_a_workers_pid,
+        )
+        .with_ignored_flag(!can_reuse_pids),
+        test(
+            "workers_inherit_no_descriptor_and_no_ignored_or_blocked_signal",
+            workers_inherit_no_descriptor_and_no_ignored_or_blocked_signal,
+        ),
+        test(
+            "a_task_that_closes_low_descriptors_keeps_its_channel",
+            a_task_that_closes_low_descriptors_keeps_its_channel,
+        ),
+        test(
+            "a_death_after_the_last_item_ran_reruns_it",
+            a_death_after_the_last_item_ran_reruns_it,
         ),
     ];
     libtest_mimic::run(&args, tests).exit();
@@ -423,7 +562,7 @@ fn exit_and_abort_are_reported_with_code_and_signal() {
         })
     ));
     let process = Process::start(&ABORT_NOW, ()).unwrap();
-    assert_eq!(process.wait().python_exitcode(), -6);
+    assert_eq!(process.wait().python_exitcode(), Some(-6));
     assert!(matches!(
         process.join(),
         Err(Error::WorkerDied {
@@ -825,4 +964,207 @@ fn signals_do_not_cut_waits_short() {
             pool.err()
         );
     });
+}
+
+fn a_grandchild_holding_the_channel_does_not_hide_a_death() {
+    // The task starts a grandchild that keeps every descriptor of its worker, the channel too,
+    // then the worker dies: end of file never comes, so the pool must watch the process itself.
+    support::become_subreaper(); // orphaned grandchildren come to us, to be reaped
+    let dir = marker_dir("grandchild");
+    let grandchild = || -> u32 { announced_pid(&dir) };
+    let kill_grandchild = |pid: u32| {
+        support::signal(pid, libc::SIGKILL);
+        assert!(eventually(Duration::from_secs(20), || support::try_reap(
+            pid
+        )));
+        std::fs::remove_file(dir.join(pid.to_string())).unwrap();
+    };
+    let pool = Pool::new(1).unwrap();
+    let err = pool.apply(&HIDE_DEATH, dir.clone()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::WorkerDied {
+                exit: Exit::Signal(9),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    kill_grandchild(grandchild());
+    let err = pool.map(&HIDE_DEATH, [dir.clone()]).unwrap_err();
+    assert!(
+        matches!(err, Error::WorkerDied { index: Some(0), .. }),
+        "{err:?}"
+    );
+    kill_grandchild(grandchild());
+    let err = Process::start(&HIDE_DEATH, dir.clone())
+        .unwrap()
+        .join()
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::WorkerDied {
+                exit: Exit::Signal(9),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    kill_grandchild(grandchild());
+    // A busy worker whose grandchild holds the channel: terminate still returns.
+    let busy = pool.apply_async(&HIDE_DEATH, dir.clone()).unwrap();
+    let pid = grandchild();
+    pool.terminate();
+    assert!(busy.get().is_err());
+    kill_grandchild(pid);
+}
+
+fn a_forked_copy_of_a_worker_holds_no_channel_and_runs_no_task() {
+    let pool = Pool::new(1).unwrap();
+    let pids = pool.pids();
+    let dir = marker_dir("fork");
+    // A copy made by fork() holds no descriptor of the pool's channel.
+    assert_eq!(pool.apply(&FORK_AND_LIST_SOCKETS, dir.clone()).unwrap(), 0);
+    let sockets = std::fs::read_to_string(dir.join("sockets")).unwrap();
+    assert_eq!(sockets, "", "sockets held by a forked copy of a worker");
+    std::fs::remove_file(dir.join("sockets")).unwrap();
+    // A copy that returns from its task ends quietly instead of running the chunk's next item.
+    let items = vec![(true, dir.clone(), 0), (false, dir.clone(), 1)];
+    assert_eq!(pool.chunksize(2).map(&FORK_OR_MARK, items).unwrap(), [0, 0]);
+    assert_eq!(support::markers(&dir), [format!("1-{}", pids[0])]);
+    assert_eq!(pool.apply(&SQUARE, 5).unwrap(), 25);
+    assert_eq!(pool.pids(), pids, "the worker itself carries on");
+}
+
+fn signals_never_reach_a_process_that_reused_a_workers_pid() {
+    // Someone else reaps an idle worker (a `waitpid(-1)` elsewhere in the program), and an
+    // unrelated process gets its pid. Ending the pool must not kill or reap that process.
+    for end in ["terminate", "drop"] {
+        let pool = Pool::new(1).unwrap();
+        let pid = pool.pids()[0];
+        support::signal(pid, libc::SIGKILL);
+        let mut status = 0;
+        // SAFETY: `status` is valid for writes; we reap a child of ours, as a stranger would.
+        let reaped = unsafe { libc::waitpid(pid as i32, &mut status, 0) };
+        assert_eq!(reaped, pid as i32);
+        let stranger = support::spawn_with_pid(pid).expect("a process with the worker's pid");
+        match end {
+            "terminate" => pool.terminate(),
+            _ => drop(pool),
+        }
+        assert!(
+            support::is_running(stranger),
+            "{end}: the pool signalled pid {pid}, now someone else's"
+        );
+        support::signal(stranger, libc::SIGKILL);
+        assert!(eventually(Duration::from_secs(20), || support::try_reap(
+            stranger
+        )));
+    }
+}
+
+fn workers_inherit_no_descriptor_and_no_ignored_or_blocked_signal() {
+    // A descriptor without close-on-exec, SIGINT, SIGQUIT and SIGTERM ignored (as in a
+    // background job), SIGUSR1 blocked in the thread that makes the pool: none of it reaches a
+    // worker, so `terminate` works and a task sees only its own descriptors.
+    let path = std::env::temp_dir().join(format!("common-faults-{}-leak", std::process::id()));
+    std::fs::write(&path, b"").unwrap();
+    let c_path = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+    // SAFETY: a valid path; opened without O_CLOEXEC on purpose.
+    let leaked = unsafe { libc::open(c_path.as_ptr(), libc::O_RDONLY) };
+    assert!(leaked >= 0);
+    let ignored = [libc::SIGINT, libc::SIGQUIT, libc::SIGTERM];
+    // SAFETY: setting dispositions to SIG_IGN and changing this thread's mask are always sound.
+    let previous: Vec<libc::sighandler_t> = unsafe {
+        let previous = ignored.map(|s| libc::signal(s, libc::SIG_IGN)).to_vec();
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGUSR1);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        previous
+    };
+    let pool = Pool::new(1).unwrap();
+    let from_pool = pool.apply(&INHERITED, ()).unwrap();
+    let from_process = Process::start(&INHERITED, ()).unwrap().join().unwrap();
+    let stopped = Process::start(&SLEEP_MS, 30_000).unwrap();
+    stopped.terminate().unwrap();
+    let stop = stopped.join();
+    // SAFETY: restores what was there before.
+    unsafe {
+        for (s, handler) in ignored.iter().zip(previous) {
+            libc::signal(*s, handler);
+        }
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGUSR1);
+        libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+        libc::close(leaked);
+    }
+    std::fs::remove_file(&path).unwrap();
+    let bits = ignored.iter().fold(0u64, |m, &s| m | 1 << (s - 1));
+    for (who, (fds, ignored, blocked)) in [("pool", from_pool), ("process", from_process)] {
+        assert!(
+            !fds.iter().any(|t| t.ends_with("-leak")),
+            "{who}: inherited {fds:?}"
+        );
+        assert_eq!(
+            ignored & bits,
+            0,
+            "{who}: inherited ignored signals {ignored:#x}"
+        );
+        assert_eq!(blocked, 0, "{who}: inherited blocked signals {blocked:#x}");
+    }
+    assert!(
+        matches!(
+            stop,
+            Err(Error::WorkerDied {
+                exit: Exit::Signal(15),
+                ..
+            })
+        ),
+        "terminate with SIGTERM ignored in the parent: {stop:?}"
+    );
+}
+
+fn a_task_that_closes_low_descriptors_keeps_its_channel() {
+    let pool = Pool::new(1).unwrap();
+    let pids = pool.pids();
+    assert_eq!(pool.apply(&CLOSE_LOW_DESCRIPTORS, 7).unwrap(), 7);
+    assert_eq!(pool.apply(&SQUARE, 6).unwrap(), 36);
+    assert_eq!(pool.pids(), pids, "the worker kept its channel");
+    let process = Process::start(&CLOSE_LOW_DESCRIPTORS, 8).unwrap();
+    assert_eq!(process.join().unwrap(), 8);
+}
+
+fn a_death_after_the_last_item_ran_reruns_it() {
+    // The dying-worker rule: only the item that was running is blamed; any other whose result
+    // was lost runs again. Here the worker is killed after its only item finished, while it
+    // sends the (large) result: the item runs again on a new worker and succeeds.
+    const LEN: usize = 64 << 20;
+    let pool = Pool::new(1).unwrap();
+    for attempt in 0..40 {
+        let pid = pool.pids()[0];
+        let call = pool.apply_async(&PID_AND_BYTES, LEN).unwrap();
+        // Wait until the worker is blocked writing the result to its channel (not to stdout
+        // or stderr): then every item has finished. /proc says which call it is in; it is
+        // read in a tight loop, since each wait in the write is short.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut caught = false;
+        while !caught && !call.ready() && Instant::now() < deadline {
+            caught = support::in_write_to_a_channel(pid);
+        }
+        if caught {
+            support::signal(pid, libc::SIGKILL);
+        }
+        let (ran_on, bytes) = call.get().expect("the lost result comes from a rerun");
+        assert_eq!(bytes.len(), LEN);
+        // The same pid means the write ended before the signal landed: try again.
+        if caught && ran_on != pid {
+            println!("caught on attempt {attempt}: rerun on worker {ran_on}");
+            return;
+        }
+    }
+    panic!("never caught the worker sending its result");
 }

@@ -45,6 +45,12 @@ fn main() {
         println!("joined {pid}: {}", result == format!("parent:1:{pid}"));
         return;
     }
+    if std::env::var("PROCESS_TEST_MODE").as_deref() == Ok("panic-then-wait") {
+        // A parent that only waits for its child: the child itself must say why it failed.
+        let child = Process::start(&PANICS, "the child's own words".to_owned()).unwrap();
+        println!("waited: {}", child.wait());
+        return;
+    }
     let args = libtest_mimic::Arguments::from_args();
     let tests = vec![
         test("join_returns_the_result", join_returns_the_result),
@@ -70,6 +76,15 @@ fn main() {
             a_child_reads_end_of_file_on_stdin,
         ),
         test("many_processes_run_at_once", many_processes_run_at_once),
+        test(
+            "a_panicking_child_prints_its_panic",
+            a_panicking_child_prints_its_panic,
+        ),
+        test("waits_accept_any_duration", waits_accept_any_duration),
+        test(
+            "terminate_right_after_start_reports_the_signal",
+            terminate_right_after_start_reports_the_signal,
+        ),
     ];
     libtest_mimic::run(&args, tests).exit();
 }
@@ -159,5 +174,54 @@ fn many_processes_run_at_once() {
     assert_eq!(pids.len(), 16);
     for (i, child) in children.into_iter().enumerate() {
         assert_eq!(child.join().unwrap(), 50 + i as u64);
+    }
+}
+
+fn a_panicking_child_prints_its_panic() {
+    // As Python prints the traceback in the child, the child prints its panic on stderr (and
+    // `join` still returns it).
+    let out = Command::new(std::env::current_exe().unwrap())
+        .env("PROCESS_TEST_MODE", "panic-then-wait")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "waited: exit code 1\n"
+    );
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("panicked at crates/common/tests/process.rs:")
+            && stderr.contains("the child's own words"),
+        "{stderr}"
+    );
+}
+
+fn waits_accept_any_duration() {
+    let child = Process::start(&SLEEP_MS, 10).unwrap();
+    assert_eq!(child.join_timeout(Duration::MAX), Some(Exit::Code(0)));
+    assert_eq!(child.join().unwrap(), 10);
+    let pool = common::Pool::new(1).unwrap();
+    let mut handle = pool.apply_async(&SLEEP_MS, 10).unwrap();
+    assert!(handle.wait_timeout(Duration::MAX));
+    assert_eq!(handle.get_timeout(Duration::MAX).unwrap(), 10);
+}
+
+fn terminate_right_after_start_reports_the_signal() {
+    // Before the child has even said hello: the signal still ends it, and `join` says so.
+    for round in 0..20 {
+        let child = Process::start(&SLEEP_MS, 30_000).unwrap();
+        child.terminate().unwrap();
+        let err = child.join().unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::WorkerDied {
+                    exit: Exit::Signal(15),
+                    ..
+                }
+            ),
+            "round {round}: {err:?}"
+        );
     }
 }

@@ -30,7 +30,8 @@ const DIED: &str = "its whole process, every thread";
 const TIME_LIMIT: Duration = Duration::from_secs(30);
 
 // ANCHOR: fault_tasks
-/// In a child process: panics. The worker catches the panic, reports it and exits with code 1.
+/// In a child process: panics. The child prints the panic, reports it to the parent and exits
+/// with code 1.
 fn panic_in_child(_: ()) -> String {
     panic!("{CHILD_PANIC}")
 }
@@ -157,7 +158,7 @@ fn crashes() -> Result<Vec<Row>, Error> {
         crash: "panic!()",
         place: child,
         ended: format!("{exit}: join() returned the panic"),
-        exitcode: Some(exit.python_exitcode()),
+        exitcode: exit.python_exitcode(),
         also_died: ALIVE,
         unexpected: (exit != Exit::Code(1) || !caught).then(|| {
             format!("expected exit code 1 and a panic from join(), got {exit} and {result:?}")
@@ -200,7 +201,7 @@ fn signal_row(
         crash,
         place,
         ended: exit.to_string(),
-        exitcode: Some(exit.python_exitcode()),
+        exitcode: exit.python_exitcode(),
         also_died,
         unexpected: (exit != expected).then(|| match result {
             Ok(said) => format!("expected {expected}, but the child returned: {said}"),

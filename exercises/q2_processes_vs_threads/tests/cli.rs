@@ -1,7 +1,8 @@
 //! `q2_processes_vs_threads` as a user runs it: what each part reports, and the exit codes.
 //!
 //! Timings are never asserted (they belong to benchmarks), only that each timed row is there.
-//! Children print nothing, so the output order is fixed.
+//! Children print nothing on stdout, so its order is fixed; the child that panics on purpose
+//! reports its panic on stderr, as a Python child prints its traceback.
 
 use assert_cmd::cargo::cargo_bin_cmd;
 use predicates::prelude::*;
@@ -50,12 +51,31 @@ const IPC_ROWS: [&str; 4] = [
 
 const HEADINGS: [&str; 4] = ["== memory ==", "== cost ==", "== faults ==", "== ipc =="];
 
+/// Whether `stderr` holds nothing but the report the panicking child of the faults part prints
+/// about itself (as Python's child prints its traceback), with or without a backtrace.
+fn only_the_childs_panic(stderr: &str) -> bool {
+    let panics = stderr.matches("panicked at").count();
+    let reported = panics == 0
+        || (panics == 1
+            && stderr.contains("src/faults.rs:")
+            && stderr.contains(q2_processes_vs_threads::faults::CHILD_PANIC));
+    reported
+        && stderr.lines().all(|line| {
+            line.is_empty()
+                || line.starts_with("thread '") && line.contains("panicked at")
+                || line == q2_processes_vs_threads::faults::CHILD_PANIC
+                || line.starts_with("note: ")
+                || line.starts_with("stack backtrace:")
+                || line.starts_with(' ')
+        })
+}
+
 fn stdout_of(args: &[&str]) -> String {
     let output = q2()
         .args(args)
         .assert()
         .success()
-        .stderr("")
+        .stderr(predicate::function(only_the_childs_panic))
         .get_output()
         .stdout
         .clone();

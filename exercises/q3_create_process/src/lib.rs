@@ -298,10 +298,11 @@ fn pid(args: &PidArgs) -> Result<bool, Stop> {
     let child = process.pid();
     let exit = process.wait(); // Python: process.join()
     let reported = process.join()?; // what the worker returned: its own id, or why it could not print
-    outln!(
-        "Process {child} finished with exit code {}",
-        exit.python_exitcode() // Python: process.exitcode
-    )?;
+    // Python: process.exitcode (None when the status is unknown: reaped elsewhere)
+    let code = exit
+        .python_exitcode()
+        .map_or("None".into(), |code| code.to_string());
+    outln!("Process {child} finished with exit code {code}")?;
     let reported = reported?;
     debug_assert_eq!(reported, child);
     Ok(true)

@@ -2,8 +2,10 @@
 //! (a [`Delivery`]), and how a call's input is cut into chunks.
 
 use std::any::Any;
+use std::cell::Cell;
 use std::marker::PhantomData;
 use std::ops::Range;
+use std::panic::{self as std_panic, AssertUnwindSafe};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -50,10 +52,13 @@ pub(crate) struct Spec {
     pub decode: Decoder,
 }
 
-/// Decodes a worker's outcomes for items `first..first + count` into a boxed [`Decoded`]. The
+/// Decodes a worker's outcomes for items `first..first + count` into a boxed [`Decoded`] of the
+/// first `found` of them: all, unless one could not be decoded (its `Deserialize` refused it or
+/// panicked), which ends them, since the next cannot be found without a length. The
 /// supervisor that receives an answer runs it, so decoding is spread over the pool's threads
 /// instead of piling up on the caller's.
-pub(crate) type Decoder = fn(body: &[u8], first: usize, count: usize) -> Box<dyn Any + Send>;
+pub(crate) type Decoder =
+    fn(body: &[u8], first: usize, count: usize) -> (Box<dyn Any + Send>, usize);
 
 /// Decoded outcomes of consecutive items. Values and failures are kept apart because an
 /// `Error` is large: a `Vec<Result<R, Error>>` of a million small results would be mostly
@@ -89,28 +94,45 @@ impl<R> Decoded<R> {
 /// The [`Decoder`] for results of type `R`.
 pub(crate) fn decoder<R: DeserializeOwned + Send + 'static>() -> Decoder {
     |body, first, count| {
-        // A result type's own `Deserialize` may panic; that must fail these items, not the
-        // supervisor thread running this (which would leave them unanswered).
-        let decoded = panic::catch(|| {
+        let mut values = Vec::with_capacity(count);
+        let mut failures = Vec::new();
+        // A result type's own `Deserialize` may panic; that must fail its item, not the
+        // supervisor thread running this (which would leave the items unanswered).
+        let reached = Cell::new(0);
+        let caught = panic::catch(|| {
             let mut outcomes = Outcomes::new(body);
-            let mut failures = Vec::new();
-            let mut values = Vec::with_capacity(count);
             for index in first..first + count {
+                reached.set(index - first);
                 match outcomes.next(Some(index)) {
                     Ok(value) => values.push(value),
                     Err(error) => failures.push((index, error)),
                 }
+                if outcomes.lost() {
+                    return index - first + 1;
+                }
             }
-            Decoded::<R> { values, failures }
+            count
         });
-        Box::new(decoded.unwrap_or_else(|caught| {
-            Decoded::<R> {
-                values: Vec::new(),
-                failures: (first..first + count)
-                    .map(|index| (index, Error::decode_panicked(Some(index), &caught)))
-                    .collect(),
-            }
-        }))
+        let found = caught.unwrap_or_else(|caught| {
+            let index = first + reached.get();
+            failures.push((index, Error::decode_panicked(Some(index), &caught)));
+            reached.get() + 1
+        });
+        (Box::new(Decoded::<R> { values, failures }), found)
+    }
+}
+
+/// Where a job's results go, on the supervisor thread that has them: a channel that the caller
+/// reads (`imap`), or a sink that completes an [`AsyncResult`](crate::AsyncResult) there and
+/// then (`map_async`, `apply_async`).
+pub(crate) trait Deliver: Send + Sync {
+    fn deliver(&self, delivery: Delivery);
+}
+
+impl Deliver for Sender<Delivery> {
+    fn deliver(&self, delivery: Delivery) {
+        // A caller that stopped listening (a dropped `imap`) wants nothing more.
+        let _ = self.send(delivery);
     }
 }
 
@@ -122,7 +144,7 @@ impl Spec {
         args: Vec<u8>,
         lens: Vec<u32>,
         call: &Arc<CallState>,
-        reply: &Sender<Delivery>,
+        reply: &Arc<dyn Deliver>,
     ) -> Job {
         Job {
             task: self.task,
@@ -133,13 +155,12 @@ impl Spec {
             trace: self.trace.clone(),
             decode: self.decode,
             call: Arc::clone(call),
-            reply: reply.clone(),
+            reply: Arc::clone(reply),
         }
     }
 }
 
 /// A chunk of consecutive items of one call, encoded, waiting for a worker.
-#[derive(Debug)]
 pub(crate) struct Job {
     pub task: &'static str,
     /// Input index of the chunk's first item.
@@ -154,7 +175,17 @@ pub(crate) struct Job {
     pub trace: Option<Trace>,
     pub decode: Decoder,
     pub call: Arc<CallState>,
-    pub reply: Sender<Delivery>,
+    pub reply: Arc<dyn Deliver>,
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Job")
+            .field("task", &self.task)
+            .field("first", &self.first)
+            .field("len", &self.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Job {
@@ -174,17 +205,20 @@ impl Job {
         (&self.args[start..start + len], range.len() as u32)
     }
 
-    /// Reports items `range` (offsets into this job) as done by a worker.
-    pub(crate) fn done(&self, range: Range<usize>, frame: Frame) {
+    /// Reports items `range` (offsets into this job) as done by a worker. Returns how many of
+    /// them, from the start, have an outcome: fewer when one could not be decoded, and the
+    /// results after it are lost.
+    pub(crate) fn done(&self, range: Range<usize>, frame: Frame) -> usize {
         let first = self.first + range.start;
-        let results = (self.decode)(frame.body(), first, range.len());
-        let _ = self.reply.send(Delivery::Done { first, results });
+        let (results, found) = (self.decode)(frame.body(), first, range.len());
+        self.reply.deliver(Delivery::Done { first, results });
+        found
     }
 
     /// Reports items `range` (offsets into this job) as failed with `error`.
     pub(crate) fn fail(&self, range: Range<usize>, error: Error) {
         if !range.is_empty() {
-            let _ = self.reply.send(Delivery::Failed {
+            self.reply.deliver(Delivery::Failed {
                 first: self.first + range.start,
                 count: range.len(),
                 error,
@@ -225,12 +259,18 @@ pub(crate) enum Piece {
 }
 
 /// Cuts an input into chunks of at most `size` items, encoding them on the way.
-#[derive(Debug)]
+///
+/// The input iterator and the items' `Serialize` impls are the caller's code, and may panic.
+/// The chunker catches such a panic, ends the chunk it was building there (the items before the
+/// panic still go out), ends the input, and keeps the panic for the caller to resume once it
+/// has dealt with what was submitted ([`take_panic`](Self::take_panic)).
 pub(crate) struct Chunker<I, A> {
     items: I,
     size: usize,
     next_index: usize,
     held: Option<Piece>,
+    panic: Option<Box<dyn Any + Send>>,
+    ended: bool,
     /// An encoded item that did not fit in the previous chunk's message.
     carried: Option<(usize, Vec<u8>)>,
     /// The previous chunk's encoded size: the next one is likely alike, so its buffer starts
@@ -239,10 +279,24 @@ pub(crate) struct Chunker<I, A> {
     _arg: PhantomData<fn(A)>,
 }
 
+impl<I, A> std::fmt::Debug for Chunker<I, A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Chunker")
+            .field("size", &self.size)
+            .field("next_index", &self.next_index)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<I: Iterator<Item = A>, A: Serialize> Chunker<I, A> {
     /// How many items have been taken from the input so far.
     pub(crate) fn items_read(&self) -> usize {
         self.next_index
+    }
+
+    /// A panic of the input (or of an item's `Serialize`), once the input has ended with it.
+    pub(crate) fn take_panic(&mut self) -> Option<Box<dyn Any + Send>> {
+        self.panic.take()
     }
 
     pub(crate) fn new(items: I, size: usize) -> Self {
@@ -251,6 +305,8 @@ impl<I: Iterator<Item = A>, A: Serialize> Chunker<I, A> {
             size,
             next_index: 0,
             held: None,
+            panic: None,
+            ended: false,
             carried: None,
             last_len: 0,
             _arg: PhantomData,
@@ -265,6 +321,9 @@ impl<I: Iterator<Item = A>, A: Serialize> Iterator for Chunker<I, A> {
         if let Some(piece) = self.held.take() {
             return Some(piece);
         }
+        if self.ended {
+            return None;
+        }
         let mut first = self.next_index;
         let mut args = Vec::with_capacity(self.last_len);
         let mut lens = Vec::with_capacity(self.size.min(1 << 16));
@@ -272,12 +331,37 @@ impl<I: Iterator<Item = A>, A: Serialize> Iterator for Chunker<I, A> {
             (first, args) = (index, bytes);
             lens.push(args.len() as u32);
         }
+        // One catch for the chunk, not one per item (small items are that cheap).
+        let filled = std_panic::catch_unwind(AssertUnwindSafe(|| self.fill(&mut args, &mut lens)));
+        match filled {
+            Ok(Some(unencodable)) => return Some(unencodable),
+            Ok(None) => {}
+            Err(payload) => {
+                // The items before the panic stay; the bytes of the one being encoded go.
+                let complete = lens.iter().map(|&len| len as usize).sum();
+                args.truncate(complete);
+                self.panic = Some(payload);
+                self.ended = true;
+            }
+        }
+        self.last_len = args.len();
+        (!lens.is_empty()).then_some(Piece::Chunk { first, args, lens })
+    }
+}
+
+impl<I: Iterator<Item = A>, A: Serialize> Chunker<I, A> {
+    /// Adds items to the chunk until it is full or the input ends. Returns an unencodable
+    /// first item, which is a piece of its own.
+    fn fill(&mut self, args: &mut Vec<u8>, lens: &mut Vec<u32>) -> Option<Piece> {
         while lens.len() < self.size {
-            let Some(item) = self.items.next() else { break };
+            let Some(item) = self.items.next() else {
+                self.ended = true;
+                break;
+            };
             let index = self.next_index;
             self.next_index += 1;
             let before = args.len();
-            match wire::encode_value(&item, &mut args) {
+            match wire::encode_value(&item, args) {
                 // One value always fits a message; with the others it may not: it starts the
                 // next chunk.
                 Ok(()) if args.len() > wire::MAX_BODY => {
@@ -303,8 +387,7 @@ impl<I: Iterator<Item = A>, A: Serialize> Iterator for Chunker<I, A> {
                 }
             }
         }
-        self.last_len = args.len();
-        (!lens.is_empty()).then_some(Piece::Chunk { first, args, lens })
+        None
     }
 }
 
@@ -341,6 +424,23 @@ mod tests {
             })
             .collect();
         assert_eq!(shape, ["0+2", "2+1", "!3", "4+2", "6+1"]);
+    }
+
+    #[test]
+    fn a_panicking_input_ends_its_chunk_and_is_kept() {
+        let input = (0..10u32).inspect(|&i| assert_ne!(i, 5, "no 5"));
+        let mut chunks = Chunker::new(input, 3);
+        let lens: Vec<usize> = chunks
+            .by_ref()
+            .map(|p| match p {
+                Piece::Chunk { lens, .. } => lens.len(),
+                Piece::Unencodable { .. } => 0,
+            })
+            .collect();
+        assert_eq!(lens, [3, 2], "items 0-4 still go out");
+        assert_eq!(chunks.items_read(), 5);
+        assert!(chunks.take_panic().is_some());
+        assert!(chunks.next().is_none());
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! [`Pool`]: a fixed set of worker processes that run tasks, like Python's
 //! `multiprocessing.Pool`.
 
+mod async_result;
+mod collect;
 mod direct;
+mod imap;
 mod job;
-mod results;
 mod shared;
 mod slots;
 mod supervisor;
@@ -16,10 +18,11 @@ use std::time::Duration;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+pub use self::async_result::{AsyncResult, Callbacks};
+use self::async_result::{OneSink, Slot};
 use self::direct::OneTask;
-pub(crate) use self::direct::decode_one;
-use self::job::{CallState, Spec, decoder, default_chunksize};
-pub use self::results::{AsyncResult, IMap};
+pub use self::imap::IMap;
+use self::job::{CallState, Deliver, Spec, decoder, default_chunksize};
 use self::shared::{Initializer, Shared};
 use self::supervisor::Supervisor;
 use crate::error::{Error, Result};
@@ -56,14 +59,25 @@ use crate::wire;
 /// Dropping the pool is [`terminate`](Self::terminate): workers are killed and reaped, queued
 /// tasks fail with [`Error::PoolTerminated`]. Call [`join`](Self::join) to let queued work finish.
 ///
-/// # A task may run twice
+/// # When a worker dies
 ///
-/// A worker sends back a chunk's results together, when the chunk is done. If it dies in the
-/// middle of a chunk, the item it was running fails, and the items of that chunk it had
-/// already finished run again on a fresh worker, because their results died with it. So with a
-/// chunk size above 1, a task with side effects (printing, writing a file) should be safe to
-/// repeat. With a chunk size of 1 (the default of the `imap`s and of `apply`) nothing runs
-/// twice: the item that was running fails, and the others never started.
+/// A worker sends back a chunk's results together, when the chunk is done. When it dies (or is
+/// killed for overrunning a time limit), one rule decides what happens to the chunk: the item
+/// it was running fails with [`Error::WorkerDied`] (or [`Error::TaskTimeout`]) and does not run
+/// again; every other item whose result had not arrived runs again on a fresh worker, since
+/// those results died with it. When no item was running (the worker died before starting the
+/// chunk, or after finishing it but before its results arrived), nobody is blamed and the
+/// whole chunk runs again, up to three times in a row before its items fail.
+///
+/// Results are lost another way too: outcomes travel end to end without lengths, so when the
+/// parent cannot decode one (its `Deserialize` refuses the value or panics), that item fails
+/// with [`Error::Decode`] and the items after it in its chunk run again.
+///
+/// So a task may run twice: with a chunk size above 1, an item that finished before another
+/// item of its chunk killed the worker, or after one whose result could not be decoded; at any
+/// chunk size, one whose worker was killed from outside in the moment after it returned. A
+/// task with side effects (printing, writing a file) should be safe to repeat. The task that
+/// was running when its worker died never runs again.
 pub struct Pool {
     shared: Arc<Shared>,
     supervisors: Vec<JoinHandle<()>>,
@@ -109,20 +123,14 @@ impl PoolBuilder {
     /// A task every new worker runs once before any other (Python's `initializer`/`initargs`).
     /// If it fails, [`build`](Self::build) returns [`Error::InitializerFailed`].
     pub fn initializer<A: Serialize>(mut self, task: &Task<A, ()>, arg: A) -> Self {
-        let mut encoded = Vec::new();
-        let initializer = wire::encode_value(&arg, &mut encoded)
-            .map(|()| Initializer {
-                task: task.name(),
-                arg: encoded,
+        let initializer = task::ensure_registered(task).and_then(|()| {
+            let (arg, _) = encode_one(&arg)?;
+            Ok(Initializer {
+                task: task.key(),
+                arg,
             })
-            .map_err(|message| Error::Encode {
-                index: None,
-                message,
-            });
-        self.initializer = Some(initializer.and_then(|init| {
-            task::ensure_registered(init.task)?;
-            Ok(init)
-        }));
+        });
+        self.initializer = Some(initializer);
         self
     }
 
@@ -271,6 +279,61 @@ impl Pool {
         self.call().starmap(task, items)
     }
 
+    /// `map` that returns at once with a handle to the results (Python's `map_async`). See
+    /// [`Call::map_async`].
+    pub fn map_async<A, R>(
+        &self,
+        task: &Task<A, R>,
+        items: impl IntoIterator<Item = A>,
+    ) -> Result<AsyncResult<Vec<R>>>
+    where
+        A: Serialize,
+        R: DeserializeOwned + Send + 'static,
+    {
+        self.call().map_async(task, items)
+    }
+
+    /// [`map_async`](Self::map_async) with Python's `callback` and `error_callback`.
+    pub fn map_async_with<A, R>(
+        &self,
+        task: &Task<A, R>,
+        items: impl IntoIterator<Item = A>,
+        callbacks: Callbacks<Vec<R>>,
+    ) -> Result<AsyncResult<Vec<R>>>
+    where
+        A: Serialize,
+        R: DeserializeOwned + Send + 'static,
+    {
+        self.call().map_async_with(task, items, callbacks)
+    }
+
+    /// `starmap` that returns at once with a handle to the results.
+    pub fn starmap_async<A, R>(
+        &self,
+        task: &Task<A, R>,
+        items: impl IntoIterator<Item = A>,
+    ) -> Result<AsyncResult<Vec<R>>>
+    where
+        A: Args,
+        R: DeserializeOwned + Send + 'static,
+    {
+        self.call().starmap_async(task, items)
+    }
+
+    /// [`starmap_async`](Self::starmap_async) with Python's `callback` and `error_callback`.
+    pub fn starmap_async_with<A, R>(
+        &self,
+        task: &Task<A, R>,
+        items: impl IntoIterator<Item = A>,
+        callbacks: Callbacks<Vec<R>>,
+    ) -> Result<AsyncResult<Vec<R>>>
+    where
+        A: Args,
+        R: DeserializeOwned + Send + 'static,
+    {
+        self.call().starmap_async_with(task, items, callbacks)
+    }
+
     /// Results one by one, in input order, as they become available. See [`Call::imap`].
     pub fn imap<A, R, I>(&self, task: &Task<A, R>, items: I) -> IMap<'_, I::IntoIter, R>
     where
@@ -307,6 +370,16 @@ impl Pool {
         arg: A,
     ) -> Result<AsyncResult<R>> {
         self.call().apply_async(task, arg)
+    }
+
+    /// [`apply_async`](Self::apply_async) with Python's `callback` and `error_callback`.
+    pub fn apply_async_with<A: Serialize, R: DeserializeOwned + Send + 'static>(
+        &self,
+        task: &Task<A, R>,
+        arg: A,
+        callbacks: Callbacks<R>,
+    ) -> Result<AsyncResult<R>> {
+        self.call().apply_async_with(task, arg, callbacks)
     }
 
     /// Stops accepting tasks; those already submitted still run. Later submissions fail with
@@ -359,9 +432,9 @@ impl<'p> Call<'p> {
         self
     }
 
-    fn spec<R: DeserializeOwned + Send + 'static>(&self, task: &'static str) -> Spec {
+    fn spec<R: DeserializeOwned + Send + 'static>(&self, key: &'static str) -> Spec {
         Spec {
-            task,
+            task: key,
             limit: self.task_timeout,
             trace: self.trace.clone(),
             decode: decoder::<R>(),
@@ -398,27 +471,58 @@ impl<'p> Call<'p> {
     /// Runs `task` on every item and returns the results in input order.
     ///
     /// On failure returns the error of the failing item with the lowest index, whatever the
-    /// order in which workers finished; chunks after it are skipped.
+    /// order in which workers finished; chunks after it are skipped. A panic of the input
+    /// iterator cancels the chunks already queued and goes on to the caller.
     pub fn map<A, R>(self, task: &Task<A, R>, items: impl IntoIterator<Item = A>) -> Result<Vec<R>>
     where
         A: Serialize,
         R: DeserializeOwned + Send + 'static,
     {
-        task::ensure_registered(task.name())?;
-        let spec = self.spec::<R>(task.name());
+        self.map_async_with(task, items, Callbacks::new())?.get()
+    }
+
+    /// Like [`map`](Self::map), but returns at once with a handle to the results (Python's
+    /// `map_async`). The input is read (and encoded) before this returns, as Python lists it.
+    pub fn map_async<A, R>(
+        self,
+        task: &Task<A, R>,
+        items: impl IntoIterator<Item = A>,
+    ) -> Result<AsyncResult<Vec<R>>>
+    where
+        A: Serialize,
+        R: DeserializeOwned + Send + 'static,
+    {
+        self.map_async_with(task, items, Callbacks::new())
+    }
+
+    /// [`map_async`](Self::map_async) with Python's `callback` (given all the results) and
+    /// `error_callback` (given the error `get` will return); see [`Callbacks`].
+    pub fn map_async_with<A, R>(
+        self,
+        task: &Task<A, R>,
+        items: impl IntoIterator<Item = A>,
+        callbacks: Callbacks<Vec<R>>,
+    ) -> Result<AsyncResult<Vec<R>>>
+    where
+        A: Serialize,
+        R: DeserializeOwned + Send + 'static,
+    {
+        task::ensure_registered(task)?;
+        let spec = self.spec::<R>(task.key());
         let workers = self.pool.workers();
         let items = items.into_iter();
+        let shared = &self.pool.shared;
         // The default chunk size needs the input's length. An iterator that knows it exactly
         // (a range, a Vec) is read as it goes; any other is collected first.
         match items.size_hint() {
             (len, Some(upper)) if len == upper => {
                 let chunksize = self.checked_chunksize(default_chunksize(len, workers))?;
-                results::map(&self.pool.shared, spec, items, chunksize)
+                collect::map_async(shared, spec, items, chunksize, Some(callbacks))
             }
             _ => {
                 let items: Vec<A> = items.collect();
                 let chunksize = self.checked_chunksize(default_chunksize(items.len(), workers))?;
-                results::map(&self.pool.shared, spec, items.into_iter(), chunksize)
+                collect::map_async(shared, spec, items.into_iter(), chunksize, Some(callbacks))
             }
         }
     }
@@ -437,11 +541,40 @@ impl<'p> Call<'p> {
         self.map(task, items)
     }
 
+    /// `starmap` that returns at once with a handle to the results.
+    pub fn starmap_async<A, R>(
+        self,
+        task: &Task<A, R>,
+        items: impl IntoIterator<Item = A>,
+    ) -> Result<AsyncResult<Vec<R>>>
+    where
+        A: Args,
+        R: DeserializeOwned + Send + 'static,
+    {
+        self.map_async(task, items)
+    }
+
+    /// [`starmap_async`](Self::starmap_async) with Python's `callback` and `error_callback`.
+    pub fn starmap_async_with<A, R>(
+        self,
+        task: &Task<A, R>,
+        items: impl IntoIterator<Item = A>,
+        callbacks: Callbacks<Vec<R>>,
+    ) -> Result<AsyncResult<Vec<R>>>
+    where
+        A: Args,
+        R: DeserializeOwned + Send + 'static,
+    {
+        self.map_async_with(task, items, callbacks)
+    }
+
     /// Results one by one in input order, as soon as each (and all before it) is done.
     ///
     /// The input is read lazily and at most about `2 × workers × chunksize` items are in flight,
     /// so an endless iterator works: `pool.imap(&T, 0..).take(10)`. Unlike `map`, a failure is
-    /// one `Err` item and iteration goes on.
+    /// one `Err` item and iteration goes on. [`IMap::next_timeout`] waits at most so long. If
+    /// the input iterator panics, the results of the items before come out first, then the
+    /// panic resumes in the caller of `next`.
     pub fn imap<A, R, I>(self, task: &Task<A, R>, items: I) -> IMap<'p, I::IntoIter, R>
     where
         I: IntoIterator<Item = A>,
@@ -475,12 +608,12 @@ impl<'p> Call<'p> {
         let shared = &self.pool.shared;
         let workers = self.pool.workers();
         // Checks that fail here surface as the iterator's first item.
-        let checked = task::ensure_registered(task.name()).and_then(|()| self.checked_chunksize(1));
+        let checked = task::ensure_registered(task).and_then(|()| self.checked_chunksize(1));
         let (chunksize, poisoned) = match checked {
             Ok(n) => (n, None),
             Err(e) => (1, Some(e)),
         };
-        let spec = self.spec::<R>(task.name());
+        let spec = self.spec::<R>(task.key());
         let window = 2 * workers * chunksize;
         let mut imap = IMap::new(shared, spec, items.into_iter(), chunksize, window, ordered);
         if let Some(error) = poisoned {
@@ -491,18 +624,19 @@ impl<'p> Call<'p> {
 
     /// Runs `task(arg)` in a worker and waits for the result.
     ///
-    /// When a worker is idle, the calling thread talks to it directly rather than through the
-    /// queue, which saves two thread hops on a call that waits anyway.
+    /// When a worker is idle and nothing is queued, the calling thread talks to it directly
+    /// rather than through the queue, which saves two thread hops on a call that waits anyway.
+    /// (Work queued before still goes first: the shortcut never jumps the queue.)
     pub fn apply<A: Serialize, R: DeserializeOwned + Send + 'static>(
         self,
         task: &Task<A, R>,
         arg: A,
     ) -> Result<R> {
-        task::ensure_registered(task.name())?;
+        task::ensure_registered(task)?;
         let (args, len) = encode_one(&arg)?;
         let index = self.apply_index();
         let one = OneTask {
-            task: task.name(),
+            task: task.key(),
             arg: &args,
             limit: self.task_timeout,
             trace: self.trace.as_ref().map(|t| (t, index)),
@@ -510,7 +644,7 @@ impl<'p> Call<'p> {
         if let Some(result) = direct::apply(&self.pool.shared, &one) {
             return result;
         }
-        self.submit_one(task.name(), args, len, index)?.get()
+        self.submit_one(task.key(), args, len, index, None)?.get()
     }
 
     /// Starts `task(arg)` in a worker; returns at once with a handle to the result.
@@ -519,10 +653,21 @@ impl<'p> Call<'p> {
         task: &Task<A, R>,
         arg: A,
     ) -> Result<AsyncResult<R>> {
-        task::ensure_registered(task.name())?;
+        self.apply_async_with(task, arg, Callbacks::new())
+    }
+
+    /// [`apply_async`](Self::apply_async) with Python's `callback` and `error_callback`; see
+    /// [`Callbacks`].
+    pub fn apply_async_with<A: Serialize, R: DeserializeOwned + Send + 'static>(
+        self,
+        task: &Task<A, R>,
+        arg: A,
+        callbacks: Callbacks<R>,
+    ) -> Result<AsyncResult<R>> {
+        task::ensure_registered(task)?;
         let (args, len) = encode_one(&arg)?;
         let index = self.apply_index();
-        self.submit_one(task.name(), args, len, index)
+        self.submit_one(task.key(), args, len, index, Some(callbacks))
     }
 
     /// A single item: traced applies are numbered in the order they were made.
@@ -532,17 +677,19 @@ impl<'p> Call<'p> {
 
     fn submit_one<R: DeserializeOwned + Send + 'static>(
         &self,
-        task: &'static str,
+        key: &'static str,
         args: Vec<u8>,
         len: u32,
         index: usize,
+        callbacks: Option<Callbacks<R>>,
     ) -> Result<AsyncResult<R>> {
-        let (reply, delivery) = crossbeam_channel::bounded(1);
+        let slot = Slot::new();
+        let reply: Arc<dyn Deliver> = Arc::new(OneSink::new(Arc::clone(&slot), callbacks));
         let job = self
-            .spec::<R>(task)
+            .spec::<R>(key)
             .job(index, args, vec![len], &CallState::new(), &reply);
         self.pool.shared.submit(job)?;
-        Ok(AsyncResult::new(delivery))
+        Ok(AsyncResult::new(slot))
     }
 }
 

@@ -1,31 +1,28 @@
 //! State shared by a pool's handle and its supervisor threads.
 
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
 use super::job::Job;
-use super::slots::Slots;
+use super::slots::{Slots, State};
 use crate::error::{Error, Result};
-
-const RUNNING: u8 = 0;
-const CLOSED: u8 = 1;
-const TERMINATED: u8 = 2;
 
 /// The encoded initializer every new worker runs first.
 #[derive(Debug)]
 pub(crate) struct Initializer {
+    /// The task's key (see [`Task`](crate::Task)).
     pub task: &'static str,
     pub arg: Vec<u8>,
 }
 
 #[derive(Debug)]
 pub(crate) struct Shared {
-    state: AtomicU8,
     /// Worker processes started so far, replacements included.
     spawned: AtomicUsize,
-    /// The queue of jobs, and where each slot's worker is (lent to a caller of `apply`,
-    /// parked, or busy), so `terminate` can kill any of them from any thread.
+    /// Whether the pool takes work, the queue of jobs, and where each slot's worker is (lent to
+    /// a caller of `apply`, parked, or busy), so `terminate` can kill any of them from any
+    /// thread.
     pub slots: Slots,
     /// Supervisor threads still running, so `terminate` can wait until every worker is reaped.
     supervisors: Mutex<usize>,
@@ -47,7 +44,6 @@ impl Shared {
         task_timeout: Option<Duration>,
     ) -> Self {
         Shared {
-            state: AtomicU8::new(RUNNING),
             spawned: AtomicUsize::new(0),
             slots: Slots::new(workers),
             supervisors: Mutex::new(0),
@@ -59,34 +55,16 @@ impl Shared {
     }
 
     pub(crate) fn is_terminated(&self) -> bool {
-        self.state.load(Ordering::SeqCst) == TERMINATED
-    }
-
-    /// `Ok` while the pool accepts work.
-    pub(crate) fn accepting(&self) -> Result<()> {
-        match self.state.load(Ordering::SeqCst) {
-            RUNNING => Ok(()),
-            TERMINATED => Err(Error::PoolTerminated),
-            _ => Err(Error::PoolClosed),
-        }
+        self.slots.state() == State::Terminated
     }
 
     /// Queues a job, unless the pool no longer accepts work.
     pub(crate) fn submit(&self, job: Job) -> Result<()> {
-        self.accepting()?;
-        // The state may change in between; the board decides, under its lock.
-        if self.slots.submit(job) {
-            Ok(())
-        } else {
-            Err(self.accepting().err().unwrap_or(Error::PoolClosed))
-        }
+        self.slots.submit(job)
     }
 
     /// Stops accepting work; queued jobs still run.
     pub(crate) fn close(&self) {
-        let _ = self
-            .state
-            .compare_exchange(RUNNING, CLOSED, Ordering::SeqCst, Ordering::SeqCst);
         self.slots.close();
     }
 
@@ -103,8 +81,7 @@ impl Shared {
     /// Stops accepting work, fails queued jobs, kills every worker and waits until all are
     /// reaped.
     pub(crate) fn terminate(&self) {
-        self.state.store(TERMINATED, Ordering::SeqCst);
-        for job in self.slots.drain() {
+        for job in self.slots.terminate() {
             job.fail(0..job.len(), Error::PoolTerminated);
         }
         self.slots.kill_all();

@@ -1,20 +1,44 @@
-//! The pool's board: the queue of jobs, and where each slot's worker is.
+//! The pool's board: whether it takes work, the queue of jobs, and where each slot's worker is.
 //!
 //! A queued task crosses two thread hops besides the process boundary: caller → supervisor and
 //! back. For a small synchronous `apply` those hops cost as much as the round trip to the
 //! worker, so an idle supervisor parks its worker here, and `apply` borrows it and talks to it
-//! directly. One lock guards the queue and the workers' whereabouts together, so a supervisor
-//! whose worker is lent out never takes a job it could not start: it waits for the worker, and
-//! the job stays in the queue for the others. Spawning stays with the supervisor (a worker's
-//! parent-death signal is tied to the thread that spawned it): a borrower that loses the worker
-//! returns the slot empty and asks its supervisor for a replacement.
+//! directly. One lock guards the pool's state, the queue and the workers' whereabouts together,
+//! which is what keeps the shortcut fair: a worker is lent only while the queue is empty, so an
+//! `apply` never overtakes work that was queued before it; and a supervisor whose worker is lent
+//! out never takes a job it could not start: the job stays in the queue for the others until
+//! the worker comes back. Spawning stays with the supervisor (a worker's parent-death signal is
+//! tied to the thread that spawned it): a borrower that loses the worker returns the slot empty
+//! and asks its supervisor for a replacement.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use super::job::Job;
 use crate::child::Child;
+use crate::error::{Error, Result};
 use crate::link::Link;
+
+/// Whether the pool takes work: the one place that says so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum State {
+    Running,
+    /// No new work; queued work still runs.
+    Closed,
+    /// No work at all: queued jobs were failed, workers killed.
+    Terminated,
+}
+
+impl State {
+    /// `Ok` while the pool takes work, else the error a new submission gets.
+    pub(crate) fn accepting(self) -> Result<()> {
+        match self {
+            State::Running => Ok(()),
+            State::Closed => Err(Error::PoolClosed),
+            State::Terminated => Err(Error::PoolTerminated),
+        }
+    }
+}
 
 /// Where a slot's worker is.
 #[derive(Debug)]
@@ -29,9 +53,8 @@ enum Lent {
 
 #[derive(Debug)]
 struct Board {
+    state: State,
     queue: VecDeque<Job>,
-    /// Whether jobs may still be queued (false once the pool is closed or terminated).
-    open: bool,
     lent: Vec<Lent>,
     /// Slots whose worker is parked.
     idle: Vec<usize>,
@@ -82,8 +105,8 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Slots {
     pub(crate) fn new(workers: usize) -> Self {
         let board = Board {
+            state: State::Running,
             queue: VecDeque::new(),
-            open: true,
             lent: (0..workers).map(|_| Lent::Home).collect(),
             idle: Vec::with_capacity(workers),
             replace: vec![false; workers],
@@ -118,12 +141,15 @@ impl Slots {
         }
     }
 
-    /// Queues a job; `false` (dropping it) if the pool no longer takes jobs.
-    pub(crate) fn submit(&self, job: Job) -> bool {
+    /// The pool's state now.
+    pub(crate) fn state(&self) -> State {
+        lock(&self.board).state
+    }
+
+    /// Queues a job, unless the pool no longer takes work.
+    pub(crate) fn submit(&self, job: Job) -> Result<()> {
         let mut board = lock(&self.board);
-        if !board.open {
-            return false;
-        }
+        board.state.accepting()?;
         board.queue.push_back(job);
         // Wake one sleeping supervisor whose worker is at hand; a busy one looks at the queue
         // when it is done, and one whose worker is lent when the worker comes back.
@@ -133,12 +159,16 @@ impl Slots {
             board.sleeping[slot] = false;
             self.wake[slot].notify_one();
         }
-        true
+        Ok(())
     }
 
     /// Takes no more jobs; those queued still run.
     pub(crate) fn close(&self) {
-        lock(&self.board).open = false;
+        let mut board = lock(&self.board);
+        if board.state == State::Running {
+            board.state = State::Closed;
+        }
+        drop(board);
         self.wake_all();
     }
 
@@ -146,10 +176,10 @@ impl Slots {
         self.wake.iter().for_each(Condvar::notify_all);
     }
 
-    /// Takes no more jobs and hands back the queued ones, to be failed.
-    pub(crate) fn drain(&self) -> Vec<Job> {
+    /// Takes no work at all any more, and hands back the queued jobs, to be failed.
+    pub(crate) fn terminate(&self) -> Vec<Job> {
         let mut board = lock(&self.board);
-        board.open = false;
+        board.state = State::Terminated;
         let jobs = board.queue.drain(..).collect();
         drop(board);
         self.wake_all();
@@ -175,7 +205,7 @@ impl Slots {
                 if let Some(job) = board.queue.pop_front() {
                     return (Wakeup::Job(job), board.take_home(slot));
                 }
-                if !board.open {
+                if board.state != State::Running {
                     return (Wakeup::Closed, board.take_home(slot));
                 }
             }
@@ -187,12 +217,19 @@ impl Slots {
         }
     }
 
-    /// Caller: an idle worker to use directly, if there is one.
-    pub(crate) fn borrow(&self) -> Option<(usize, Link)> {
+    /// Caller: an idle worker to use directly, if there is one and nothing waits in the queue
+    /// (work queued earlier goes first). An error if the pool takes no work.
+    pub(crate) fn borrow(&self) -> Result<Option<(usize, Link)>> {
         let mut board = lock(&self.board);
-        let slot = board.idle.pop()?;
+        board.state.accepting()?;
+        if !board.queue.is_empty() {
+            return Ok(None);
+        }
+        let Some(slot) = board.idle.pop() else {
+            return Ok(None);
+        };
         match std::mem::replace(&mut board.lent[slot], Lent::Out) {
-            Lent::Parked(link) => Some((slot, link)),
+            Lent::Parked(link) => Ok(Some((slot, link))),
             _ => unreachable!("only parked workers are listed as idle"),
         }
     }
@@ -214,7 +251,7 @@ impl Slots {
         }
         // The supervisor only needs waking if there is something for it to do now (usually
         // not: an `apply` in a loop would otherwise wake it for nothing every time).
-        if board.replace[slot] || !board.queue.is_empty() || !board.open {
+        if board.replace[slot] || !board.queue.is_empty() || board.state != State::Running {
             self.wake[slot].notify_one();
         }
     }

@@ -7,6 +7,7 @@
 use std::collections::VecDeque;
 use std::ops::Range;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crossbeam_channel::Sender;
 
@@ -14,12 +15,15 @@ use super::job::Job;
 use super::shared::{Shared, SupervisorGuard};
 use super::slots::Wakeup;
 use crate::error::{Error, Result};
-use crate::link::{Link, Reply, RunOptions};
+use crate::link::{self, AfterLoss, Link, Reply, RunOptions};
 use crate::progress::Position;
 
-/// A worker that dies before starting (or after finishing) a chunk is not the chunk's fault, so
-/// the chunk is retried; this many times, in case something keeps killing fresh workers.
-const RETRIES: u32 = 3;
+/// The name of the next pool worker, as Python's `ForkPoolWorker-3`: what `ps` shows after the
+/// program's name, and what [`active_children`](crate::active_children) lists.
+pub(crate) fn worker_name() -> String {
+    static WORKERS: AtomicUsize = AtomicUsize::new(0);
+    format!("PoolWorker-{}", WORKERS.fetch_add(1, Ordering::Relaxed) + 1)
+}
 
 pub(crate) struct Supervisor {
     shared: Arc<Shared>,
@@ -73,29 +77,40 @@ impl Supervisor {
     }
 
     fn start_worker(&mut self) -> Result<()> {
-        let mut link = Link::spawn()?;
+        let mut link = Link::spawn(&worker_name(), "pool worker")?;
         self.shared.count_spawn();
         // Publish the child before anything can block, so `terminate` can always reach it.
         self.shared
             .slots
             .publish(self.slot, Some(Arc::clone(link.child())));
-        if self.shared.is_terminated() {
+        let started = self.ready(&mut link);
+        if started.is_err() {
             link.child().kill_and_wait();
             self.shared.slots.publish(self.slot, None);
+        }
+        started?;
+        self.link = Some(link);
+        Ok(())
+    }
+
+    /// Waits for a new worker's hello and runs the pool's initializer in it.
+    fn ready(&self, link: &mut Link) -> Result<()> {
+        if self.shared.is_terminated() {
             return Err(Error::PoolTerminated);
         }
-        link.ready()?;
+        link.ready().map_err(|e| match e {
+            // Killed before it was ready (by a signal from outside): not a task's death.
+            Error::WorkerDied { pid, exit, .. } => Error::spawn(std::io::Error::other(format!(
+                "worker {pid} was {exit} before it was ready"
+            ))),
+            e => e,
+        })?;
         if let Some(init) = &self.shared.initializer {
-            let outcome = link
-                .run(init.task, &init.arg, 1, RunOptions::default())
-                .into_single::<()>();
-            if let Err(e) = outcome {
-                link.child().kill_and_wait();
-                self.shared.slots.publish(self.slot, None);
-                return Err(Error::InitializerFailed(Box::new(e)));
-            }
+            let options = RunOptions::default();
+            link.run(init.task, &init.arg, 1, options, &mut |_, _, _, _| {})
+                .into_single::<()>()
+                .map_err(|e| Error::InitializerFailed(Box::new(e)))?;
         }
-        self.link = Some(link);
         Ok(())
     }
 
@@ -113,8 +128,7 @@ impl Supervisor {
 
     /// Runs every item of `job`, answering each exactly once.
     fn run_job(&mut self, job: &Job) {
-        // Ranges of the job still to run. A death in the middle of a range splits it: the item
-        // that was running fails, the rest run again on a fresh worker.
+        // Ranges of the job still to run. A lost worker splits a range (see `link::after_loss`).
         let mut todo: VecDeque<Range<usize>> = VecDeque::new();
         todo.push_back(0..job.len());
         let mut retries = 0;
@@ -136,13 +150,32 @@ impl Supervisor {
                 traced: job.trace.is_some(),
                 ..RunOptions::default()
             };
-            let reply = link.run(job.task, args, count, options);
-            let item_failed = match reply {
-                Reply::Done { frame, times } => {
-                    if let Some(trace) = &job.trace {
-                        trace.record_times(job.first + range.start, link.pid(), &times);
-                    }
-                    job.done(range, frame);
+            let pid = link.pid();
+            // Results that arrived but could not all be decoded: those after the undecodable
+            // one are lost, and run again (see `link::after_loss`).
+            let mut lost = Vec::new();
+            let mut deliver = |frame, first: usize, count: usize, times: Vec<(u64, u64, bool)>| {
+                let start = range.start + first;
+                if let Some(trace) = &job.trace {
+                    trace.record_times(job.first + start, pid, &times);
+                }
+                let found = job.done(start..start + count, frame);
+                lost.push(start + found..start + count);
+            };
+            let reply = link.run(job.task, args, count, options, &mut deliver);
+            let (at, answered, error) = match reply {
+                Reply::Done {
+                    frame,
+                    first,
+                    count,
+                    times,
+                } => {
+                    deliver(frame, first, count, times);
+                    // Fewer outcomes than items: the worker stopped after one it could not
+                    // decode, and the rest never started.
+                    todo.push_front(range.start + first + count..range.end);
+                    todo.extend(lost);
+                    todo.retain(|r| !r.is_empty());
                     continue;
                 }
                 Reply::Failed(e) => {
@@ -150,62 +183,65 @@ impl Supervisor {
                     job.fail(range, e);
                     continue;
                 }
-                // ANCHOR: death
-                Reply::TimedOut { item, started_ns } => {
+                Reply::TimedOut {
+                    item,
+                    started_ns,
+                    answered,
+                } => {
                     let limit = job.limit.expect("only timed jobs time out");
-                    trace_killed(job, range.start + item, link.pid(), started_ns);
-                    (item, Error::TaskTimeout { index: None, limit })
+                    let at = Position::Running { item, started_ns };
+                    (at, answered, Error::TaskTimeout { index: None, limit })
                 }
-                Reply::Died { pid, exit, at } => match at {
-                    Position::Running { item, started_ns } => {
-                        trace_killed(job, range.start + item, pid, started_ns);
-                        (
-                            item,
-                            Error::WorkerDied {
-                                index: None,
-                                pid,
-                                exit,
-                            },
-                        )
-                    }
-                    // Nothing of the chunk ran: not its fault, so it runs again.
-                    Position::NotStarted if retries < RETRIES => {
-                        retries += 1;
-                        self.lost_worker();
-                        todo.push_front(range);
-                        continue;
-                    }
-                    // `Finished`: every item ran, but the results died with the worker. They
-                    // fail rather than run twice: a task is never run again after it finished
-                    // (see "A task may run twice" in the Pool docs).
-                    Position::NotStarted | Position::Finished => {
-                        self.lost_worker();
-                        job.fail(
-                            range,
-                            Error::WorkerDied {
-                                index: None,
-                                pid,
-                                exit,
-                            },
-                        );
-                        continue;
-                    }
-                },
+                Reply::Died {
+                    pid,
+                    exit,
+                    at,
+                    answered,
+                } => (
+                    at,
+                    answered,
+                    Error::WorkerDied {
+                        index: None,
+                        pid,
+                        exit,
+                    },
+                ),
             };
+            todo.extend(lost);
             self.lost_worker();
-            let (item, error) = item_failed;
-            let failed = range.start + item;
             let error = if self.shared.is_terminated() {
                 Error::PoolTerminated
             } else {
-                error.at(job.first + failed)
+                error
             };
-            job.fail(failed..failed + 1, error);
-            // Items before the failed one finished, but their results died with the worker.
-            todo.push_front(failed + 1..range.end);
-            todo.push_front(range.start..failed);
+            let offset = |r: Range<usize>| range.start + r.start..range.start + r.end;
+            match link::after_loss(at, answered, range.len()) {
+                AfterLoss {
+                    blamed: Some(item),
+                    rerun,
+                } => {
+                    let failed = range.start + item;
+                    if let Position::Running { started_ns, .. } = at {
+                        trace_killed(job, failed, pid, started_ns);
+                    }
+                    job.fail(failed..failed + 1, error.at(job.first + failed));
+                    todo.push_front(offset(rerun[1].clone()));
+                    todo.push_front(offset(rerun[0].clone()));
+                }
+                // Nobody to blame: run it all again, unless fresh workers keep dying.
+                AfterLoss {
+                    blamed: None,
+                    rerun,
+                } if retries < link::RETRIES => {
+                    retries += 1;
+                    todo.push_front(offset(rerun[0].clone()));
+                }
+                AfterLoss {
+                    blamed: None,
+                    rerun,
+                } => job.fail(offset(rerun[0].clone()), error),
+            }
             todo.retain(|r| !r.is_empty());
-            // ANCHOR_END: death
         }
         let max = self.shared.max_tasks_per_child;
         if let Some(link) = &mut self.link {

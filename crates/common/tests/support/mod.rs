@@ -37,6 +37,26 @@ pub fn bounded(name: &str, limit: Duration, body: fn()) -> Trial {
     })
 }
 
+/// Runs `body` on a thread of its own and panics (failing the `#[test]` that called it) if it
+/// has not finished within `limit`: the default harness's way to bound a wait.
+pub fn within<T: Send + 'static>(limit: Duration, body: impl FnOnce() -> T + Send + 'static) -> T {
+    let (done_tx, done_rx) = mpsc::channel();
+    let worker = thread::spawn(move || {
+        let _ = done_tx.send(body());
+    });
+    match done_rx.recv_timeout(limit) {
+        Ok(value) => {
+            worker.join().ok();
+            value
+        }
+        Err(mpsc::RecvTimeoutError::Disconnected) => match worker.join() {
+            Err(panic) => std::panic::resume_unwind(panic),
+            Ok(()) => panic!("test body ended without finishing"),
+        },
+        Err(mpsc::RecvTimeoutError::Timeout) => panic!("did not finish within {limit:?} (hang?)"),
+    }
+}
+
 /// A bounded test with the default limit.
 pub fn test(name: &str, body: fn()) -> Trial {
     bounded(name, Duration::from_secs(60), body)
@@ -48,6 +68,106 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         .map(|s| s.to_string())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "panicked".into())
+}
+
+/// A fresh empty directory for marker files that tasks write (the name says who made it).
+pub fn marker_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("common-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The names of the files in `dir`, sorted.
+pub fn markers(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Whether `pid` is blocked sending on a descriptor above 2 (for a worker: its channel, not
+/// stdout or stderr), read from /proc/<pid>/syscall. (`UnixStream` writes with `send`.)
+pub fn in_write_to_a_channel(pid: u32) -> bool {
+    let Ok(line) = std::fs::read_to_string(format!("/proc/{pid}/syscall")) else {
+        return false;
+    };
+    let mut fields = line.split_whitespace();
+    let number = fields.next().and_then(|n| n.parse::<libc::c_long>().ok());
+    let fd = fields
+        .next()
+        .and_then(|fd| i64::from_str_radix(fd.trim_start_matches("0x"), 16).ok());
+    matches!(number, Some(libc::SYS_write | libc::SYS_sendto)) && fd.is_some_and(|fd| fd > 2)
+}
+
+/// `clone3` arguments, as far as `set_tid` (CLONE_ARGS_SIZE_VER1).
+#[repr(C)]
+#[derive(Default)]
+struct CloneArgs {
+    flags: u64,
+    pidfd: u64,
+    child_tid: u64,
+    parent_tid: u64,
+    exit_signal: u64,
+    stack: u64,
+    stack_size: u64,
+    tls: u64,
+    set_tid: u64,
+    set_tid_size: u64,
+}
+
+/// Starts a child of ours with process id `pid` (which must be free), as an unrelated program
+/// that reuses a number would. It waits for a signal, and ends by itself after two minutes.
+/// `None` without the privilege to choose pids (CAP_SYS_ADMIN).
+pub fn spawn_with_pid(pid: u32) -> Option<u32> {
+    let tid = [pid as libc::pid_t];
+    let args = CloneArgs {
+        exit_signal: libc::SIGCHLD as u64,
+        set_tid: tid.as_ptr() as u64,
+        set_tid_size: 1,
+        ..CloneArgs::default()
+    };
+    // SAFETY: clone3 without CLONE_VM is a fork; `args` and `tid` outlive the call. The child
+    // only calls async-signal-safe functions and never returns.
+    let got = unsafe {
+        libc::syscall(
+            libc::SYS_clone3,
+            &args as *const CloneArgs,
+            std::mem::size_of::<CloneArgs>(),
+        )
+    };
+    match got {
+        0 => {
+            // SAFETY: alarm and pause are async-signal-safe.
+            unsafe {
+                libc::alarm(120);
+                loop {
+                    libc::pause();
+                }
+            }
+        }
+        -1 => None,
+        got => Some(got as u32),
+    }
+}
+
+/// Whether this process may choose the pid of a new child (see [`spawn_with_pid`]).
+pub fn can_choose_pids() -> bool {
+    let Ok(mut child) = std::process::Command::new("true").spawn() else {
+        return false;
+    };
+    let pid = child.id();
+    let _ = child.wait();
+    match spawn_with_pid(pid) {
+        Some(again) => {
+            signal(again, libc::SIGKILL);
+            eventually(std::time::Duration::from_secs(20), || try_reap(again))
+        }
+        None => false,
+    }
 }
 
 #[allow(unused_imports)] // each test binary uses its own subset

@@ -8,18 +8,27 @@
 //!
 //! The header is a small enum; the body carries the bulk (encoded arguments or results) so big
 //! payloads are never copied through serde a second time. Arguments and outcomes are postcard
-//! values laid end to end; the header of a `Run` lists each argument's length.
+//! values laid end to end, with no length before each: postcard values delimit themselves, and
+//! only the parent, which encoded them, needs to know where each starts (to send part of a
+//! chunk again).
+
+mod custom;
 
 use std::io::{self, Read, Write};
+use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::error::Error;
-use crate::panic::Caught;
+use crate::error::{Error, Result};
+use crate::panic::{self, Caught};
 
 /// Bumped whenever a frame's layout changes, so a stale worker is refused rather than misread.
-pub(crate) const PROTOCOL: u32 = 1;
+pub(crate) const PROTOCOL: u32 = 2;
+
+/// How long to wait for an answer awake before blocking (see
+/// [`spin_until_readable`](crate::sys::spin_until_readable)); both sides use it.
+pub(crate) const SPIN: Duration = Duration::from_micros(50);
 
 // ANCHOR: messages
 /// Parent → worker.
@@ -44,10 +53,20 @@ pub(crate) enum ToWorker {
 pub(crate) enum FromWorker {
     /// Sent once, when the worker is ready for work.
     Hello { pid: u32, protocol: u32 },
-    /// The outcomes of `Run { seq }`, one per argument, in the body; with `traced`, each
+    /// The outcomes of the next `count` items of `Run { seq }`, in the body, sent early because
+    /// with the next one they would not fit in one message; more follow. With `traced`, each
     /// item's start and end on the monotonic clock, and whether it succeeded.
+    Part {
+        seq: u64,
+        count: u32,
+        times: Vec<(u64, u64, bool)>,
+    },
+    /// The last outcomes of `Run { seq }`: `count` of them. When the parts and this hold fewer
+    /// outcomes than the chunk had items, the worker stopped early (after an argument it could
+    /// not decode, the next cannot be found) and the rest never started.
     Done {
         seq: u64,
+        count: u32,
         times: Vec<(u64, u64, bool)>,
     },
 }
@@ -114,7 +133,7 @@ const COALESCE: usize = 64 * 1024;
 
 /// Writes one frame.
 pub(crate) fn write_frame<H: Serialize>(
-    w: &mut impl Write,
+    w: &mut (impl Write + ?Sized),
     header: &H,
     body: &[u8],
 ) -> io::Result<()> {
@@ -142,6 +161,29 @@ pub(crate) fn write_frame<H: Serialize>(
     }
 }
 
+/// Where frames are read from: a `Read` that can also append many bytes to a `Vec` without
+/// zero-filling the room first (a `Read` that only implements `read` has its buffer zeroed by
+/// `read_to_end` before every call: for a large frame, a page fault and a `memset` per page).
+pub(crate) trait Source: Read + Sized {
+    /// Appends exactly `n` more bytes to `buf`, growing it geometrically as they arrive; an
+    /// `UnexpectedEof` error if the stream ends first.
+    fn append_exact(&mut self, buf: &mut Vec<u8>, n: usize) -> io::Result<()> {
+        let read = self.by_ref().take(n as u64).read_to_end(buf)?;
+        if read < n {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        Ok(())
+    }
+}
+
+/// Blocking: `read_to_end` reads into the spare capacity directly.
+impl Source for std::os::unix::net::UnixStream {}
+
+impl Source for &[u8] {}
+
+/// The most a frame's body is given before its bytes arrive.
+const PREALLOCATE: usize = 1 << 20;
+
 /// Reads frames through a buffer, so a small frame costs one `read` instead of three.
 #[derive(Debug)]
 pub(crate) struct FrameReader {
@@ -166,7 +208,7 @@ impl FrameReader {
     }
 
     /// Reads one frame; `Ok(None)` when the peer closed the connection between frames.
-    pub(crate) fn read_frame(&mut self, r: &mut impl Read) -> io::Result<Option<Frame>> {
+    pub(crate) fn read_frame(&mut self, r: &mut impl Source) -> io::Result<Option<Frame>> {
         while self.end - self.start < 8 {
             if !self.fill(r)? {
                 return if self.has_buffered() {
@@ -195,20 +237,17 @@ impl FrameReader {
         }
         let len = rest - 4;
         let here = (self.end - self.start - 8).min(len);
-        let mut body = Vec::with_capacity(len);
+        // Room for what is here and a little more, not for the length the peer announced: a
+        // bad length must not make us allocate gigabytes for bytes that never come.
+        let mut body = Vec::with_capacity(len.min(here.max(PREALLOCATE)));
         body.extend_from_slice(&self.buf[self.start + 8..self.start + 8 + here]);
         self.start += 8 + here;
         if self.start == self.end {
             (self.start, self.end) = (0, 0);
         }
         if here < len {
-            // A large frame: the rest goes straight into place, not through the buffer, and
-            // without zero-filling it first (`read_to_end` reads into the spare capacity).
-            let rest = (len - here) as u64;
-            let read = r.take(rest).read_to_end(&mut body)?;
-            if (read as u64) < rest {
-                return Err(io::ErrorKind::UnexpectedEof.into());
-            }
+            // A large frame: the rest goes straight into place, not through the buffer.
+            r.append_exact(&mut body, len - here)?;
         }
         Ok(Some(Frame {
             buf: body,
@@ -217,7 +256,7 @@ impl FrameReader {
     }
 
     /// Reads more bytes into the buffer; `false` at end of file.
-    fn fill(&mut self, r: &mut impl Read) -> io::Result<bool> {
+    fn fill(&mut self, r: &mut impl Source) -> io::Result<bool> {
         if self.start > 0 {
             self.buf.copy_within(self.start..self.end, 0);
             (self.start, self.end) = (0, self.end - self.start);
@@ -303,52 +342,125 @@ const FAILED: u8 = 1;
 /// Appends one task outcome to `out`. Returns whether it is a success.
 ///
 /// A result that cannot be encoded becomes an `Encode` failure for that task alone.
-pub(crate) fn encode_outcome<R: Serialize>(
-    outcome: &Result<R, Failure>,
-    out: &mut Vec<u8>,
-) -> bool {
-    let failure = match outcome {
-        Ok(value) => {
-            out.push(OK);
-            match encode_value(value, out) {
-                Ok(()) => return true,
-                Err(message) => {
-                    out.pop();
-                    Failure::Encode(message)
-                }
-            }
+#[cfg(test)]
+fn encode_outcome<R: Serialize>(outcome: &Result<R, Failure>, out: &mut Vec<u8>) -> bool {
+    match outcome {
+        Ok(value) => encode_ok(value, out),
+        Err(failure) => {
+            encode_failure(failure, out);
+            false
         }
-        Err(failure) => failure.clone(),
-    };
-    out.push(FAILED);
-    encode_value(&failure, out).expect("a failure always encodes");
-    false
+    }
 }
 
-/// Reads outcomes laid end to end by [`encode_outcome`].
+/// Appends a successful outcome; if `value` cannot be encoded, an `Encode` failure instead.
+/// Returns whether it is a success.
+#[inline]
+pub(crate) fn encode_ok<R: Serialize + ?Sized>(value: &R, out: &mut Vec<u8>) -> bool {
+    out.push(OK);
+    match encode_value(value, out) {
+        Ok(()) => true,
+        Err(message) => {
+            out.pop();
+            encode_failure(&Failure::Encode(message), out);
+            false
+        }
+    }
+}
+
+/// Appends a failed outcome.
+pub(crate) fn encode_failure(failure: &Failure, out: &mut Vec<u8>) {
+    out.push(FAILED);
+    encode_value(failure, out).expect("a failure always encodes");
+}
+
+/// Decodes the value at the start of `bytes`; returns it and the bytes after it. On failure the
+/// message is the decoder's own when the value's `Deserialize` impl gave one.
+#[inline]
+pub(crate) fn take_value<T: DeserializeOwned>(bytes: &[u8]) -> Result<(T, &[u8]), String> {
+    match postcard::take_from_bytes(bytes) {
+        Ok(taken) => Ok(taken),
+        Err(e) => Err(decode_error::<T>(bytes, e)),
+    }
+}
+
+/// The message for value `index` of `bytes` (values end to end), which failed with `error`.
+#[cold]
+#[inline(never)]
+pub(crate) fn decode_error_at<T: DeserializeOwned>(
+    bytes: &[u8],
+    index: usize,
+    error: postcard::Error,
+) -> String {
+    if error != postcard::Error::SerdeDeCustom {
+        return error.to_string();
+    }
+    // Find where it starts: the ones before it decoded once, so they decode again.
+    let mut rest = bytes;
+    for _ in 0..index {
+        match postcard::take_from_bytes::<T>(rest) {
+            Ok((_, after)) => rest = after,
+            Err(_) => return error.to_string(),
+        }
+    }
+    decode_error::<T>(rest, error)
+}
+
+/// The message for the value at the start of `bytes`, which failed with `error`: the decoder's
+/// own when its `Deserialize` impl gave one (postcard drops it; see `custom`).
+#[cold]
+#[inline(never)]
+fn decode_error<T: DeserializeOwned>(bytes: &[u8], error: postcard::Error) -> String {
+    match error {
+        postcard::Error::SerdeDeCustom => {
+            custom::message::<T>(bytes).unwrap_or_else(|| error.to_string())
+        }
+        e => e.to_string(),
+    }
+}
+
+/// Decodes the one outcome in `body` (an `apply`, a [`Process`](crate::Process)); a panicking
+/// `Deserialize` becomes an error, as in the supervisors' decoders.
+pub(crate) fn decode_single<R: DeserializeOwned>(body: &[u8]) -> Result<R> {
+    panic::catch(|| Outcomes::new(body).next(None))
+        .unwrap_or_else(|caught| Err(Error::decode_panicked(None, &caught)))
+}
+
+/// Reads outcomes laid end to end by [`encode_ok`] and [`encode_failure`].
 #[derive(Debug)]
 pub(crate) struct Outcomes<'a> {
     rest: &'a [u8],
+    lost: bool,
 }
 
 impl<'a> Outcomes<'a> {
     pub(crate) fn new(bytes: &'a [u8]) -> Self {
-        Outcomes { rest: bytes }
+        Outcomes {
+            rest: bytes,
+            lost: false,
+        }
+    }
+
+    /// Whether an outcome could not be decoded, so those after it cannot be found.
+    pub(crate) fn lost(&self) -> bool {
+        self.lost
     }
 
     /// The next outcome; `index` labels a failure. A malformed stream yields `Decode` forever
     /// after, so a count mismatch can never read garbage.
-    pub(crate) fn next<R: DeserializeOwned>(&mut self, index: Option<usize>) -> Result<R, Error> {
+    #[inline]
+    pub(crate) fn next<R: DeserializeOwned>(&mut self, index: Option<usize>) -> Result<R> {
         let decode_error = |message: String| Error::Decode { index, message };
         let Some((&tag, rest)) = self.rest.split_first() else {
+            self.lost = true;
             return Err(decode_error("result missing".into()));
         };
         let taken = match tag {
-            OK => postcard::take_from_bytes::<R>(rest).map(|(v, rest)| (Ok(v), rest)),
-            FAILED => postcard::take_from_bytes::<Failure>(rest)
-                .map(|(f, rest)| (Err(f.into_error(index)), rest)),
+            OK => take_value::<R>(rest).map(|(v, rest)| (Ok(v), rest)),
+            FAILED => take_value::<Failure>(rest).map(|(f, rest)| (Err(f.into_error(index)), rest)),
             _ => {
                 self.rest = &[];
+                self.lost = true;
                 return Err(decode_error(format!("bad result tag {tag}")));
             }
         };
@@ -357,10 +469,11 @@ impl<'a> Outcomes<'a> {
                 self.rest = rest;
                 outcome
             }
-            Err(e) => {
+            Err(message) => {
                 // Without a length we cannot find the next outcome: give up on the rest.
                 self.rest = &[];
-                Err(decode_error(e.to_string()))
+                self.lost = true;
+                Err(decode_error(message))
             }
         }
     }
@@ -379,6 +492,7 @@ mod tests {
                 &mut wire,
                 &FromWorker::Done {
                     seq: 9,
+                    count: 1,
                     times: vec![],
                 },
                 &body,
@@ -409,6 +523,7 @@ mod tests {
             &mut wire,
             &FromWorker::Done {
                 seq: 1,
+                count: 1,
                 times: vec![],
             },
             b"abc",
@@ -425,7 +540,11 @@ mod tests {
         for seq in 0..3 {
             write_frame(
                 &mut wire,
-                &FromWorker::Done { seq, times: vec![] },
+                &FromWorker::Done {
+                    seq,
+                    count: 1,
+                    times: vec![],
+                },
                 &[seq as u8; 5],
             )
             .unwrap();
@@ -439,6 +558,24 @@ mod tests {
         }
         assert!(!reader.has_buffered());
         assert!(reader.read_frame(&mut input).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_length_from_the_peer_is_not_allocated_before_its_bytes_arrive() {
+        // A header that announces 3 GiB, followed by ten bytes and the end.
+        let mut wire = Vec::new();
+        wire.extend_from_slice(&(3u32 << 30).to_le_bytes());
+        wire.extend_from_slice(&2u32.to_le_bytes());
+        wire.extend_from_slice(&[0; 10]);
+        let mut reader = FrameReader::new();
+        crate::alloc_probe::reset();
+        let err = reader.read_frame(&mut wire.as_slice()).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+        let largest = crate::alloc_probe::largest_on_this_thread();
+        assert!(
+            largest < 16 << 20,
+            "allocated {largest} bytes for ten that arrived"
+        );
     }
 
     #[test]
