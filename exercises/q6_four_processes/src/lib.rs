@@ -31,6 +31,7 @@
 use std::io;
 use std::process::ExitCode;
 use std::thread;
+use std::time::Duration;
 
 use clap::Parser;
 use common::{Outcome, Picture, Process, Registered, Span, Task, Trace, task};
@@ -206,30 +207,31 @@ fn start_all_then_join<A: Serialize>(
     let mut output = Ok(());
     for (i, (born, child)) in children.into_iter().enumerate() {
         let pid = child.pid();
-        let outcome = match child.join() {
-            Ok(printed) => {
-                output = output.and(printed);
-                Outcome::Ran
-            }
+        let joined = child.join();
+        record_life(trace, i, pid, born, joined.is_ok());
+        match joined {
+            Ok(printed) => output = output.and(printed),
             Err(e) => {
                 errln!("q6_four_processes: error: process {i} (pid {pid}): {e}");
                 failed += 1;
-                Outcome::Failed
             }
-        };
-        let (start, end) = (born, trace.now());
-        trace.record(Span {
-            index: i,
-            pid,
-            start,
-            end,
-            outcome,
-        });
+        }
     }
     output?;
     Ok(failed)
 }
 // ANCHOR_END: start_all_then_join
+
+/// Adds child `i`'s life, from asking for it (`born`) to having reaped it (now), to `trace`.
+fn record_life(trace: &Trace, i: usize, pid: u32, born: Duration, ran: bool) {
+    trace.record(Span {
+        index: i,
+        pid,
+        start: born,
+        end: trace.now(),
+        outcome: if ran { Outcome::Ran } else { Outcome::Failed },
+    });
+}
 
 /// `--svg DIR`: the children's lives as `DIR/processes.svg`. Returns whether it was written;
 /// says why not on stderr.
