@@ -36,10 +36,19 @@ impl Child {
     /// Takes ownership of `pid`, a child this process has just started and not reaped.
     ///
     /// Without a pidfd there is no safe way to signal the child later, so if one cannot be
-    /// made (no descriptor left, say) the child is killed and reaped at once, by number: the one
-    /// moment that is sound, since nothing has reaped it yet.
+    /// made for want of resources (no descriptor or memory left) the child is killed and reaped
+    /// at once, by number: sound only then, since nothing has reaped it yet. Any other failure
+    /// (no such process, or reaped by someone else) means the number may already name a
+    /// stranger, so nothing is sent to it.
     pub(crate) fn adopt(pid: u32, name: String) -> io::Result<Arc<Child>> {
-        let pidfd = sys::pidfd_open(pid).inspect_err(|_| sys::kill_fresh_child(pid))?;
+        let pidfd = sys::pidfd_open(pid).inspect_err(|e| {
+            if matches!(
+                e.raw_os_error(),
+                Some(libc::EMFILE | libc::ENFILE | libc::ENOMEM)
+            ) {
+                sys::kill_fresh_child(pid);
+            }
+        })?;
         let child = Arc::new(Child {
             pid,
             pidfd,

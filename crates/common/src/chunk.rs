@@ -100,12 +100,15 @@ impl<'a> ChunkRun<'a> {
     /// [`push_failure`](Self::push_failure).
     #[inline]
     pub(crate) fn push_ok<R: Serialize>(&mut self, value: &R) -> io::Result<()> {
+        // A copy forked by the task returns here too: it must not write the page or speak.
+        forked::end_if_copy();
         let ok = wire::encode_ok(value, self.out);
         self.item_done(ok)
     }
 
     /// The item [`before`](Self::before) started failed (anything it had written is dropped).
     pub(crate) fn push_failure(&mut self, failure: Failure) -> io::Result<()> {
+        forked::end_if_copy();
         self.out.truncate(self.item_start);
         wire::encode_failure(&failure, self.out);
         self.item_done(false)

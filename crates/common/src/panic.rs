@@ -85,11 +85,16 @@ pub(crate) fn capturing<T>(capture: Capture, f: impl FnOnce() -> T) -> T {
 /// [`catch`] for code already inside [`capturing`].
 #[inline]
 pub(crate) fn catch_captured<R>(f: impl FnOnce() -> R) -> Result<R, Caught> {
+    // A panic the task caught itself left its record: it must not name a later one.
+    LAST.take();
     panic::catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
-        LAST.take().unwrap_or_else(|| Caught {
+        let caught = LAST.take().unwrap_or_else(|| Caught {
             message: payload_message(payload.as_ref()),
             location: None,
-        })
+        });
+        // A payload whose own `Drop` panics must not escape the worker or the map.
+        let _ = panic::catch_unwind(AssertUnwindSafe(|| drop(payload)));
+        caught
     })
 }
 

@@ -55,6 +55,11 @@
 macro_rules! enable_test_support {
     ($tasks:expr $(,)?) => {
         $crate::__private::ctor::declarative::ctor! {
+            // SAFETY: the constructor runs before `main`, when std's runtime is not set up yet.
+            // In the test binary itself `init` only records the task list (a `OnceLock` and a
+            // `Vec`: allocation works before `main`). In a worker it serves tasks and exits
+            // without returning; that uses the allocator, threads-free I/O on descriptors it
+            // owns, and the panic machinery, none of which needs `main` to have run.
             #[ctor(unsafe, anonymous)]
             fn common_test_support() {
                 $crate::init($tasks);

@@ -16,6 +16,7 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::mem::MaybeUninit;
+use std::panic::AssertUnwindSafe;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -194,6 +195,7 @@ impl ThreadPool {
             pending: VecDeque::new(),
             current: Vec::new().into_iter(),
             next_index: 0,
+            panicked: None,
         }
     }
 }
@@ -363,6 +365,9 @@ pub struct ThreadIMap<'p, I: Iterator, R> {
     current: std::vec::IntoIter<Outcome<R>>,
     /// The input index of the first item of the next chunk sent.
     next_index: usize,
+    /// The input's panic: resumed once every item read before it is out, as
+    /// [`Pool::imap`](crate::Pool::imap) does (and Python raises the input's exception).
+    panicked: Option<Box<dyn std::any::Any + Send>>,
 }
 
 impl<I: Iterator, R> fmt::Debug for ThreadIMap<'_, I, R> {
@@ -380,10 +385,20 @@ where
     I::Item: Send + 'static,
     R: Send + 'static,
 {
-    /// Sends chunks until the window is full or the input ends.
+    /// Sends chunks until the window is full or the input ends (or panics: the items read
+    /// before the panic still go out, and no more is read).
     fn fill(&mut self) {
-        while self.pending.len() < self.window {
-            let args: Vec<I::Item> = self.items.by_ref().take(self.chunk).collect();
+        while self.pending.len() < self.window && self.panicked.is_none() {
+            let mut args: Vec<I::Item> = Vec::with_capacity(self.chunk);
+            // One by one, so the items read before a panic stay in `args`.
+            let read = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                for arg in self.items.by_ref().take(self.chunk) {
+                    args.push(arg);
+                }
+            }));
+            if let Err(payload) = read {
+                self.panicked = Some(payload);
+            }
             if args.is_empty() {
                 return;
             }
@@ -458,7 +473,11 @@ where
                 continue;
             }
             if self.pending.is_empty() {
-                return None; // nothing in flight, and `fill` found no more input
+                // Nothing in flight, and `fill` found no more input: done, or the input's panic.
+                if let Some(payload) = self.panicked.take() {
+                    std::panic::resume_unwind(payload);
+                }
+                return None;
             }
             let (seq, outcomes, took) = self.results.recv().expect("the iterator holds a sender");
             self.adapt(outcomes.len(), took);
@@ -583,6 +602,29 @@ mod tests {
         // At most the window (2 × threads chunks) of the largest chunk size.
         assert!(read.load(Ordering::Relaxed) <= 4 * MAX_CHUNK);
         drop(it);
+    }
+
+    #[test]
+    fn imap_yields_the_results_before_a_failing_input_then_its_panic() {
+        let threads = ThreadPool::new(2).unwrap();
+        let input = (0..10u64).inspect(|&x| assert_ne!(x, 3, "the input fails at 3"));
+        let mut it = threads.imap(&SQUARE, input);
+        let mut got = Vec::new();
+        let ended = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            for r in it.by_ref() {
+                got.push(r.unwrap());
+            }
+        }));
+        assert_eq!(
+            got,
+            [0, 1, 4],
+            "the results read before the failure come first"
+        );
+        let payload = ended.expect_err("then the input's panic");
+        let message = payload
+            .downcast_ref::<String>()
+            .expect("a formatted message");
+        assert!(message.contains("the input fails at 3"), "{message}");
     }
 
     #[test]

@@ -55,7 +55,7 @@ pub fn init(tasks: &[&dyn Registered]) {
         return;
     }
     let parent = args.next().unwrap_or_default();
-    if !started_by_a_pool(&parent) {
+    if !sys::stdin_is_socket() {
         say(format_args!(
             "error: {WORKER_ARG} is for the worker processes a pool starts, not for use by hand (see --help)"
         ));
@@ -92,13 +92,6 @@ fn arguments() -> Vec<OsString> {
         .unwrap_or_default()
 }
 
-/// Whether this process looks started by a pool: its parent is the one named after the flag,
-/// and its standard input is a socket (the channel). A person typing the flag gets neither.
-fn started_by_a_pool(parent: &OsString) -> bool {
-    let named = parent.to_str().and_then(|p| p.parse::<u32>().ok());
-    named == Some(sys::parent_pid()) && sys::stdin_is_socket()
-}
-
 /// A line on stderr that cannot panic (`eprintln!` does when stderr is closed or full).
 fn say(line: std::fmt::Arguments<'_>) {
     let _ = writeln!(io::stderr(), "{line}");
@@ -115,10 +108,10 @@ fn serve(tasks: &[&dyn Registered], parent: &OsString) -> io::Result<i32> {
         .and_then(|p| p.parse().ok())
         .ok_or_else(|| io::Error::other(format!("{WORKER_ARG} needs the parent's process id")))?;
     if sys::parent_pid() != parent {
-        // The parent died before we asked for the signal (or we were not started by a pool).
-        return Err(io::Error::other(format!(
-            "started with {WORKER_ARG}, but process {parent} is not our parent"
-        )));
+        // The parent died before we could ask to die with it: there is nobody left to work
+        // for, or to tell. (A person typing the flag has no channel on stdin: `init` caught
+        // that already.)
+        return Ok(1);
     }
     // Start clean, before any task runs: descriptors the parent left open without
     // close-on-exec are not ours to hold (Python closes them too). Our channel is stdin; it

@@ -146,6 +146,20 @@ fn fork_or_mark((fork, dir, tag): (bool, PathBuf, u32)) -> i32 {
         pid => wait_for(pid),
     }
 }
+/// Forks; the copy returns at once into the worker's loop, while the worker itself waits for
+/// it and then stays in the task for `ms` more.
+fn fork_then_stay(ms: u64) -> i32 {
+    // SAFETY: the worker is single-threaded; the child returns into the worker's loop, which
+    // must notice that it is a copy and end it before it writes anything.
+    match unsafe { libc::fork() } {
+        0 => -100,
+        pid => {
+            let code = wait_for(pid);
+            std::thread::sleep(Duration::from_millis(ms));
+            code
+        }
+    }
+}
 fn wait_for(pid: libc::pid_t) -> i32 {
     let mut status = 0;
     // SAFETY: `status` is valid for writes; `pid` is our child.
@@ -201,6 +215,7 @@ const PID_AND_BYTES: Task<usize, (u32, ByteBuf)> = task!(pid_and_bytes);
 const HIDE_DEATH: Task<PathBuf, u32> = task!(hide_death_behind_a_grandchild);
 const FORK_AND_LIST_SOCKETS: Task<PathBuf, i32> = task!(fork_and_list_sockets);
 const FORK_OR_MARK: Task<(bool, PathBuf, u32), i32> = task!(fork_or_mark);
+const FORK_THEN_STAY: Task<u64, i32> = task!(fork_then_stay);
 const INHERITED: Task<(), (Vec<String>, u64, u64)> = task!(inherited);
 const CLOSE_LOW_DESCRIPTORS: Task<u32, u32> = task!(close_low_descriptors);
 
@@ -222,6 +237,7 @@ fn main() {
         &HIDE_DEATH,
         &FORK_AND_LIST_SOCKETS,
         &FORK_OR_MARK,
+        &FORK_THEN_STAY,
         &INHERITED,
         &CLOSE_LOW_DESCRIPTORS,
     ]);
@@ -331,6 +347,10 @@ fn main() {
         test(
             "a_forked_copy_of_a_worker_holds_no_channel_and_runs_no_task",
             a_forked_copy_of_a_worker_holds_no_channel_and_runs_no_task,
+        ),
+        test(
+            "a_copy_forked_in_the_last_item_does_not_mark_its_worker_idle",
+            a_copy_forked_in_the_last_item_does_not_mark_its_worker_idle,
         ),
         test(
             "signals_never_reach_a_process_that_reused_a_workers_pid",
@@ -1036,6 +1056,23 @@ fn a_forked_copy_of_a_worker_holds_no_channel_and_runs_no_task() {
     assert_eq!(support::markers(&dir), [format!("1-{}", pids[0])]);
     assert_eq!(pool.apply(&SQUARE, 5).unwrap(), 25);
     assert_eq!(pool.pids(), pids, "the worker itself carries on");
+}
+
+fn a_copy_forked_in_the_last_item_does_not_mark_its_worker_idle() {
+    // The copy returns from the chunk's last (here: only) item. Were it to go on through the
+    // worker's loop, it would write "idle" into the progress page it shares with the worker,
+    // while the worker is still inside that item: the time limit would then never fire.
+    let pool = Pool::builder()
+        .workers(1)
+        .task_timeout(Duration::from_millis(500))
+        .build()
+        .unwrap();
+    let mut stuck = pool.apply_async(&FORK_THEN_STAY, 60_000).unwrap();
+    match stuck.get_timeout(Duration::from_secs(30)) {
+        Err(Error::TaskTimeout { .. }) => {}
+        other => panic!("expected the time limit to end the task, got {other:?}"),
+    }
+    assert_eq!(pool.apply(&SQUARE, 6).unwrap(), 36, "the pool carries on");
 }
 
 fn signals_never_reach_a_process_that_reused_a_workers_pid() {

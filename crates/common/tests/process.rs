@@ -85,8 +85,27 @@ fn main() {
             "terminate_right_after_start_reports_the_signal",
             terminate_right_after_start_reports_the_signal,
         ),
+        test(
+            "a_worker_whose_parent_is_gone_stops_without_a_word",
+            a_worker_whose_parent_is_gone_stops_without_a_word,
+        ),
     ];
     libtest_mimic::run(&args, tests).exit();
+}
+
+fn a_worker_whose_parent_is_gone_stops_without_a_word() {
+    // What a worker sees when its parent died between starting it and its first line: a
+    // channel on stdin, but another parent (here: a parent id that was never ours). Nobody is
+    // left to tell, so it must not print a usage error meant for a person typing the flag.
+    let (_ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args(["--common-pool-worker", "1"])
+        .stdin(std::os::fd::OwnedFd::from(theirs))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "");
 }
 
 fn join_returns_the_result() {

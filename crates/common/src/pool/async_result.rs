@@ -2,6 +2,7 @@
 //! Python's `apply_async` and `map_async` take.
 
 use std::fmt;
+use std::io::Write;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -78,8 +79,15 @@ impl<T> Callbacks<T> {
             Ok(value) => self.on_success.map(|f| f(value)),
             Err(error) => self.on_error.map(|f| f(error)),
         }));
-        if ran.is_err() {
-            eprintln!("common: a callback panicked; the result is delivered all the same");
+        if let Err(payload) = ran {
+            // Written, not `eprintln!`ed: this runs on a pool thread, and a closed stderr must
+            // not panic it (the slot would never be filled, and `get` would wait forever).
+            let _ = writeln!(
+                std::io::stderr(),
+                "common: a callback panicked; the result is delivered all the same"
+            );
+            // A payload whose own `Drop` panics must not escape either.
+            let _ = panic::catch_unwind(AssertUnwindSafe(|| drop(payload)));
         }
     }
 }

@@ -171,6 +171,8 @@ impl Supervisor {
                     times,
                 } => {
                     deliver(frame, first, count, times);
+                    // Progress: a later loss starts a new run of retries ("in a row").
+                    retries = 0;
                     // Fewer outcomes than items: the worker stopped after one it could not
                     // decode, and the rest never started.
                     todo.push_front(range.start + first + count..range.end);

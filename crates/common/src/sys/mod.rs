@@ -1,6 +1,7 @@
-//! Thin safe wrappers over the Linux calls the crate needs. Every `unsafe` block of the crate
-//! lives here (besides a test-only allocator): descriptors, sockets and shared memory in `fd`,
-//! processes and signals in `proc`.
+//! Thin safe wrappers over the Linux calls the crate needs: descriptors, sockets and shared
+//! memory in `fd`, processes and signals in `proc`. Every system call's `unsafe` lives here;
+//! the only other `unsafe` blocks are `ThreadPool::map`'s writes into uninitialised slots
+//! (`threads.rs`), `gettid` in `trace`, and a test-only allocator.
 
 mod fd;
 mod proc;
