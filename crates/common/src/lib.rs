@@ -112,6 +112,12 @@
 //! broken: every pending task fails. Each row above is tested by injecting the fault for real
 //! (see `tests/faults.rs` and `tests/pool.rs`).
 //!
+//! What the table does not promise: a process that a *task* starts (a grandchild) does not
+//! die with the pool, since the parent-death signal reaches only the pool's own workers; a
+//! task that starts one should also end it. And a callback (`map_async_with` and the like)
+//! runs on a pool thread, as in Python, so a callback that waits for its own pool (dropping
+//! the last handle to it, `terminate`, `join`) waits for itself.
+//!
 //! # Testing code that uses the pool
 //!
 //! Workers re-run the test binary too, so `init` must come before the test harness. Either

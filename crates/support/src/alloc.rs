@@ -16,6 +16,12 @@
 //!
 //! The exit runs no destructors (nothing may allocate any more): a download's hidden directory
 //! is left for the next run to remove, as after SIGKILL.
+//!
+//! Two consequences to know. Every failed allocation ends the program, including the ones a
+//! caller meant to survive (`Vec::try_reserve`, in this program or in a dependency): such
+//! programs should not use this allocator. And in a pool worker or a `common::Process` child
+//! (the same binary), out of memory is exit code 1, which for a `Process` reads as "the task
+//! failed" in Python's convention; the line on stderr says why.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::fmt::{self, Write as _};
