@@ -91,7 +91,7 @@ fn process_0_by_hand_ends_by_the_rules_once_its_peer_has_finished_cleanly() {
             cmd.arg(file.path());
             cmd
         };
-        let mut one = by_hand("1")
+        let one = by_hand("1")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
