@@ -35,14 +35,14 @@ macro_rules! command_line {
         #[doc = $about]
         #[derive(Debug, clap::Parser)]
         #[command(
-                    name = $name,
-                    version,
-                    about = $about,
-                    after_help = format!(
-                        "One of the book's \"Common mistakes\", made for real.\n\n{}",
-                        support::cli::EXIT_CODES_HELP
-                    )
-                )]
+                            name = $name,
+                            version,
+                            about = $about,
+                            after_help = format!(
+                                "One of the book's \"Common mistakes\", made for real.\n\n{}",
+                                support::cli::EXIT_CODES_HELP
+                            )
+                        )]
         pub struct Cli {}
     };
 }
