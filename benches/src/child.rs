@@ -28,7 +28,7 @@ pub(crate) fn serve_if_child() {
             Err(_) => 1,
         }),
         _ => {
-            eprintln!("benches: unknown floor mode {mode:?}");
+            support::errln!("benches: unknown floor mode {mode:?}");
             std::process::exit(2)
         }
     }

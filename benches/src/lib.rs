@@ -14,6 +14,11 @@
 //!
 //! Both call the workloads in [`work`], so they measure the same code. A worker process is the
 //! running binary started again, so every binary here calls [`init`] first thing in `main`.
+//!
+//! Output follows the exercises' rules ([`support::out`]): a reader who goes away ends the
+//! runner quietly, a write error is one line and exit code 1.
+
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod child;
 pub mod io;

@@ -91,3 +91,13 @@ fn without_python_the_python_column_is_skipped_and_says_so() {
         .expect("the row is there");
     assert!(row.starts_with("| thread start + join | — | "), "{row}");
 }
+
+#[test]
+fn the_listing_and_help_follow_the_output_rules() {
+    // A closed pipe ends the runner quietly, a full disk is one line and exit code 1.
+    support::hostile::assert_output_rules(
+        std::path::Path::new(env!("CARGO_BIN_EXE_side_by_side")),
+        "side_by_side",
+        &["--list"],
+    );
+}

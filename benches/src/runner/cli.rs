@@ -9,6 +9,7 @@ use crate::measure::Budget;
 /// table: workload, Python, Rust, ratio.
 #[derive(Debug, Parser)]
 #[command(
+    name = "side_by_side",
     version,
     after_help = format!(
         "Progress goes to stderr, the table (Markdown) to stdout:\n  \

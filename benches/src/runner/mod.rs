@@ -67,8 +67,10 @@ const SITE_FILES: usize = 12;
 pub fn run(cli: Cli) -> ExitCode {
     let cores = work::cores();
     if cli.list {
-        print!("{}", rows::listing(cores));
-        return ExitCode::SUCCESS;
+        return support::cli::finish(
+            "side_by_side",
+            support::out!("{}", rows::listing(cores)).map(|()| true),
+        );
     }
     let budget = cli.budget();
     let machine = Machine::read();
@@ -80,7 +82,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let sites = match start_sites() {
         Ok(sites) => sites,
         Err(e) => {
-            eprintln!("side_by_side: error: cannot start the local HTTP server: {e}");
+            support::errln!("side_by_side: error: cannot start the local HTTP server: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -89,14 +91,14 @@ pub fn run(cli: Cli) -> ExitCode {
     let mut rust = match rust::run_all(&cli, budget, &sites, cores) {
         Ok(results) => results,
         Err(e) => {
-            eprintln!("side_by_side: error: {e}");
+            support::errln!("side_by_side: error: {e}");
             return ExitCode::FAILURE;
         }
     };
     let mut notes = Vec::new();
     let mut py = Results::new();
     if let Ok(python) = &python {
-        eprintln!(
+        support::errln!(
             "running Python {} (benches/python/side_by_side.py)…",
             python.version
         );
@@ -130,9 +132,11 @@ pub fn run(cli: Cli) -> ExitCode {
         cores,
         filtered: !cli.only.is_empty(),
     };
-    print!("{}", report.render());
-    eprintln!("done in {:.0} s", started.elapsed().as_secs_f64());
-    ExitCode::SUCCESS
+    let printed = support::out!("{}", report.render());
+    if printed.is_ok() {
+        support::errln!("done in {:.0} s", started.elapsed().as_secs_f64());
+    }
+    support::cli::finish("side_by_side", printed.map(|()| true))
 }
 
 /// A local HTTP server per latency, shared by both sides: (latency in ms, site).

@@ -95,7 +95,7 @@ pub(super) fn compare(
             ));
             continue;
         }
-        eprintln!("  {key} (building it first)");
+        support::errln!("  {key} (building it first)");
         let exe = match cargo::build(workspace, program.name) {
             Ok(exe) => exe,
             Err(e) => {

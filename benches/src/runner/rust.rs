@@ -62,7 +62,7 @@ pub(super) fn run_all(
         results: Results::new(),
         sites,
     };
-    eprintln!("running Rust…");
+    support::errln!("running Rust…");
     rust.spawn();
     rust.pool_startup();
     rust.round_trip()?;
@@ -96,7 +96,7 @@ impl Rust<'_> {
     /// Measures `run` (which runs the workload `n` times and returns how long that took).
     fn time(&mut self, key: &str, run: impl FnMut(u64) -> Duration) {
         if self.wants(key) {
-            eprintln!("  {key}");
+            support::errln!("  {key}");
             let stats = measure(self.budget, run);
             self.results.insert(key.to_owned(), Measured::Time(stats));
         }
@@ -110,7 +110,7 @@ impl Rust<'_> {
         if keys.is_empty() {
             return;
         }
-        eprintln!("  {} (taking turns)", keys.join(", "));
+        support::errln!("  {} (taking turns)", keys.join(", "));
         let mut refs: Vec<&mut dyn FnMut(u64) -> Duration> =
             runs.iter_mut().map(|r| &mut **r as _).collect();
         let stats = measure_interleaved(self.budget, &mut refs);
@@ -395,7 +395,7 @@ impl Rust<'_> {
             let jobs = site.expect("a site per latency").jobs(count);
             let tag = format!("io.{count}x{ms}ms");
             if count == 3 && ms == 200 && self.wants("io.single.200ms") {
-                eprintln!("  io.single.200ms");
+                support::errln!("  io.single.200ms");
                 // The slowest of the three downloads, each on its own.
                 let slowest = jobs
                     .iter()
@@ -457,7 +457,7 @@ impl Rust<'_> {
 
     fn memory(&mut self) -> Result<(), BoxError> {
         if self.wants("rss.idle_worker") {
-            eprintln!("  rss.idle_worker");
+            support::errln!("  rss.idle_worker");
             // As in Python: a pool of one, one task run, a moment's rest, then /proc.
             let pool = Pool::new(1)?;
             pool.apply(&SQUARE, 7)?;

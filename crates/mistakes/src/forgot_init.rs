@@ -3,20 +3,27 @@
 use std::process::ExitCode;
 
 use common::Pool;
+use support::outln;
 
-use crate::SQUARE;
+use crate::{Error, SQUARE};
+
+command_line!(
+    "forgot_init",
+    "Forgetting common::init: the pool refuses to start"
+);
+
+/// Runs the program; returns the exit code (see [`support::cli`]).
+pub fn run(_cli: Cli) -> ExitCode {
+    support::cli::finish(NAME, squares())
+}
 
 // ANCHOR: run
 /// Starts a pool and squares 1 to 4. In a program whose `main` did not call `common::init`,
 /// `Pool::new` fails at once with `Error::NotInitialized`.
-pub fn run() -> ExitCode {
-    let squares = Pool::new(2).and_then(|pool| pool.map(&SQUARE, 1..=4));
-    match squares {
-        Ok(squares) => {
-            println!("squares: {squares:?}");
-            ExitCode::SUCCESS
-        }
-        Err(e) => crate::fail("forgot_init", e),
-    }
+fn squares() -> Result<bool, Error> {
+    let pool = Pool::new(2)?;
+    let squares = pool.map(&SQUARE, 1..=4)?;
+    outln!("squares: {squares:?}")?;
+    Ok(true)
 }
 // ANCHOR_END: run

@@ -13,6 +13,39 @@
 //! | `shared_seed` | children that start from the same random seed |
 //!
 //! Every program but `forgot_init` starts with `common::init(mistakes::TASKS)`.
+//!
+//! Each mistake is the program's point: a panic or an abort that a mistake causes stays. The
+//! environment causes none: output follows every exercise's rules ([`support::out`]), threads
+//! start with `thread::Builder`, and a usage error is one line and exit code 2.
+
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
+use std::io;
+
+use common::{Registered, Task, task};
+use support::out::OutputError;
+
+/// The command line of one program: `--help` and `--version` only. Defines `Cli` and `NAME`
+/// (the program's name, for its messages) in the module that calls it.
+macro_rules! command_line {
+    ($name:literal, $about:literal) => {
+        /// The program's name, at the start of its error messages.
+        const NAME: &str = $name;
+
+        #[doc = $about]
+        #[derive(Debug, clap::Parser)]
+        #[command(
+                            name = $name,
+                            version,
+                            about = $about,
+                            after_help = format!(
+                                "One of the book's \"Common mistakes\", made for real.\n\n{}",
+                                support::cli::EXIT_CODES_HELP
+                            )
+                        )]
+        pub struct Cli {}
+    };
+}
 
 pub mod code_before_init;
 pub mod exit_in_task;
@@ -21,8 +54,6 @@ pub mod panic_abort;
 pub mod shared_seed;
 pub mod short_lived_thread;
 pub mod static_not_shared;
-
-use common::{Registered, Task, task};
 
 /// A task for the programs that only need some work done.
 pub fn square(x: u64) -> u64 {
@@ -40,10 +71,24 @@ pub static TASKS: &[&dyn Registered] = &[
     &shared_seed::DRAW_FROM_THE_OS,
 ];
 
-/// Prints `error` as `NAME: error: …` and returns exit code 1.
-pub fn fail(program: &str, error: impl std::fmt::Display) -> std::process::ExitCode {
-    eprintln!("{program}: error: {error}");
-    std::process::ExitCode::FAILURE
+/// What can stop a program here (other than the mistake it makes on purpose).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Pool(#[from] common::Error),
+    #[error("could not start a thread: {0}")]
+    Thread(io::Error),
+    /// Something the program does by hand (start `sleep`, fork): what, and why it failed.
+    #[error("{what}: {cause}")]
+    Io {
+        what: &'static str,
+        cause: io::Error,
+    },
+    #[error("{0}")]
+    Failed(&'static str),
+    // Not transparent: `support::cli::finish` finds an output error among the sources.
+    #[error("{0}")]
+    Output(#[from] OutputError),
 }
 
 /// A closure that captures a variable is not a plain function, so it cannot be a `Task`:

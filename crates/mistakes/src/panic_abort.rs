@@ -1,9 +1,9 @@
 //! `panic = "abort"`: no unwinding, so a panic ends its whole process at once.
 
-use std::process::ExitCode;
 use std::thread;
 
 use common::{Pool, Task, task};
+use support::outln;
 
 /// Which panic strategy this build uses.
 pub const STRATEGY: &str = if cfg!(panic = "abort") {
@@ -23,25 +23,34 @@ pub fn fail_on_3(x: u32) -> u32 {
 pub const FAIL_ON_3: Task<u32, u32> = task!(fail_on_3);
 // ANCHOR_END: fail_on_3
 
-pub fn run() -> ExitCode {
-    println!("built with panic = \"{STRATEGY}\"");
+command_line!(
+    "panic_abort",
+    "A panic in a pool task, then in a thread, with this build's panic strategy"
+);
+
+/// Runs the program; returns the exit code (see [`support::cli`]). With `panic = "abort"` the
+/// thread's panic aborts it instead (SIGABRT): that is the mistake it shows.
+pub fn run(_cli: Cli) -> std::process::ExitCode {
+    support::cli::finish(NAME, panic_twice())
+}
+
+fn panic_twice() -> Result<bool, crate::Error> {
+    outln!("built with panic = \"{STRATEGY}\"")?;
     // ANCHOR: run
-    let pool = match Pool::new(2) {
-        Ok(pool) => pool,
-        Err(e) => return crate::fail("panic_abort", e),
-    };
+    let pool = Pool::new(2)?;
     for (x, result) in (1..=4).zip(pool.imap(&FAIL_ON_3, 1..=4)) {
         match result {
-            Ok(v) => println!("on a worker process, fail_on_3({x}) = {v}"),
-            Err(e) => println!("on a worker process, fail_on_3({x}): {e}"),
+            Ok(v) => outln!("on a worker process, fail_on_3({x}) = {v}")?,
+            Err(e) => outln!("on a worker process, fail_on_3({x}): {e}")?,
         }
     }
-    let joined = thread::spawn(|| fail_on_3(3)).join();
-    println!(
+    let thread = thread::Builder::new().spawn(|| fail_on_3(3));
+    let joined = thread.map_err(crate::Error::Thread)?.join();
+    outln!(
         "on a thread, fail_on_3(3): join returned {:?}",
         joined.map_err(|_| "a panic")
-    );
-    println!("main goes on");
+    )?;
+    outln!("main goes on")?;
     // ANCHOR_END: run
-    ExitCode::SUCCESS
+    Ok(true)
 }

@@ -6,6 +6,14 @@ use std::process::ExitCode;
 use common::{Process, Task, task};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
+use support::outln;
+
+use crate::Error;
+
+command_line!(
+    "shared_seed",
+    "Children that start from the same random state draw the same numbers"
+);
 
 /// How many children each experiment starts.
 const CHILDREN: u32 = 3;
@@ -69,20 +77,28 @@ fn from_processes(task: &Task<u32, u32>) -> common::Result<Vec<u32>> {
     children.into_iter().map(Process::join).collect()
 }
 
-pub fn run() -> ExitCode {
+/// Runs the program; returns the exit code (see [`support::cli`]).
+pub fn run(_cli: Cli) -> ExitCode {
+    support::cli::finish(NAME, draw_three_ways())
+}
+
+fn draw_three_ways() -> Result<bool, Error> {
     // SAFETY: nothing has started a thread yet; this is the first thing the program does.
-    match unsafe { fork_after_seeding() } {
-        Ok(numbers) => println!("forked after seeding:        {numbers:?}"),
-        Err(e) => return crate::fail("shared_seed", e),
-    }
+    let forked = unsafe { fork_after_seeding() }.map_err(|cause| {
+        // The children forked before a fork failed exit at once: reap them.
+        // SAFETY: as in `fork_after_seeding`.
+        while unsafe { libc::waitpid(-1, std::ptr::null_mut(), 0) } > 0 {}
+        Error::Io {
+            what: "cannot fork the children",
+            cause,
+        }
+    })?;
+    outln!("forked after seeding:        {forked:?}")?;
     for (label, task) in [
         ("each child seeds with 42:   ", &DRAW_WITH_FIXED_SEED),
         ("each child seeds from the OS:", &DRAW_FROM_THE_OS),
     ] {
-        match from_processes(task) {
-            Ok(numbers) => println!("{label} {numbers:?}"),
-            Err(e) => return crate::fail("shared_seed", e),
-        }
+        outln!("{label} {:?}", from_processes(task)?)?;
     }
-    ExitCode::SUCCESS
+    Ok(true)
 }

@@ -5,6 +5,14 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use common::{Pool, Task, ThreadPool, task};
+use support::outln;
+
+use crate::Error;
+
+command_line!(
+    "static_not_shared",
+    "Expecting worker processes to change the parent's static"
+);
 
 // ANCHOR: count_call
 /// How many tasks this process has run.
@@ -18,32 +26,31 @@ pub fn count_call(_item: u32) -> (u32, u64) {
 pub const COUNT_CALL: Task<u32, (u32, u64)> = task!(count_call);
 // ANCHOR_END: count_call
 
-pub fn run() -> ExitCode {
+/// Runs the program; returns the exit code (see [`support::cli`]).
+pub fn run(_cli: Cli) -> ExitCode {
+    support::cli::finish(NAME, count_on_both())
+}
+
+/// Runs `count_call` 8 times on processes, then on threads, and prints `CALLS` after each.
+fn count_on_both() -> Result<bool, Error> {
     const TASKS: u32 = 8;
-    let on_processes = Pool::new(2).and_then(|pool| pool.map(&COUNT_CALL, 0..TASKS));
-    let counts = match on_processes {
-        Ok(counts) => counts,
-        Err(e) => return crate::fail("static_not_shared", e),
-    };
+    let counts = Pool::new(2)?.map(&COUNT_CALL, 0..TASKS)?;
     // Each worker's last count is how many tasks it ran.
     let mut per_worker = HashMap::new();
     for (pid, calls) in counts {
         let highest = per_worker.entry(pid).or_insert(0);
         *highest = calls.max(*highest);
     }
-    println!(
+    outln!(
         "{TASKS} tasks on 2 worker processes: CALLS in the parent is {}; the workers' own \
          copies add up to {}",
         CALLS.load(Ordering::Relaxed),
         per_worker.values().sum::<u64>()
-    );
-    let on_threads = ThreadPool::new(2).and_then(|threads| threads.map(&COUNT_CALL, 0..TASKS));
-    if let Err(e) = on_threads {
-        return crate::fail("static_not_shared", e);
-    }
-    println!(
+    )?;
+    ThreadPool::new(2)?.map(&COUNT_CALL, 0..TASKS)?;
+    outln!(
         "{TASKS} tasks on 2 threads: CALLS in the parent is {}",
         CALLS.load(Ordering::Relaxed)
-    );
-    ExitCode::SUCCESS
+    )?;
+    Ok(true)
 }

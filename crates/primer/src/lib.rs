@@ -12,10 +12,17 @@
 //! - [`errors`]: `Result` and `?`.
 //! - [`panics`]: what `join` returns after a panic, and how a panic is still missed.
 //! - [`timing`]: one workload to time in a debug and a release build.
+//!
+//! [`programs`] holds the plumbing of the chapter's three programs (`cargo run -p primer --bin
+//! panics`, `workloads`, `debug_vs_release`): their command lines and their output, which
+//! follow every exercise's rules.
+
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod errors;
 pub mod ownership;
 pub mod panics;
+pub mod programs;
 pub mod scoped;
 pub mod sharing;
 pub mod timing;

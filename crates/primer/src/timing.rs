@@ -1,7 +1,6 @@
 //! One workload timed in a debug and a release build, by running both builds for real.
 
 use std::hint::black_box;
-use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
 // ANCHOR: workloads
@@ -102,121 +101,6 @@ pub fn comparison(name: &str, debug_ms: f64, release_ms: f64) -> String {
     }
 }
 
-/// The arguments of `workloads`: `--size N` (default 300000) and `--runs R` (default 3).
-pub fn parse_args(args: &[String]) -> Result<(u64, u32), String> {
-    let (mut size, mut runs) = (300_000, 3);
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        let value = args.next();
-        match (arg.as_str(), value.map(|v| v.parse::<u64>())) {
-            ("--size", Some(Ok(n))) if (1..=100_000_000).contains(&n) => size = n,
-            ("--runs", Some(Ok(n))) if (1..=100).contains(&n) => runs = n as u32,
-            ("--size" | "--runs", _) => {
-                return Err(format!(
-                    "{arg} needs a number (size 1 to 100000000, runs 1 to 100), got {:?}",
-                    value.map_or("nothing", String::as_str)
-                ));
-            }
-            _ => {
-                return Err(format!(
-                    "unknown argument '{arg}' (expected --size N, --runs R)"
-                ));
-            }
-        }
-    }
-    Ok((size, runs))
-}
-
-/// What `workloads` does: time each workload in this build and print one line for each.
-pub fn run_workloads(args: &[String]) -> ExitCode {
-    match parse_args(args) {
-        Ok((size, runs)) => {
-            for (name, work) in WORKLOADS {
-                println!("{}", report(name, best_of(runs, size, work), runs));
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("workloads: error: {e}");
-            ExitCode::from(2)
-        }
-    }
-}
-
-/// Builds and runs `workloads` in both profiles with cargo (the cargo running this program, if
-/// any) and prints what each printed and a comparison per workload. The arguments go to
-/// `workloads`.
-pub fn debug_vs_release(args: &[String]) -> ExitCode {
-    if let Err(e) = parse_args(args) {
-        eprintln!("debug_vs_release: error: {e}");
-        return ExitCode::from(2);
-    }
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut builds = Vec::new();
-    for profile in [&[][..], &["--release"][..]] {
-        let shown = format!(
-            "cargo run {}-p primer --bin workloads",
-            profile.iter().map(|p| format!("{p} ")).collect::<String>()
-        );
-        let out = Command::new(&cargo)
-            .args(["run", "--quiet"])
-            .args(profile)
-            .args(["-p", "primer", "--bin", "workloads", "--"])
-            .args(args)
-            .output();
-        let text = match out {
-            Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout).into_owned(),
-            Ok(out) => {
-                eprintln!(
-                    "debug_vs_release: error: `{shown}` failed:\n{}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
-                return ExitCode::FAILURE;
-            }
-            Err(e) => {
-                eprintln!("debug_vs_release: error: cannot run cargo: {e}");
-                return ExitCode::FAILURE;
-            }
-        };
-        let times: Vec<(String, f64)> = text
-            .lines()
-            .filter_map(|l| millis_of(l).map(|(name, ms)| (name.to_owned(), ms)))
-            .collect();
-        if times.len() != WORKLOADS.len() {
-            eprintln!("debug_vs_release: error: `{shown}` printed {text:?}");
-            return ExitCode::FAILURE;
-        }
-        builds.push((shown, text, times));
-    }
-    println!("Each workload, built twice ({}):", machine());
-    for (shown, text, _) in &builds {
-        println!("  {shown}");
-        for line in text.lines() {
-            println!("    {line}");
-        }
-    }
-    for ((name, debug_ms), (_, release_ms)) in builds[0].2.iter().zip(&builds[1].2) {
-        println!("{}", comparison(name, *debug_ms, *release_ms));
-    }
-    ExitCode::SUCCESS
-}
-
-/// The compiler, the number of CPUs and the load: what the times depend on.
-fn machine() -> String {
-    let rustc = Command::new("rustc")
-        .arg("--version")
-        .output()
-        .ok()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .unwrap_or_else(|| "rustc (version unknown)".to_owned());
-    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let load = std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|l| l.split_whitespace().next().map(str::to_owned))
-        .unwrap_or_else(|| "unknown".to_owned());
-    format!("{rustc}, {cpus} CPUs, load average {load}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -255,15 +139,5 @@ mod tests {
             comparison("sort", 20.0, 40.0),
             "sort: the release build ran 2.0 times slower than the debug build."
         );
-    }
-
-    #[test]
-    fn arguments_are_checked() {
-        let words = |s: &str| s.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
-        assert_eq!(parse_args(&[]), Ok((300_000, 3)));
-        assert_eq!(parse_args(&words("--runs 5 --size 10")), Ok((10, 5)));
-        assert!(parse_args(&words("--size 0")).is_err());
-        assert!(parse_args(&words("--runs")).is_err());
-        assert!(parse_args(&words("--fast")).is_err());
     }
 }

@@ -40,17 +40,22 @@ fn workloads_print_one_line_each_in_this_build() {
 #[test]
 fn bad_arguments_are_usage_errors() {
     for args in [&["--size", "0"][..], &["--runs"], &["--fast"]] {
-        cargo_bin_cmd!("workloads")
-            .args(args)
-            .assert()
-            .code(2)
-            .stderr(predicate::str::starts_with("workloads: error: "));
-        cargo_bin_cmd!("debug_vs_release")
-            .args(args)
-            .assert()
-            .code(2)
-            .stderr(predicate::str::starts_with("debug_vs_release: error: "));
+        for mut cmd in [
+            cargo_bin_cmd!("workloads"),
+            cargo_bin_cmd!("debug_vs_release"),
+        ] {
+            cmd.args(args)
+                .assert()
+                .code(2)
+                .stdout("")
+                .stderr(predicate::function(support::cli::is_usage_error));
+        }
     }
+    cargo_bin_cmd!("panics")
+        .arg("--fast")
+        .assert()
+        .code(2)
+        .stderr(predicate::function(support::cli::is_usage_error));
 }
 
 #[test]

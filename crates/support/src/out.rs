@@ -85,11 +85,14 @@ pub fn write_line(args: fmt::Arguments<'_>) -> Result<(), OutputError> {
 
 /// Writes one line to standard error, ignoring a failure: there is nobody left to tell. What
 /// [`errln!`] calls.
+///
+/// The line is made first and written at once: standard error has no buffer, so writing it
+/// piece by piece would let the lines of processes that share it (a parent and its children)
+/// cut into each other.
 pub fn error_line(args: fmt::Arguments<'_>) {
-    let mut stderr = io::stderr().lock();
-    let _ = stderr
-        .write_fmt(args)
-        .and_then(|()| stderr.write_all(b"\n"));
+    let mut line = fmt::format(args);
+    line.push('\n');
+    let _ = io::stderr().lock().write_all(line.as_bytes());
 }
 
 /// Flushes standard output: anything a library left in its buffer is written (or fails) now,

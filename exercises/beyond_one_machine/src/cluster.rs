@@ -3,6 +3,7 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, VecDeque};
+use std::panic::{self, AssertUnwindSafe};
 use std::process::ExitCode;
 use std::rc::Rc;
 use std::sync::Mutex;
@@ -13,6 +14,8 @@ use std::time::{Duration, Instant};
 use q5_pool::gamma::MathError;
 use q5_pool::gamma_line;
 use q5_pool::number::Number;
+use support::out::OutputError;
+use support::{errln, outln};
 use timely::WorkerConfig;
 use timely::communication::allocator::ProcessBuilder;
 use timely::communication::allocator::zero_copy::initialize::initialize_networking_from_sockets;
@@ -46,8 +49,9 @@ pub struct Job {
 
 /// What the cluster tells this process's main thread.
 enum Event {
-    /// The worker finished; process 0 says whether every value succeeded.
-    Done { all_ok: bool },
+    /// The worker finished; process 0 says whether every value succeeded, or why its table
+    /// could not be printed.
+    Done(Result<bool, OutputError>),
     /// A thread panicked: timely's reaction to a lost peer.
     Panicked(String),
     /// Timely's threads have all finished, after `Done`.
@@ -59,12 +63,14 @@ enum Event {
 type Record = (usize, usize, Result<f64, MathError>);
 
 /// Runs this process of the cluster; returns the exit code. Every wait is bounded by
-/// `job.timeout`: on a fault this process reports and exits instead of hanging.
+/// `job.timeout`: on a fault this process reports and exits instead of hanging. Output that
+/// cannot be written ends it as it ends any exercise ([`support::cli::finish`]), once the
+/// cluster has finished cleanly: its peers see nothing wrong.
 pub fn run(job: Job) -> ExitCode {
     let started = Instant::now();
     let me = job.process;
     let fail = |what: String| {
-        eprintln!("beyond_one_machine: process {me}: error: {what}");
+        errln!("beyond_one_machine: process {me}: error: {what}");
         ExitCode::from(support::cli::EXIT_FAILURE)
     };
     let sockets = match connect_all(&job.addresses, me, job.timeout) {
@@ -87,18 +93,24 @@ pub fn run(job: Job) -> ExitCode {
     };
     let job_for_worker = job.clone();
     let done = events.clone();
-    let guards = timely::execute::execute_from(
-        builders.into_iter().map(AllocatorBuilder::Tcp).collect(),
-        Box::new(comms),
-        WorkerConfig::default(),
-        move |worker| {
-            let all_ok = gamma_map(worker, &job_for_worker);
-            let _ = done.send(Event::Done { all_ok });
-        },
-    );
+    // When the worker thread cannot start, timely gives up by dropping its network threads'
+    // guards, whose `Drop` panics on the threads that failed with it: that panic, caught here,
+    // is the error then.
+    let guards = panic::catch_unwind(AssertUnwindSafe(|| {
+        timely::execute::execute_from(
+            builders.into_iter().map(AllocatorBuilder::Tcp).collect(),
+            Box::new(comms),
+            WorkerConfig::default(),
+            move |worker| {
+                let outcome = gamma_map(worker, &job_for_worker);
+                let _ = done.send(Event::Done(outcome));
+            },
+        )
+    }));
     let guards = match guards {
-        Ok(guards) => guards,
-        Err(e) => return fail(format!("cannot start timely: {e}")),
+        Ok(Ok(guards)) => guards,
+        Ok(Err(e)) => return fail(format!("cannot start timely: {}", readable(&e))),
+        Err(_) => return fail("cannot start timely: its worker thread could not start".into()),
     };
     let waited = || support::units::seconds(started.elapsed().as_secs_f64());
     let gave_up = || {
@@ -111,8 +123,8 @@ pub fn run(job: Job) -> ExitCode {
     let left = || job.timeout.saturating_sub(started.elapsed());
     // Timely's threads may never finish once a peer is lost (a network thread waits for it
     // forever), so on any failure this process ends without joining them (`exit_now`).
-    let all_ok = match received.recv_timeout(left()) {
-        Ok(Event::Done { all_ok }) => all_ok,
+    let outcome = match received.recv_timeout(left()) {
+        Ok(Event::Done(outcome)) => outcome,
         Ok(Event::Panicked(message)) => {
             exit_now(fail(format!(
                 "the cluster failed after {}: {message}",
@@ -125,12 +137,23 @@ pub fn run(job: Job) -> ExitCode {
     };
     // This worker is done. Joining timely's threads sends the peers the end of this process's
     // streams, which is what lets them end cleanly too; a peer lost now still fails the join.
-    thread::spawn(move || {
-        drop(guards);
-        let _ = events.send(Event::Joined);
-    });
+    // The guards go to the joining thread once it runs: should it not start, dropping them
+    // here could wait forever.
+    let (give, guards_to_join) = mpsc::channel();
+    let joiner = thread::Builder::new()
+        .name("join timely".into())
+        .spawn(move || {
+            if let Ok(guards) = guards_to_join.recv() {
+                drop(guards);
+            }
+            let _ = events.send(Event::Joined);
+        });
+    if let Err(e) = joiner {
+        exit_now(fail(format!("could not start a thread: {e}")));
+    }
+    let _ = give.send(guards);
     match received.recv_timeout(left()) {
-        Ok(Event::Joined) => support::cli::exit_code(!all_ok),
+        Ok(Event::Joined) => support::cli::finish(env!("CARGO_PKG_NAME"), outcome),
         Ok(Event::Panicked(message)) => exit_now(fail(format!(
             "this process finished its work, but the cluster failed as it shut down, after {}: \
              {message}",
@@ -146,9 +169,22 @@ pub fn run(job: Job) -> ExitCode {
 /// Ends the process now, with the failure's exit code: timely's threads, blocked on a lost
 /// peer, would keep it alive. `fail` has printed why.
 fn exit_now(_failed: ExitCode) -> ! {
-    use std::io::Write;
-    let _ = std::io::stdout().flush();
+    let _ = support::out::flush();
     std::process::exit(i32::from(support::cli::EXIT_FAILURE))
+}
+
+/// Timely reports a thread that could not start as the `Debug` form of its `io::Error`
+/// (`Os { code: 11, kind: WouldBlock, message: "…" }`): the operating system's words, as every
+/// other error here gives them.
+fn readable(error: &str) -> String {
+    let code = error
+        .strip_prefix("Os { code: ")
+        .and_then(|rest| rest.split(',').next())
+        .and_then(|code| code.parse().ok());
+    match code {
+        Some(code) => std::io::Error::from_raw_os_error(code).to_string(),
+        None => error.to_owned(),
+    }
 }
 
 // ANCHOR: dataflow
@@ -156,7 +192,7 @@ fn exit_now(_failed: ExitCode) -> ! {
 /// values in; `exchange` spreads them over all workers, on every process; each computes Γ with
 /// q5_pool's task; a second `exchange` brings every result back to worker 0, which prints the
 /// table in order.
-fn gamma_map(worker: &mut Worker, job: &Job) -> bool {
+fn gamma_map(worker: &mut Worker, job: &Job) -> Result<bool, OutputError> {
     let me = worker.index();
     let inputs: Vec<(usize, f64)> = match me {
         0 => job.values.iter().map(|v| v.as_f64()).enumerate().collect(),
@@ -175,11 +211,7 @@ fn gamma_map(worker: &mut Worker, job: &Job) -> bool {
     while worker.has_dataflows() {
         worker.step_or_park(None);
     }
-    let table = table.borrow();
-    if me == 0 {
-        table.finish();
-    }
-    table.all_ok
+    table.borrow().finish(me == 0) // with --who, process 0 says who computed what
 }
 // ANCHOR_END: dataflow
 
@@ -220,6 +252,9 @@ where
 }
 
 /// Worker 0's view of the results: prints each line as soon as every line before it is in.
+///
+/// A line that cannot be printed stops the printing, not the dataflow: the cluster finishes
+/// its run, so the peers end cleanly, and then this process ends by the output rules.
 struct Table {
     values: Vec<Number>,
     waiting: BTreeMap<usize, Record>,
@@ -227,6 +262,7 @@ struct Table {
     by_process: BTreeMap<usize, Vec<usize>>,
     who: bool,
     all_ok: bool,
+    output: Result<(), OutputError>,
 }
 
 impl Table {
@@ -238,32 +274,37 @@ impl Table {
             by_process: BTreeMap::new(),
             who: job.who,
             all_ok: true,
+            output: Ok(()),
         }
     }
 
     fn arrived(&mut self, record: Record) {
         self.waiting.insert(record.0, record);
         while let Some((i, process, result)) = self.waiting.remove(&self.next) {
-            println!("{}", gamma_line(&self.values[i], &result));
+            if self.output.is_ok() {
+                self.output = outln!("{}", gamma_line(&self.values[i], &result));
+            }
             self.all_ok &= result.is_ok();
             self.by_process.entry(process).or_default().push(i);
             self.next += 1;
         }
     }
 
-    /// After the last result: the `--who` summary.
-    fn finish(&self) {
-        if !self.who || self.values.is_empty() {
-            return;
+    /// After the last result: the `--who` summary if `summary`, and the outcome: whether
+    /// every value succeeded, or why the table could not be printed.
+    fn finish(&self, summary: bool) -> Result<bool, OutputError> {
+        self.output.clone()?;
+        if summary && self.who && !self.values.is_empty() {
+            outln!()?;
+            for (process, positions) in &self.by_process {
+                let values: Vec<String> = positions
+                    .iter()
+                    .map(|&i| self.values[i].to_string())
+                    .collect();
+                outln!("process {process} computed Gamma of {}", values.join(", "))?;
+            }
         }
-        println!();
-        for (process, positions) in &self.by_process {
-            let values: Vec<String> = positions
-                .iter()
-                .map(|&i| self.values[i].to_string())
-                .collect();
-            println!("process {process} computed Gamma of {}", values.join(", "));
-        }
+        Ok(self.all_ok)
     }
 }
 
@@ -272,7 +313,7 @@ impl Table {
 /// communication error: …"), which then poisons the worker's queues.
 fn report_panics(events: Sender<Event>) {
     let events = Mutex::new(events);
-    std::panic::set_hook(Box::new(move |info| {
+    panic::set_hook(Box::new(move |info| {
         let thread = std::thread::current();
         let message = info
             .payload()

@@ -5,7 +5,6 @@
 //! the timings, never typed.
 
 use std::ffi::OsString;
-use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::Args;
@@ -13,9 +12,11 @@ use common::{Pool, ThreadPool};
 use q2_processes_vs_threads::machine::Machine;
 use q5_pool::number::Number;
 use q5_pool::{GAMMA, SET_WORK_MS, gamma_line};
-use support::cli::exit_code;
+use support::out::OutputError;
 use support::units::seconds;
+use support::{errln, outln};
 
+use crate::Error;
 use crate::launch::{self, Launch};
 
 /// The version of timely this crate is built with (checked against Cargo.lock by a test).
@@ -114,7 +115,10 @@ fn run_once(way: Way, workload: &Workload, workers: usize) -> Result<Vec<String>
             };
             let attempt = launch::launch(&launch).map_err(|e| e.to_string())?;
             if !attempt.completed(workload.values.len()) {
-                return Err(format!("the cluster failed: {:?}", attempt.ended));
+                let how: Vec<String> = (attempt.ended.iter().enumerate())
+                    .map(|(process, ended)| format!("process {process} {ended}"))
+                    .collect();
+                return Err(format!("the cluster failed: {}", how.join("; ")));
             }
             Ok(attempt.lines)
         }
@@ -128,8 +132,9 @@ fn median(mut times: Vec<Duration>) -> Duration {
     times[times.len() / 2]
 }
 
-/// Runs the measurements and prints the table and its readings.
-pub fn run(args: &CostArgs) -> ExitCode {
+/// Runs the measurements and prints the table and its readings. Returns whether every way
+/// printed the same table.
+pub fn run(args: &CostArgs) -> Result<bool, Error> {
     let workers = usize::from(args.workers);
     let heavy_values: Vec<Number> = (0..args.copies)
         .flat_map(|_| q5_pool::default_values())
@@ -165,22 +170,16 @@ pub fn run(args: &CostArgs) -> ExitCode {
         for _ in 0..args.runs {
             for (k, way) in WAYS.iter().enumerate() {
                 let started = Instant::now();
-                let lines = match run_once(*way, workload, workers) {
-                    Ok(lines) => lines,
-                    Err(e) => {
-                        eprintln!(
-                            "beyond_one_machine: error: {} on {}: {e}",
-                            way.label(workers),
-                            workload.name
-                        );
-                        return exit_code(true);
-                    }
-                };
+                let lines = run_once(*way, workload, workers).map_err(|cause| Error::Measure {
+                    way: way.label(workers),
+                    workload: workload.name.clone(),
+                    cause,
+                })?;
                 times[w][k].push(started.elapsed());
                 match &reference {
                     None => reference = Some(lines),
                     Some(reference) if *reference != lines => {
-                        eprintln!(
+                        errln!(
                             "beyond_one_machine: {} printed a different table for {}",
                             way.label(workers),
                             workload.name
@@ -197,29 +196,33 @@ pub fn run(args: &CostArgs) -> ExitCode {
         .map(|row| row.into_iter().map(median).collect())
         .collect();
     let machine = Machine::detect();
-    println!("Machine: {machine}; timely {TIMELY_VERSION}.");
-    println!(
+    outln!("Machine: {machine}; timely {TIMELY_VERSION}.")?;
+    outln!(
         "Wall time from start to finish, start-up and shutdown included; the median of {} run{}.",
         args.runs,
         if args.runs == 1 { "" } else { "s" }
-    );
-    println!();
-    print_table(&workloads, &medians, workers);
-    println!();
-    println!(
+    )?;
+    outln!()?;
+    print_table(&workloads, &medians, workers)?;
+    outln!()?;
+    outln!(
         "Every way printed the same table, bit for bit: {}.",
         if same { "yes" } else { "NO" }
-    );
+    )?;
     for reading in readings(&workloads, &medians, workers, machine.cores) {
-        println!("{reading}");
+        outln!("{reading}")?;
     }
     if let Some(caution) = machine.load_caution() {
-        println!("{caution}");
+        outln!("{caution}")?;
     }
-    exit_code(!same)
+    Ok(same)
 }
 
-fn print_table(workloads: &[Workload], medians: &[Vec<Duration>], workers: usize) {
+fn print_table(
+    workloads: &[Workload],
+    medians: &[Vec<Duration>],
+    workers: usize,
+) -> Result<(), OutputError> {
     let labels: Vec<String> = WAYS.iter().map(|w| w.label(workers)).collect();
     let first = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
     let widths: Vec<usize> = workloads
@@ -230,7 +233,7 @@ fn print_table(workloads: &[Workload], medians: &[Vec<Duration>], workers: usize
     for (workload, width) in workloads.iter().zip(&widths) {
         header.push_str(&format!("  {:>width$}", workload.name));
     }
-    println!("{}", header.trim_end());
+    outln!("{}", header.trim_end())?;
     for (k, label) in labels.iter().enumerate() {
         let mut row = format!("{label:first$}");
         for (w, width) in widths.iter().enumerate() {
@@ -239,8 +242,9 @@ fn print_table(workloads: &[Workload], medians: &[Vec<Duration>], workers: usize
                 seconds(medians[w][k].as_secs_f64())
             ));
         }
-        println!("{row}");
+        outln!("{row}")?;
     }
+    Ok(())
 }
 
 /// The sentences under the table, each computed from the medians: what the cluster costs on

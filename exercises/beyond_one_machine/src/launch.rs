@@ -4,7 +4,9 @@
 //! per process with `--process I --processes N --hostfile FILE`: exactly the commands a person
 //! types on each machine of a real cluster. It forwards process 0's table, can kill or stop one
 //! process on purpose (the fault experiments), and bounds every wait: a process that neither
-//! finishes nor fails is killed and reported, and no process outlives the launcher.
+//! finishes nor fails is killed and reported, and no process outlives the launcher. If process
+//! 0's table cannot be forwarded (a reader who went away, a full disk), the launcher ends the
+//! cluster at once and reports that, as any exercise does.
 
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Write};
@@ -16,6 +18,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::Exit;
+use support::out::OutputError;
+use support::{errln, outln};
+
+use crate::Error;
 
 /// A fault to cause on purpose, once process 0 has printed `after_lines` lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,23 +91,50 @@ pub enum Ended {
     KilledByLauncher { after: Duration, stopped: bool },
 }
 
+impl std::fmt::Display for Ended {
+    /// How the process ended, to follow "process N ": "exited with code 1", "was killed by
+    /// signal 9 (SIGKILL)", "was still running after 3.02 s: the launcher killed it".
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Ended::Exit(Exit::Code(code)) => write!(f, "exited with code {code}"),
+            Ended::Exit(exit) => write!(f, "was {exit}"),
+            Ended::KilledByLauncher { after, stopped } => write!(
+                f,
+                "was still {} after {}: the launcher killed it",
+                if *stopped { "stopped" } else { "running" },
+                support::units::seconds(after.as_secs_f64())
+            ),
+        }
+    }
+}
+
 /// How long the others may take to report once one process has failed, before the launcher
 /// ends them: long enough to see what they do on their own, short enough not to hang.
 const GRACE: Duration = Duration::from_secs(3);
 
 /// Starts the cluster, runs it to the end, and returns what happened. Errors are for the
-/// launcher's own failures (no free port, cannot start a process).
-pub fn launch(launch: &Launch) -> std::io::Result<Attempt> {
-    let addresses = free_addresses(launch.processes)?;
-    let mut hostfile = tempfile::Builder::new()
+/// launcher's own failures (no free port, cannot start a process or a thread, cannot write
+/// process 0's table); any process already started is killed and reaped first.
+pub fn launch(launch: &Launch) -> Result<Attempt, Error> {
+    let cannot = |what: &str| {
+        let what = what.to_owned();
+        move |cause| Error::Launch { what, cause }
+    };
+    let addresses =
+        free_addresses(launch.processes).map_err(cannot("no free port on 127.0.0.1"))?;
+    let hostfile = tempfile::Builder::new()
         .prefix("beyond_one_machine-hosts-")
         .suffix(".txt")
-        .tempfile()?;
-    for address in &addresses {
-        writeln!(hostfile, "{address}")?;
-    }
-    hostfile.flush()?;
-    let exe = std::env::current_exe()?;
+        .tempfile()
+        .and_then(|mut hostfile| {
+            for address in &addresses {
+                writeln!(hostfile, "{address}")?;
+            }
+            hostfile.flush()?;
+            Ok(hostfile)
+        })
+        .map_err(cannot("cannot write the hostfile"))?;
+    let exe = std::env::current_exe().map_err(cannot("cannot find this program"))?;
     let started = Instant::now();
     let (lines_tx, lines) = mpsc::channel::<(usize, Option<String>)>();
     let mut cluster = Cluster(Vec::new());
@@ -121,16 +154,21 @@ pub fn launch(launch: &Launch) -> std::io::Result<Attempt> {
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
         die_with_parent(&mut command);
-        let mut child = command.spawn()?;
+        let mut child = command
+            .spawn()
+            .map_err(cannot(&format!("cannot start process {process}")))?;
         let stdout = child.stdout.take().expect("stdout is piped");
-        let tx = lines_tx.clone();
-        thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send((process, Some(line)));
-            }
-            let _ = tx.send((process, None));
-        });
         cluster.0.push(Some(child));
+        let tx = lines_tx.clone();
+        thread::Builder::new()
+            .name(format!("process {process}'s output"))
+            .spawn(move || {
+                for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                    let _ = tx.send((process, Some(line)));
+                }
+                let _ = tx.send((process, None));
+            })
+            .map_err(Error::Thread)?;
     }
     drop(lines_tx);
 
@@ -178,14 +216,14 @@ pub fn launch(launch: &Launch) -> std::io::Result<Attempt> {
             // Their pipes are closed now; what was printed is still in the channel.
             while let Ok((process, line)) = lines.recv_timeout(Duration::from_millis(200)) {
                 if let Some(line) = line {
-                    take_line(process, line, launch.forward, &mut table);
+                    take_line(process, line, launch.forward, &mut table)?;
                 }
             }
             break;
         }
         match lines.recv_timeout(Duration::from_millis(20)) {
             Ok((process, Some(line))) => {
-                take_line(process, line, launch.forward, &mut table);
+                take_line(process, line, launch.forward, &mut table)?;
                 if let Some(f) = fault
                     && process == 0
                     && table.len() >= f.after_lines
@@ -200,9 +238,10 @@ pub fn launch(launch: &Launch) -> std::io::Result<Attempt> {
         }
     }
     if let Some(f) = fault {
-        eprintln!(
+        errln!(
             "beyond_one_machine: process 0 printed fewer than {} lines: process {} was left alone",
-            f.after_lines, f.process
+            f.after_lines,
+            f.process
         );
     }
     Ok(Attempt {
@@ -215,16 +254,25 @@ pub fn launch(launch: &Launch) -> std::io::Result<Attempt> {
     })
 }
 
-fn take_line(process: usize, line: String, forward: bool, table: &mut Vec<String>) {
+/// Keeps process 0's `line` of the table, and prints it if `forward`; a line from another
+/// process is only printed. An output error stops the launch: `?` drops the cluster, which
+/// kills it.
+fn take_line(
+    process: usize,
+    line: String,
+    forward: bool,
+    table: &mut Vec<String>,
+) -> Result<(), OutputError> {
     if process == 0 {
         if forward {
-            println!("{line}");
+            outln!("{line}")?;
         }
         table.push(line);
     } else if forward {
         // Only process 0 prints the table; anything else a process prints is shown as its own.
-        println!("process {process}: {line}");
+        outln!("process {process}: {line}")?;
     }
+    Ok(())
 }
 
 /// The running processes; dropping it kills and reaps any still running, so no process
@@ -241,7 +289,7 @@ impl Cluster {
             FaultKind::Stop => (libc::SIGSTOP, "stopped"),
         };
         support::proc::signal(child.id(), signal);
-        eprintln!(
+        errln!(
             "beyond_one_machine: {what} process {} (pid {}) with {}",
             fault.process,
             child.id(),
@@ -252,8 +300,13 @@ impl Cluster {
 
 impl Drop for Cluster {
     fn drop(&mut self) {
-        for mut child in self.0.iter_mut().filter_map(Option::take) {
+        // Every process gets its SIGKILL before any is waited for: killed one after another,
+        // the later ones would live to see the first one's connections drop and report it.
+        let mut running: Vec<Child> = self.0.iter_mut().filter_map(Option::take).collect();
+        for child in &mut running {
             let _ = child.kill();
+        }
+        for child in &mut running {
             let _ = child.wait();
         }
     }

@@ -23,6 +23,12 @@
 //!
 //! Every wait is bounded (`--timeout`): connecting to a peer that never comes, a peer that
 //! freezes, a port already in use all end in a one-line error, never in a hang.
+//!
+//! Output follows every exercise's rules ([`support::out`]): the launcher forwards process 0's
+//! table with `outln!`, so a reader who goes away (`| head`) ends the launcher quietly and the
+//! cluster with it, and a write error is one line and exit code 1.
+
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod cluster;
 pub mod connect;
@@ -31,6 +37,7 @@ pub mod launch;
 pub mod pool_side;
 
 use std::ffi::OsString;
+use std::io;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -38,7 +45,9 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use common::Registered;
 use q5_pool::number::Number;
-use support::cli::{EXIT_CODES_HELP, EXIT_USAGE, exit_code};
+use support::cli::{EXIT_CODES_HELP, usage_error};
+use support::errln;
+use support::out::OutputError;
 
 use crate::launch::{Fault, FaultKind, Launch};
 
@@ -125,51 +134,98 @@ pub enum Command {
     Cost(cost::CostArgs),
 }
 
+/// What can stop the launcher: the cluster, a thread or the pool cannot start, a measurement
+/// failed, or output could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// `what` could not be done: no free port, no hostfile, a process that cannot start.
+    #[error("cannot start the cluster: {what}: {cause}")]
+    Launch { what: String, cause: io::Error },
+    #[error("could not start a thread: {0}")]
+    Thread(io::Error),
+    #[error(transparent)]
+    Pool(#[from] common::Error),
+    /// A hostfile that cannot be used.
+    #[error("{0}")]
+    Hostfile(String),
+    /// `cost`: one way of running the map failed.
+    #[error("{way} on {workload}: {cause}")]
+    Measure {
+        way: String,
+        workload: String,
+        cause: String,
+    },
+    // Not transparent: `support::cli::finish` finds an output error among the sources.
+    #[error("{0}")]
+    Output(#[from] OutputError),
+}
+
 /// Runs the program; returns the exit code (see [`support::cli`]).
 pub fn run(cli: Cli) -> ExitCode {
-    if let Some(Command::Cost(args)) = cli.command {
-        return cost::run(&args);
-    }
-    let options = cli.options;
-    let values = if cli.values.is_empty() {
-        q5_pool::default_values()
-    } else {
-        cli.values
-    };
-    let processes = usize::from(options.processes);
-    let timeout = Duration::from_secs(options.timeout);
-    if let Some(process) = options.process {
-        let process = usize::from(process);
-        if process >= processes {
-            return usage(&format!(
-                "--process {process} is not below --processes {processes}"
-            ));
-        }
-        let addresses = match addresses(options.hostfile.as_ref(), processes) {
-            Ok(addresses) => addresses,
-            Err(e) => {
-                eprintln!("beyond_one_machine: error: {e}");
-                return exit_code(true);
+    let outcome = match cli.command {
+        Some(Command::Cost(args)) => cost::run(&args),
+        None => {
+            let values = if cli.values.is_empty() {
+                q5_pool::default_values()
+            } else {
+                cli.values
+            };
+            match cli.options.process {
+                // One process of a cluster started by hand: it reports in its own words.
+                Some(process) => return by_hand(usize::from(process), values, &cli.options),
+                None => match launched(&values, &cli.options) {
+                    Ok(outcome) => outcome,
+                    Err(Checked(message)) => return usage_error(message),
+                },
             }
-        };
-        return cluster::run(cluster::Job {
+        }
+    };
+    support::cli::finish(env!("CARGO_PKG_NAME"), outcome)
+}
+
+/// A usage error found after parsing (a check clap cannot make).
+struct Checked(String);
+
+/// `--process I`: this process of a cluster started by hand.
+fn by_hand(process: usize, values: Vec<Number>, options: &Options) -> ExitCode {
+    let processes = usize::from(options.processes);
+    if process >= processes {
+        return usage_error(format!(
+            "--process {process} is not below --processes {processes}"
+        ));
+    }
+    match addresses(options.hostfile.as_ref(), processes) {
+        Ok(addresses) => cluster::run(cluster::Job {
             process,
             addresses,
             values,
             work_ms: options.work_ms,
-            timeout,
+            timeout: Duration::from_secs(options.timeout),
             who: options.who,
-        });
+        }),
+        Err(e) => support::cli::finish(env!("CARGO_PKG_NAME"), Err::<bool, _>(Error::Hostfile(e))),
     }
+}
+
+/// The launcher: the whole cluster (or, with `--pool`, the pool) on this machine. `Ok` is
+/// whether every value succeeded, as far as the run went.
+fn launched(values: &[Number], options: &Options) -> Result<Result<bool, Error>, Checked> {
+    let processes = usize::from(options.processes);
+    let timeout = Duration::from_secs(options.timeout);
     if options.hostfile.is_some() {
-        return usage("--hostfile is for a process started by hand: give its --process too");
+        return Err(Checked(
+            "--hostfile is for a process started by hand: give its --process too".into(),
+        ));
     }
-    let fault = match fault(&options, processes) {
-        Ok(fault) => fault,
-        Err(message) => return usage(&message),
-    };
+    let fault = fault(options, processes).map_err(Checked)?;
     if options.pool {
-        return pool_side::run(&values, processes, options.work_ms, timeout, fault);
+        return Ok(pool_side::run(
+            values,
+            processes,
+            options.work_ms,
+            timeout,
+            fault,
+        ));
     }
     let mut args: Vec<OsString> = vec!["--work-ms".into(), options.work_ms.to_string().into()];
     if options.who {
@@ -185,7 +241,7 @@ pub fn run(cli: Cli) -> ExitCode {
         fault,
         forward: true,
     };
-    rerun(&launch, usize::from(options.rerun), values.len())
+    Ok(rerun(&launch, usize::from(options.rerun), values.len()))
 }
 
 /// `--kill`/`--stop` as a [`Fault`], checked against the cluster's size.
@@ -217,54 +273,38 @@ fn fault(options: &Options, processes: usize) -> Result<Option<Fault>, String> {
 /// Runs the cluster, and after a failure runs it again from the start, up to `reruns` times.
 /// Timely recovers a lost process no other way: every value runs again, so values that had
 /// already run, run twice (at least once, never exactly once).
-fn rerun(launch: &Launch, reruns: usize, values: usize) -> ExitCode {
+fn rerun(launch: &Launch, reruns: usize, values: usize) -> Result<bool, Error> {
     let mut printed: Vec<Vec<String>> = Vec::new();
     let mut launch = launch.clone();
     for attempt in 0..=reruns {
         if attempt > 0 {
-            eprintln!(
+            errln!(
                 "beyond_one_machine: run {} of {}: starting the whole cluster again",
                 attempt + 1,
                 reruns + 1
             );
             launch.fault = None; // the fault was the experiment; the rerun is the recovery
         }
-        let outcome = match launch::launch(&launch) {
-            Ok(outcome) => outcome,
-            Err(e) => {
-                eprintln!("beyond_one_machine: error: cannot start the cluster: {e}");
-                return exit_code(true);
-            }
-        };
+        let outcome = launch::launch(&launch)?;
         printed.push(outcome.lines.clone());
         if outcome.completed(values) {
             if attempt > 0 {
                 report_reruns(&printed);
             }
-            return exit_code(!outcome.succeeded());
+            return Ok(outcome.succeeded());
         }
         report(&outcome);
     }
-    exit_code(true)
+    Ok(false)
 }
 // ANCHOR_END: rerun
 
 /// After a failed run: how each process ended, one line each.
 fn report(outcome: &launch::Attempt) {
     for (process, ended) in outcome.ended.iter().enumerate() {
-        let how = match ended {
-            launch::Ended::Exit(exit) if exit.success() => "exited with code 0".to_owned(),
-            launch::Ended::Exit(common::Exit::Code(code)) => format!("exited with code {code}"),
-            launch::Ended::Exit(exit) => format!("was {exit}"),
-            launch::Ended::KilledByLauncher { after, stopped } => format!(
-                "was still {} after {}: the launcher killed it",
-                if *stopped { "stopped" } else { "running" },
-                support::units::seconds(after.as_secs_f64())
-            ),
-        };
-        eprintln!("beyond_one_machine: process {process} {how}");
+        errln!("beyond_one_machine: process {process} {ended}");
     }
-    eprintln!(
+    errln!(
         "beyond_one_machine: the run failed after {}, with {} line{} of the table printed",
         support::units::seconds(outcome.elapsed.as_secs_f64()),
         outcome.lines.len(),
@@ -282,9 +322,9 @@ fn report_reruns(printed: &[Vec<String>]) {
         .filter_map(|line| line.split([' ', ':']).next())
         .collect();
     if again.is_empty() {
-        eprintln!("beyond_one_machine: no value had printed before the failure");
+        errln!("beyond_one_machine: no value had printed before the failure");
     } else {
-        eprintln!(
+        errln!(
             "beyond_one_machine: computed in the failed run and again in the rerun: {} (at least \
              once: harmless for a pure function, twice the side effects for any other)",
             again.join(", ")
@@ -317,10 +357,4 @@ fn addresses(hostfile: Option<&PathBuf>, processes: usize) -> Result<Vec<String>
         ));
     }
     Ok(lines.into_iter().take(processes).collect())
-}
-
-/// A usage error found after parsing, in the same one-line shape as clap's.
-fn usage(message: &str) -> ExitCode {
-    eprintln!("error: {message} (see --help)");
-    ExitCode::from(EXIT_USAGE)
 }

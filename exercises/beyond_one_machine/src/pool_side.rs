@@ -5,36 +5,29 @@
 //! says nothing, as a stopped timely process does; the pool's answer is the same as any
 //! distributed engine's, a time limit (`task_timeout`, here `--timeout`).
 
-use std::process::ExitCode;
 use std::time::Duration;
 
 use common::Pool;
 use q5_pool::number::Number;
 use q5_pool::{GAMMA, SET_WORK_MS, gamma_line};
-use support::cli::exit_code;
+use support::{errln, outln};
 
+use crate::Error;
 use crate::launch::{Fault, FaultKind};
 
 /// Runs the map on a pool of `workers` processes, hitting worker `fault.process` once
-/// `fault.after_lines` lines are printed.
+/// `fault.after_lines` lines are printed. Returns whether every value succeeded.
 pub fn run(
     values: &[Number],
     workers: usize,
     work_ms: u64,
     timeout: Duration,
     mut fault: Option<Fault>,
-) -> ExitCode {
+) -> Result<bool, Error> {
     let pool = Pool::builder()
         .workers(workers)
         .initializer(&SET_WORK_MS, work_ms)
-        .build();
-    let pool = match pool {
-        Ok(pool) => pool,
-        Err(e) => {
-            eprintln!("beyond_one_machine: error: {e}");
-            return exit_code(true);
-        }
-    };
+        .build()?;
     let xs = values.iter().map(|v| v.as_f64());
     let mut all_ok = true;
     let mut printed = 0;
@@ -44,8 +37,8 @@ pub fn run(
     {
         all_ok &= matches!(result, Ok(Ok(_)));
         match result {
-            Ok(gamma) => println!("{}", gamma_line(value, &gamma)),
-            Err(e) => println!("{}", gamma_line(value, &Err::<f64, _>(e))),
+            Ok(gamma) => outln!("{}", gamma_line(value, &gamma))?,
+            Err(e) => outln!("{}", gamma_line(value, &Err::<f64, _>(e)))?,
         }
         printed += 1;
         if let Some(f) = fault
@@ -56,12 +49,13 @@ pub fn run(
         }
     }
     if let Some(f) = fault {
-        eprintln!(
+        errln!(
             "beyond_one_machine: fewer than {} lines were printed: worker {} was left alone",
-            f.after_lines, f.process
+            f.after_lines,
+            f.process
         );
     }
-    exit_code(!all_ok)
+    Ok(all_ok)
 }
 
 /// Hits worker `fault.process` halfway through its next value. Right after a line prints, the
@@ -77,7 +71,7 @@ fn hit(pool: &Pool, fault: Fault, work_ms: u64) {
         FaultKind::Stop => (libc::SIGSTOP, "stopped"),
     };
     support::proc::signal(pid, signal);
-    eprintln!(
+    errln!(
         "beyond_one_machine: {what} worker {} (pid {pid}) with {}",
         fault.process,
         common::signal_name(signal).unwrap_or("a signal")

@@ -5,11 +5,18 @@
 //! mdbook build docs && cargo run -p book --bin browser
 //! cargo run -p book --bin browser -- --screenshots target/book-screenshots
 //! ```
+//!
+//! Its own output follows the exercises' rules (`support::out`): a reader who goes away ends it
+//! quietly, a write error is one line and exit code 1.
+
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use book::browser::{self, Browser};
+use support::out::OutputError;
+use support::{errln, outln};
 
 const USAGE: &str = "\
 Usage: cargo run -p book --bin browser -- [--screenshots DIR] [HTML_DIR]
@@ -32,8 +39,7 @@ fn main() -> ExitCode {
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "-h" | "--help" => {
-                println!("{USAGE}");
-                return ExitCode::SUCCESS;
+                return support::cli::finish("browser", outln!("{USAGE}").map(|()| true));
             }
             "--screenshots" => match args.next() {
                 Some(dir) => screenshots = Some(PathBuf::from(dir)),
@@ -48,7 +54,7 @@ fn main() -> ExitCode {
     }
     let html = html.unwrap_or_else(|| book::book_dir().join("book"));
     if !html.join("index.html").is_file() {
-        eprintln!(
+        errln!(
             "browser: error: no book in {} (build it first: mdbook build docs)",
             html.display()
         );
@@ -59,7 +65,7 @@ fn main() -> ExitCode {
     let mut chrome = match Browser::start(&chromium) {
         Ok(chrome) => chrome,
         Err(e) => {
-            eprintln!(
+            errln!(
                 "browser: error: cannot start {}: {e} (Debian: apt-get install chromium)",
                 chromium.display()
             );
@@ -70,32 +76,31 @@ fn main() -> ExitCode {
     let failures = match browser::check_book(&mut chrome, &html, screenshots.as_deref()) {
         Ok(failures) => failures,
         Err(e) => {
-            eprintln!("browser: error: {e}");
+            errln!("browser: error: {e}");
             return ExitCode::FAILURE;
         }
     };
-    for failure in &failures {
-        println!("FAILED  {failure}");
-    }
-    let failed: std::collections::BTreeSet<&str> =
-        failures.iter().map(|f| f.page.as_str()).collect();
-    if let Some(dir) = &screenshots {
-        println!("screenshots of {} pages in {}", pages.len(), dir.display());
-    }
-    // The closing line CI reads: pages passed and failed.
-    println!(
-        "browser: {} passed, {} failed",
-        pages.len() - failed.len(),
-        failed.len()
-    );
-    if failures.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    let report = || -> Result<bool, OutputError> {
+        for failure in &failures {
+            outln!("FAILED  {failure}")?;
+        }
+        let failed: std::collections::BTreeSet<&str> =
+            failures.iter().map(|f| f.page.as_str()).collect();
+        if let Some(dir) = &screenshots {
+            outln!("screenshots of {} pages in {}", pages.len(), dir.display())?;
+        }
+        // The closing line CI reads: pages passed and failed.
+        outln!(
+            "browser: {} passed, {} failed",
+            pages.len() - failed.len(),
+            failed.len()
+        )?;
+        Ok(failures.is_empty())
+    };
+    support::cli::finish("browser", report())
 }
 
 fn usage(message: &str) -> ExitCode {
-    eprintln!("browser: error: {message} (see --help)");
+    errln!("browser: error: {message} (see --help)");
     ExitCode::from(2)
 }

@@ -10,6 +10,11 @@
 //! A command that ends otherwise than its entry expects writes nothing and fails the run.
 //! Afterwards the tool checks the book's claims (see `book::claims`) and lists any that the new
 //! outputs no longer support.
+//!
+//! Its own output follows the exercises' rules (`support::out`): a reader who goes away ends it
+//! quietly, a write error is one line and exit code 1.
+
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -18,6 +23,8 @@ use std::process::{Command, ExitCode};
 use book::outputs::{Kind, OUTPUTS, Output};
 use book::pictures::{self, DRAWINGS, Drawing};
 use book::run::{self, Paths};
+use support::out::OutputError;
+use support::{errln, outln};
 
 const USAGE: &str = "\
 Usage: cargo run -p book --bin regenerate -- [--check] [FILTER...]
@@ -41,11 +48,10 @@ fn main() -> ExitCode {
         match arg.as_str() {
             "--check" => check = true,
             "-h" | "--help" => {
-                println!("{USAGE}");
-                return ExitCode::SUCCESS;
+                return support::cli::finish("regenerate", outln!("{USAGE}").map(|()| true));
             }
             option if option.starts_with('-') => {
-                eprintln!("regenerate: error: unknown option '{option}' (see --help)");
+                errln!("regenerate: error: unknown option '{option}' (see --help)");
                 return ExitCode::from(2);
             }
             filter => filters.push(filter.to_owned()),
@@ -70,16 +76,21 @@ fn main() -> ExitCode {
         })
         .collect();
     if chosen.is_empty() && drawings.is_empty() {
-        eprintln!("regenerate: error: no output matches {filters:?} (see --help)");
+        errln!("regenerate: error: no output matches {filters:?} (see --help)");
         return ExitCode::from(2);
     }
+    support::cli::finish("regenerate", regenerate(&chosen, &drawings, check))
+}
 
+/// Regenerates (or with `check`, compares) the `chosen` outputs and the `drawings`; whether
+/// every one succeeded.
+fn regenerate(chosen: &[&Output], drawings: &[&Drawing], check: bool) -> Result<bool, OutputError> {
     let root = book::workspace_root();
     let src = book::book_dir().join("src");
     let paths = Paths::of(&root);
-    if let Err(e) = build(&chosen, &root) {
-        eprintln!("regenerate: error: {e}");
-        return ExitCode::FAILURE;
+    if let Err(e) = build(chosen, &root) {
+        errln!("regenerate: error: {e}");
+        return Ok(false);
     }
 
     let python = chosen
@@ -88,7 +99,7 @@ fn main() -> ExitCode {
         .then(|| run::python_label(&root))
         .flatten();
     let mut failed = 0;
-    for output in chosen {
+    for &output in chosen {
         let file = src.join(output.file);
         let ran = match output.kind {
             Kind::Run => run::run(output, &root),
@@ -97,9 +108,10 @@ fn main() -> ExitCode {
         let ran = match ran {
             Ok(ran) => ran,
             Err(e) => {
-                eprintln!(
+                errln!(
                     "FAILED     {}: cannot run `{}`: {e}",
-                    output.file, output.command
+                    output.file,
+                    output.command
                 );
                 failed += 1;
                 continue;
@@ -108,10 +120,15 @@ fn main() -> ExitCode {
         if !ran.ended.matches(output.expect)
             || (output.kill_worker.is_some() && ran.killed_worker.is_none())
         {
-            eprintln!(
+            errln!(
                 "FAILED     {}: `{}` ended with {:?} (expected {:?}), worker killed: {:?}; \
                  nothing written. It printed:\n{}",
-                output.file, output.command, ran.ended, output.expect, ran.killed_worker, ran.text
+                output.file,
+                output.command,
+                ran.ended,
+                output.expect,
+                ran.killed_worker,
+                ran.text
             );
             failed += 1;
             continue;
@@ -132,9 +149,10 @@ fn main() -> ExitCode {
         let drawn = match drawn {
             Ok(drawn) => drawn,
             Err(e) => {
-                eprintln!(
+                errln!(
                     "FAILED     {}: `{}` {e}; nothing written",
-                    output.file, output.command
+                    output.file,
+                    output.command
                 );
                 failed += 1;
                 continue;
@@ -143,9 +161,9 @@ fn main() -> ExitCode {
         if !check {
             for (picture, svg) in &drawn {
                 match run::write_atomically(&src.join(picture), svg) {
-                    Ok(()) => println!("drew       {picture}"),
+                    Ok(()) => outln!("drew       {picture}")?,
                     Err(e) => {
-                        eprintln!("FAILED     {picture}: cannot write: {e}");
+                        errln!("FAILED     {picture}: cannot write: {e}");
                         failed += 1;
                     }
                 }
@@ -161,47 +179,47 @@ fn main() -> ExitCode {
         };
         if check {
             if same {
-                println!("ok         {}", output.file);
+                outln!("ok         {}", output.file)?;
             } else {
-                println!("DIFFERS    {}: now prints\n{contents}", output.file);
+                outln!("DIFFERS    {}: now prints\n{contents}", output.file)?;
                 failed += 1;
             }
         } else if old.as_deref() == Some(contents.as_str()) {
-            println!("unchanged  {}", output.file);
+            outln!("unchanged  {}", output.file)?;
         } else {
             match run::write_atomically(&file, &contents) {
-                Ok(()) => println!("wrote      {}", output.file),
+                Ok(()) => outln!("wrote      {}", output.file)?,
                 Err(e) => {
-                    eprintln!("FAILED     {}: cannot write: {e}", output.file);
+                    errln!("FAILED     {}: cannot write: {e}", output.file);
                     failed += 1;
                 }
             }
         }
     }
-    for drawing in drawings {
+    for &drawing in drawings {
         let file = src.join(drawing.file);
         let svg = match pictures::draw(drawing, &src) {
             Ok(svg) => svg,
             Err(e) => {
-                eprintln!("FAILED     {}: {e}", drawing.file);
+                errln!("FAILED     {}: {e}", drawing.file);
                 failed += 1;
                 continue;
             }
         };
         let old = fs::read_to_string(&file).ok();
         if old.as_deref() == Some(svg.as_str()) {
-            println!("unchanged  {}", drawing.file);
+            outln!("unchanged  {}", drawing.file)?;
         } else if check {
-            println!(
+            outln!(
                 "DIFFERS    {}: its sources draw another picture now",
                 drawing.file
-            );
+            )?;
             failed += 1;
         } else {
             match run::write_atomically(&file, &svg) {
-                Ok(()) => println!("drew       {}", drawing.file),
+                Ok(()) => outln!("drew       {}", drawing.file)?,
                 Err(e) => {
-                    eprintln!("FAILED     {}: cannot write: {e}", drawing.file);
+                    errln!("FAILED     {}: cannot write: {e}", drawing.file);
                     failed += 1;
                 }
             }
@@ -218,7 +236,7 @@ fn main() -> ExitCode {
         })
         .collect();
     if !broken.is_empty() {
-        eprintln!(
+        errln!(
             "regenerate: {} claim(s) in the book disagree with the outputs now; fix the \
              sentence or the program (`cargo test -p book` fails until then):\n{}",
             broken.len(),
@@ -226,10 +244,10 @@ fn main() -> ExitCode {
         );
     }
     if failed > 0 {
-        eprintln!("regenerate: {failed} output(s) failed");
-        return ExitCode::FAILURE;
+        errln!("regenerate: {failed} output(s) failed");
+        return Ok(false);
     }
-    ExitCode::SUCCESS
+    Ok(true)
 }
 
 /// Builds every package the chosen `cargo run -p NAME` commands run.

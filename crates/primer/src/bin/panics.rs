@@ -1,8 +1,10 @@
 //! A panic that `join` reports, then one that `let _ =` hides.
 
-fn main() {
-    println!("join returned: {:?}", primer::panics::join_after_panic());
-    let files = ["notes.txt", "my notes.txt", "todo.txt"];
-    let saved = primer::panics::save_all(&files);
-    println!("saved {saved} of {} files, and main goes on", files.len());
+// Out of memory (`ulimit -v`), one line and exit code 1 instead of an abort.
+#[global_allocator]
+static ALLOCATOR: support::alloc::ExitOnOutOfMemory =
+    support::alloc::ExitOnOutOfMemory::new(env!("CARGO_BIN_NAME"));
+
+fn main() -> std::process::ExitCode {
+    primer::programs::panics(support::cli::parse())
 }

@@ -1,7 +1,11 @@
 //! Times `primer`'s workloads in whatever build this is: `cargo run -p primer --bin workloads`
 //! (debug) or `cargo run --release -p primer --bin workloads`.
 
+// Out of memory (`ulimit -v`), one line and exit code 1 instead of an abort.
+#[global_allocator]
+static ALLOCATOR: support::alloc::ExitOnOutOfMemory =
+    support::alloc::ExitOnOutOfMemory::new(env!("CARGO_BIN_NAME"));
+
 fn main() -> std::process::ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    primer::timing::run_workloads(&args)
+    primer::programs::workloads(support::cli::parse())
 }
