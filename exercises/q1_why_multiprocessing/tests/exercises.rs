@@ -12,7 +12,11 @@ fn eight_pieces_a_message_count_the_same() {
 
 #[test]
 fn scoped_threads_count_the_same() {
-    assert!(EXAMPLE.stdout("scoped_threads", &[]).ends_with("same count\n"));
+    assert!(
+        EXAMPLE
+            .stdout("scoped_threads", &[])
+            .ends_with("same count\n")
+    );
 }
 
 #[test]
