@@ -13,10 +13,14 @@
 //! - [`alloc`]: running out of memory as a one-line error and exit code 1, not an abort.
 //! - [`hostile`]: for tests, running a program as a hostile but ordinary user would (a closed
 //!   pipe, a full disk, resource limits, a terminal).
+//! - `examples` (feature `examples`): for tests, running the package's examples as a reader
+//!   runs them.
 
 pub mod alloc;
 pub mod cli;
 pub mod cpu;
+#[cfg(feature = "examples")]
+pub mod examples;
 pub mod hostile;
 pub mod out;
 pub mod proc;

@@ -60,8 +60,9 @@ pub static TASKS: &[&dyn Registered] = &[&COUNT_INSIDE];
          q1_why_multiprocessing --size 200M       a bigger job: overheads matter less\n  \
          q1_why_multiprocessing --seed 7          the same points, so the same answer, every run\n  \
          q1_why_multiprocessing --svg pictures    also draw who ran each piece, and when\n\n\
-         A debug build (plain `cargo run`) runs every mode several times slower than\n\
-         `cargo run --release -p q1_why_multiprocessing`; the speedups still compare.\n\n\
+         A debug build (plain `cargo run`) is not optimised: for real times, use\n\
+         `cargo run --release -p q1_why_multiprocessing`. All three modes run the same\n\
+         code, so the speedups still compare them.\n\n\
          {EXIT_CODES_HELP}"
     )
 )]
@@ -94,52 +95,87 @@ struct Timing {
 
 // ANCHOR: three_ways
 /// The job on the main thread, one piece after another.
-fn sequential(pieces: &[Piece]) -> Timing {
-    let start = Instant::now();
-    let inside = pieces.iter().map(|&piece| pi::count_inside(piece)).sum();
-    Timing {
-        startup: Duration::ZERO,
-        total: start.elapsed(),
-        inside,
-    }
+fn sequential(pieces: &[Piece]) -> u64 {
+    pieces.iter().map(|&piece| pi::count_inside(piece)).sum()
 }
 
 /// The job on a pool of worker processes: each piece is sent to a worker, counted there, and
-/// its count sent back. `trace` records which worker counted each piece, and when.
-fn on_processes(pieces: &[Piece], workers: usize, trace: &Trace) -> common::Result<Timing> {
-    let start = Instant::now();
+/// its count sent back.
+fn on_processes(pieces: &[Piece], workers: usize, clock: &mut Clock) -> common::Result<u64> {
     let pool = Pool::new(workers)?;
-    let startup = start.elapsed();
+    clock.workers_up();
     // One piece per message: pieces are few and long, so balance matters more than messages.
-    let counts = pool
-        .trace(trace)
-        .chunksize(1)
-        .map(&COUNT_INSIDE, pieces.iter().copied())?;
-    let total = start.elapsed();
-    pool.join(); // not timed: the answer is in by now
-    Ok(Timing {
-        startup,
-        total,
-        inside: counts.into_iter().sum(),
-    })
+    let call = pool.trace(clock.trace()).chunksize(1);
+    let counts = call.map(&COUNT_INSIDE, pieces.iter().copied())?;
+    clock.answer_in(); // `join` is not timed: the answer is in by now
+    pool.join();
+    Ok(counts.into_iter().sum())
 }
 
 /// The same `map` on a pool of threads: nothing is copied or sent, the threads call
 /// `count_inside` directly.
-fn on_threads(pieces: &[Piece], workers: usize, trace: &Trace) -> common::Result<Timing> {
-    let start = Instant::now();
+fn on_threads(pieces: &[Piece], workers: usize, clock: &mut Clock) -> common::Result<u64> {
     let threads = ThreadPool::new(workers)?;
-    let startup = start.elapsed();
+    clock.workers_up();
     let counts = threads
-        .trace(trace)
+        .trace(clock.trace())
         .map(&COUNT_INSIDE, pieces.iter().copied())?;
-    Ok(Timing {
-        startup,
-        total: start.elapsed(),
-        inside: counts.into_iter().sum(),
-    })
+    clock.answer_in();
+    Ok(counts.into_iter().sum())
 }
 // ANCHOR_END: three_ways
+
+/// Times one mode, from its start to its answer, and holds the trace of who counted each piece
+/// (made when the mode starts, so its picture begins there).
+struct Clock {
+    start: Instant,
+    trace: Trace,
+    startup: Duration,
+    total: Option<Duration>,
+}
+
+impl Clock {
+    fn start(trace: Trace) -> Self {
+        Clock {
+            start: Instant::now(),
+            trace,
+            startup: Duration::ZERO,
+            total: None,
+        }
+    }
+
+    fn trace(&self) -> &Trace {
+        &self.trace
+    }
+
+    /// The workers are up: the start-up ends here.
+    fn workers_up(&mut self) {
+        self.startup = self.start.elapsed();
+    }
+
+    /// The answer is in: the total ends here.
+    fn answer_in(&mut self) {
+        self.total = Some(self.start.elapsed());
+    }
+
+    fn timing(&self, inside: u64) -> Timing {
+        Timing {
+            startup: self.startup,
+            total: self.total.unwrap_or_else(|| self.start.elapsed()),
+            inside,
+        }
+    }
+}
+
+/// Runs one parallel `mode` on a fresh clock and `trace`; returns how it went and the trace.
+fn timed(
+    trace: Trace,
+    mode: impl FnOnce(&mut Clock) -> common::Result<u64>,
+) -> common::Result<(Timing, Trace)> {
+    let mut clock = Clock::start(trace);
+    let inside = mode(&mut clock)?;
+    Ok((clock.timing(inside), clock.trace))
+}
 
 /// What can stop the program: the pool, or output that could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -177,20 +213,26 @@ fn compare(cli: &Cli) -> Result<bool, Error> {
     if cfg!(debug_assertions) {
         // `cargo run` builds without optimisations; learners should know what they measure.
         outln!(
-            "This is a debug build: every mode runs several times slower than a release build \
-             (cargo run --release); the speedups still compare."
+            "This is a debug build (plain cargo run): its code is not optimised, so for real \
+             times use cargo run --release. All three modes run the same code, so the speedups \
+             still compare them."
         )?;
     }
     outln!()?;
     outln!("{}", row_header())?;
-    let alone = sequential(&pieces);
+    let start = Instant::now();
+    let alone = Timing {
+        inside: sequential(&pieces),
+        total: start.elapsed(),
+        startup: Duration::ZERO,
+    };
     outln!("{}", row("sequential", 1, &alone, &alone))?;
-    // Each trace starts as its mode does, so both pictures begin at the mode's start.
-    let process_trace = Trace::new();
-    let processes = on_processes(&pieces, workers, &process_trace)?;
+    let (processes, process_trace) =
+        timed(Trace::new(), |clock| on_processes(&pieces, workers, clock))?;
     outln!("{}", row("processes", workers, &processes, &alone))?;
-    let thread_trace = Trace::of_threads();
-    let threads = on_threads(&pieces, workers, &thread_trace)?;
+    let (threads, thread_trace) = timed(Trace::of_threads(), |clock| {
+        on_threads(&pieces, workers, clock)
+    })?;
     outln!("{}", row("threads", workers, &threads, &alone))?;
     outln!()?;
     if let Some(dir) = &cli.svg {

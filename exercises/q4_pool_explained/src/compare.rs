@@ -99,33 +99,7 @@ pub(crate) fn compare(jobs: &[Job], lines: &Lines, workers: usize) -> Result<boo
 
     outln!()?;
     print_table(&ways)?;
-    // What one process costs beyond its task: start-up, exit and reaping, measured above.
-    let overheads: Vec<Duration> = runs
-        .iter()
-        .filter_map(|r| Some(r.life.saturating_sub(r.result.as_ref().ok()?.took)))
-        .collect();
-    if !overheads.is_empty() {
-        let mean = overheads.iter().sum::<Duration>() / overheads.len() as u32;
-        outln!(
-            "A process started for one task cost {:.1} ms beyond the task itself (start-up, exit,",
-            mean.as_secs_f64() * 1e3
-        )?;
-        outln!(
-            "reaping); the pool paid for {} processes, one process per task for {started}.",
-            ways[0].processes.unwrap_or(0)
-        )?;
-    }
-    outln!("Threads start no process and run Rust code in parallel too: for CPU-bound work they")?;
-    match jobs.iter().find(|j| j.crash) {
-        Some(job) => outln!(
-            "are usually the better tool. Processes buy isolation: task {} killed its worker,\n\
-             and the pool replaced it and went on.",
-            job.index
-        )?,
-        None => {
-            outln!("are usually the better tool. A process pool buys isolation (try --crash).")?
-        }
-    }
+    print_summary(jobs, &ways, &runs)?;
     Ok(all_ok)
 }
 // ANCHOR_END: compare
@@ -151,6 +125,7 @@ fn on_a_new_pool(
 
 /// One task run in a process of its own.
 struct PerTask {
+    index: usize,
     result: common::Result<Ran>,
     /// The process's pid, if it started.
     pid: Option<u32>,
@@ -163,41 +138,37 @@ struct PerTask {
 /// pool is that no process is reused. Each process's whole life goes into `trace`.
 fn process_per_task(jobs: &[Job], workers: usize, trace: &Trace) -> Result<Vec<PerTask>, Error> {
     let next = AtomicUsize::new(0);
-    let mut runs: Vec<(usize, PerTask)> = std::thread::scope(|scope| {
-        // A runner that cannot start is an error; those already running finish first (the
-        // scope waits for them), so no process is left behind.
-        let runners = (0..workers.min(jobs.len()))
-            .map(|_| {
-                std::thread::Builder::new().spawn_scoped(scope, || {
-                    let mut runs = Vec::new();
-                    while let Some(job) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) {
-                        let start = trace.now();
-                        let (pid, result) = match Process::start(&RUN, *job) {
-                            Ok(process) => (Some(process.pid()), process.join()),
-                            Err(e) => (None, Err(e)),
-                        };
-                        let end = trace.now();
-                        if let Some(pid) = pid {
-                            let index = job.index;
-                            let outcome = match &result {
-                                Ok(_) => Outcome::Ran,
-                                Err(common::Error::WorkerDied { .. }) => Outcome::Killed,
-                                Err(_) => Outcome::Failed,
-                            };
-                            trace.record(Span {
-                                index,
-                                pid,
-                                start,
-                                end,
-                                outcome,
-                            });
-                        }
-                        let life = end - start;
-                        runs.push((job.index, PerTask { result, pid, life }));
-                    }
-                    runs
-                })
-            })
+    // Each runner starts a process for the next task, and waits for it, until none is left.
+    on_runners(workers.min(jobs.len()), || {
+        let mut runs = Vec::new();
+        while let Some(job) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) {
+            let start = trace.now();
+            let (pid, result) = match Process::start(&RUN, *job) {
+                Ok(process) => (Some(process.pid()), process.join()),
+                Err(e) => (None, Err(e)),
+            };
+            let life = trace.now() - start;
+            let run = PerTask {
+                index: job.index,
+                result,
+                pid,
+                life,
+            };
+            record_life(trace, start, &run);
+            runs.push(run);
+        }
+        runs
+    })
+}
+// ANCHOR_END: process_per_task
+
+/// Runs `runner` on `n` threads at once; returns all they ran, in task order. A thread that
+/// cannot start is an error; those already running finish first (the scope waits for them), so
+/// no process is left behind.
+fn on_runners(n: usize, runner: impl Fn() -> Vec<PerTask> + Sync) -> Result<Vec<PerTask>, Error> {
+    let mut runs: Vec<PerTask> = std::thread::scope(|scope| {
+        let runners = (0..n)
+            .map(|_| std::thread::Builder::new().spawn_scoped(scope, &runner))
             .collect::<Result<Vec<_>, _>>()
             .map_err(Error::Thread)?;
         Ok::<_, Error>(
@@ -211,10 +182,83 @@ fn process_per_task(jobs: &[Job], workers: usize, trace: &Trace) -> Result<Vec<P
                 .collect(),
         )
     })?;
-    runs.sort_by_key(|(index, _)| *index);
-    Ok(runs.into_iter().map(|(_, run)| run).collect())
+    runs.sort_by_key(|run| run.index);
+    Ok(runs)
 }
-// ANCHOR_END: process_per_task
+
+/// Adds the life of `run`'s process, from asking for it (at `start`) to having reaped it, to
+/// `trace`, as a span of its task.
+fn record_life(trace: &Trace, start: Duration, run: &PerTask) {
+    let Some(pid) = run.pid else { return };
+    let outcome = match &run.result {
+        Ok(_) => Outcome::Ran,
+        Err(common::Error::WorkerDied { .. }) => Outcome::Killed,
+        Err(_) => Outcome::Failed,
+    };
+    trace.record(Span {
+        index: run.index,
+        pid,
+        start,
+        end: start + run.life,
+        outcome,
+    });
+}
+
+/// After the table: what a process cost beyond its task, the `Reading:` of pool against one
+/// process per task (`ways[0]` and `ways[1]`), and what threads and processes are for.
+fn print_summary(jobs: &[Job], ways: &[Way], runs: &[PerTask]) -> Result<(), OutputError> {
+    // What one process costs beyond its task: start-up, exit and reaping, measured above.
+    let overheads: Vec<Duration> = runs
+        .iter()
+        .filter_map(|r| Some(r.life.saturating_sub(r.result.as_ref().ok()?.took)))
+        .collect();
+    if !overheads.is_empty() {
+        let mean = overheads.iter().sum::<Duration>() / overheads.len() as u32;
+        outln!(
+            "A process started for one task cost {:.1} ms beyond the task itself (start-up, exit,",
+            mean.as_secs_f64() * 1e3
+        )?;
+        outln!(
+            "reaping); the pool paid for {} processes, one process per task for {}.",
+            ways[0].processes.unwrap_or(0),
+            ways[1].processes.unwrap_or(0)
+        )?;
+    }
+    outln!("Reading: {}", per_task_reading(ways[1].took, ways[0].took))?;
+    outln!("Threads start no process and run Rust code in parallel too: for CPU-bound work they")?;
+    match jobs.iter().find(|j| j.crash) {
+        Some(job) => outln!(
+            "are usually the better tool. Processes buy isolation: task {} killed its worker,\n\
+             and the pool replaced it and went on.",
+            job.index
+        ),
+        None => outln!("are usually the better tool. A process pool buys isolation (try --crash)."),
+    }
+}
+
+/// One process per task (`per_task`) against the new pool (`pool`), in words.
+///
+/// Within a factor of 1.25 either way the two count as alike: a run on a shared machine is not
+/// measured closer than that.
+fn per_task_reading(per_task: Duration, pool: Duration) -> String {
+    let ratio = per_task.as_secs_f64() / pool.as_secs_f64().max(1e-9);
+    if ratio >= 1.25 {
+        format!(
+            "one new process per task took {ratio:.1} times as long as the pool: it started a \
+             process for every task, the pool one per worker."
+        )
+    } else if ratio > 0.8 {
+        format!(
+            "one new process per task took about as long as the pool ({ratio:.2} times): the \
+             tasks' own time hides the start-ups."
+        )
+    } else {
+        format!(
+            "one new process per task took less time than the pool ({ratio:.2} times): other \
+             programs on the cores, most likely. Run it again."
+        )
+    }
+}
 
 /// The comparison as a table: processes started and time, a row per way.
 fn print_table(ways: &[Way]) -> Result<(), OutputError> {

@@ -5,9 +5,10 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::{Error, Trace};
+use common::{Error, Outcome, Span, Trace};
 use support::out::OutputError;
 use support::outln;
+use support::units::seconds;
 
 use crate::work::{Job, Ran};
 
@@ -89,6 +90,42 @@ impl Lines {
         }
     }
 
+    /// Prints what `map` returned after `took`: every result, with the worker that ran it, or
+    /// the one error. Returns whether every task succeeded.
+    pub(crate) fn print_map(
+        &self,
+        jobs: &[Job],
+        took: Duration,
+        outcome: common::Result<Vec<Ran>>,
+    ) -> Result<bool, OutputError> {
+        let took = took.as_millis();
+        match outcome {
+            Ok(results) => {
+                let results: Vec<_> = results.into_iter().map(Ok).collect();
+                outln!(
+                    "map returned after {took} ms with all {} results:",
+                    results.len()
+                )?;
+                for (job, result) in jobs.iter().zip(&results) {
+                    self.print(None, job, result)?;
+                }
+                outln!("{}.", ran_on(&results))?;
+                Ok(true)
+            }
+            Err(e) => {
+                let task = e
+                    .index()
+                    .map(|i| format!(", on task {i}"))
+                    .unwrap_or_default();
+                outln!("map failed after {took} ms{task}: {}", failure(&e))?;
+                outln!(
+                    "(as in Python, map returns every result or one error; imap reports each task)"
+                )?;
+                Ok(false)
+            }
+        }
+    }
+
     /// A line for each task that failed; `results` are in task order.
     pub(crate) fn print_failures(
         &self,
@@ -132,6 +169,55 @@ pub(crate) fn worker_processes(n: usize) -> String {
     } else {
         format!("{n} worker processes")
     }
+}
+
+/// The reading of a traced call whose tasks were all queued at its start (`map`): the longest
+/// any worker sat idle while a task still waited to start, next to a column of the timeline.
+pub(crate) fn idle_reading(trace: &Trace) -> String {
+    let spans = trace.spans();
+    let idle = longest_idle_while_waiting(&spans);
+    let end = spans.iter().map(|s| s.end).max().unwrap_or_default();
+    let column = end / TIMELINE_WIDTH as u32;
+    let (idle_text, column_text) = (seconds(idle.as_secs_f64()), seconds(column.as_secs_f64()));
+    if idle < column {
+        format!(
+            "while a task waited, no worker sat idle for more than {idle_text} (the hand-over of \
+             its next task), less than a column of the timeline ({column_text}): a blank column \
+             between two tasks is that hand-over, rounded."
+        )
+    } else {
+        format!(
+            "while a task waited, a worker sat idle for {idle_text}, more than a column of the \
+             timeline ({column_text}): a task held in another worker's chunk (--chunksize) or a \
+             busy machine keeps a worker idle."
+        )
+    }
+}
+
+/// The longest stretch in which a worker ran nothing although a task had not started yet: zero
+/// when every worker took the next task the moment it finished one. Every task waits from the
+/// start (as `map`'s do) until its span starts; a worker counts from its first task (a
+/// replacement did not exist before) until its last, or after it if it lived on.
+fn longest_idle_while_waiting(spans: &[Span]) -> Duration {
+    let Some(last_start) = spans.iter().map(|s| s.start).max() else {
+        return Duration::ZERO;
+    };
+    let workers: BTreeSet<u32> = spans.iter().map(|s| s.pid).collect();
+    let mut longest = Duration::ZERO;
+    for pid in workers {
+        let mut mine: Vec<&Span> = spans.iter().filter(|s| s.pid == pid).collect();
+        mine.sort_by_key(|s| s.start);
+        let mut free_since = mine[0].start;
+        for span in &mine {
+            longest = longest.max(span.start.saturating_sub(free_since));
+            free_since = free_since.max(span.end);
+        }
+        // After its last task it idles while others still wait, unless that task killed it.
+        if mine.last().is_some_and(|s| s.outcome != Outcome::Killed) {
+            longest = longest.max(last_start.saturating_sub(free_since));
+        }
+    }
+    longest
 }
 
 /// Prints `trace`'s timeline, unless it would have too many rows to read.
@@ -212,6 +298,40 @@ mod tests {
         let results = vec![ok(1), ok(2), ok(1), Err(Error::PoolTerminated)];
         assert_eq!(ran_on(&results), "3 tasks on 2 worker processes (1 failed)");
         assert_eq!(ran_on(&[ok(5)]), "1 task on 1 worker process");
+    }
+
+    #[test]
+    fn idle_time_counts_only_while_a_task_waits() {
+        let span = |index, pid, start: u64, end: u64| Span {
+            index,
+            pid,
+            start: Duration::from_millis(start),
+            end: Duration::from_millis(end),
+            outcome: Outcome::Ran,
+        };
+        let ms = Duration::from_millis;
+        assert_eq!(longest_idle_while_waiting(&[]), Duration::ZERO);
+        // Back to back on both workers, and worker 1 idle at the end when nothing waits.
+        let busy = [span(0, 1, 0, 50), span(1, 2, 0, 30), span(2, 2, 30, 90)];
+        assert_eq!(longest_idle_while_waiting(&busy), Duration::ZERO);
+        // A 2 ms hand-over on worker 1; worker 2 starts 1 ms late (it counts from its first task).
+        let handover = [span(0, 1, 0, 50), span(1, 2, 1, 90), span(2, 1, 52, 60)];
+        assert_eq!(longest_idle_while_waiting(&handover), ms(2));
+        // Worker 2 finishes at 20 and runs nothing more while task 2 waits until 50 (a chunk).
+        let chunked = [span(0, 1, 0, 50), span(1, 2, 0, 20), span(2, 1, 50, 60)];
+        assert_eq!(longest_idle_while_waiting(&chunked), ms(30));
+        // Worker 2 is killed at 20; its replacement, worker 3, takes task 2 at once.
+        let killed = Span {
+            outcome: Outcome::Killed,
+            ..span(1, 2, 0, 20)
+        };
+        let replaced = [
+            span(0, 1, 0, 50),
+            killed,
+            span(2, 3, 21, 60),
+            span(3, 1, 50, 55),
+        ];
+        assert_eq!(longest_idle_while_waiting(&replaced), Duration::ZERO);
     }
 
     #[test]

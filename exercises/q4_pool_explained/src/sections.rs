@@ -3,12 +3,12 @@
 
 use std::time::Instant;
 
-use common::{AsyncResult, Pool, Trace};
+use common::{AsyncResult, Call, Pool, Trace};
 use support::out::OutputError;
 use support::outln;
 
 use crate::RUN;
-use crate::report::{Lines, failure, heading, ran_on};
+use crate::report::{self, Lines, heading, ran_on};
 use crate::work::{Job, Ran};
 
 // ANCHOR: apply
@@ -81,43 +81,17 @@ pub(crate) fn map(
 ) -> Result<bool, OutputError> {
     heading("pool.map: every task, then every result at once, in input order")?;
     let trace = Trace::new();
-    let mut call = pool.trace(&trace);
-    if let Some(n) = chunksize {
-        call = call.chunksize(n);
-    }
+    let call = with_chunksize(pool.trace(&trace), chunksize);
     let clock = Instant::now();
     let outcome = call.map(&RUN, jobs.iter().copied());
-    let took = clock.elapsed().as_millis();
-    let all_ok = match outcome {
-        Ok(results) => {
-            let results: Vec<_> = results.into_iter().map(Ok).collect();
-            outln!(
-                "map returned after {took} ms with all {} results:",
-                results.len()
-            )?;
-            for (job, result) in jobs.iter().zip(&results) {
-                lines.print(None, job, result)?;
-            }
-            outln!("{}.", ran_on(&results))?;
-            true
-        }
-        Err(e) => {
-            let task = e
-                .index()
-                .map(|i| format!(", on task {i}"))
-                .unwrap_or_default();
-            outln!("map failed after {took} ms{task}: {}", failure(&e))?;
-            outln!(
-                "(as in Python, map returns every result or one error; imap reports each task)"
-            )?;
-            false
-        }
-    };
+    let all_ok = lines.print_map(jobs, clock.elapsed(), outcome)?;
     lines.timeline(
         &trace,
         "map",
         "pool.map: every task, results in input order",
     )?;
+    // Load balancing, measured: how long a worker sat idle while a task waited.
+    outln!("Reading: {}", report::idle_reading(&trace))?;
     Ok(all_ok)
 }
 // ANCHOR_END: map
@@ -133,10 +107,7 @@ pub(crate) fn imap(
     unordered: bool,
 ) -> Result<bool, OutputError> {
     let trace = Trace::new();
-    let mut call = pool.trace(&trace);
-    if let Some(n) = chunksize {
-        call = call.chunksize(n);
-    }
+    let call = with_chunksize(pool.trace(&trace), chunksize);
     let results = if unordered {
         heading("pool.imap_unordered: each result as soon as its task is done")?;
         call.imap_unordered(&RUN, jobs.iter().copied())
@@ -171,3 +142,11 @@ pub(crate) fn imap(
     Ok(all.iter().all(Result::is_ok))
 }
 // ANCHOR_END: imap
+
+/// `call` with `--chunksize`, if given (otherwise the pool's default for the call).
+fn with_chunksize(call: Call<'_>, chunksize: Option<usize>) -> Call<'_> {
+    match chunksize {
+        Some(n) => call.chunksize(n),
+        None => call,
+    }
+}

@@ -1,39 +1,13 @@
 //! The exercises' solutions (the examples of this package), run as a reader runs them.
 
-mod example {
-    use std::process::{Command, Output};
+use support::examples::Examples;
 
-    /// The built example `name` of this package, ready to run (escargot builds it if `cargo
-    /// test` has not: a plain `cargo test` builds every example).
-    pub fn command(name: &str) -> Command {
-        escargot::CargoBuild::new()
-            .package(env!("CARGO_PKG_NAME"))
-            .example(name)
-            .run()
-            .unwrap_or_else(|e| panic!("cannot build example {name}: {e}"))
-            .command()
-    }
-
-    /// Runs example `name` with `args`; checks it succeeded; returns its standard output.
-    pub fn stdout(name: &str, args: &[&str]) -> String {
-        let Output {
-            status,
-            stdout,
-            stderr,
-        } = command(name).args(args).output().unwrap();
-        let stdout = String::from_utf8(stdout).unwrap();
-        assert!(
-            status.success(),
-            "{name}: {status}\n{stdout}{}",
-            String::from_utf8_lossy(&stderr)
-        );
-        stdout
-    }
-}
+/// This package's examples, built by cargo and run as a reader runs them.
+const EXAMPLE: Examples = Examples::of(env!("CARGO_PKG_NAME"));
 
 #[test]
 fn imap_keeps_input_order_and_imap_unordered_does_not() {
-    let out = example::stdout("unordered", &[]);
+    let out = EXAMPLE.stdout("unordered", &[]);
     assert!(
         out.starts_with("imap:           [300, 10, 200, 20, 100]"),
         "{out}"
@@ -48,7 +22,7 @@ fn imap_keeps_input_order_and_imap_unordered_does_not() {
 
 #[test]
 fn workers_retire_after_two_tasks() {
-    let out = example::stdout("max_tasks", &[]);
+    let out = EXAMPLE.stdout("max_tasks", &[]);
     let pids: Vec<&str> = out
         .lines()
         .filter_map(|l| l.split(" ran on pid ").nth(1))
@@ -64,7 +38,7 @@ fn workers_retire_after_two_tasks() {
 #[test]
 fn a_stuck_task_times_out_alone() {
     assert_eq!(
-        example::stdout("stuck_task", &[]),
+        EXAMPLE.stdout("stuck_task", &[]),
         "task 0: 0\ntask 1: 1\ntask 2: 2\n\
          task 3: task 3 timed out after 200ms; its worker was killed\n\
          task 4: 4\ntask 5: 5\nafterwards: [7, 8]\n"

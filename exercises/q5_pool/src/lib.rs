@@ -163,50 +163,64 @@ pub fn run(cli: Cli) -> ExitCode {
             } else {
                 cli.values
             };
-            gamma_table(&values, &cli.options)
+            if cli.options.threads {
+                gamma_table_on_threads(&values, &cli.options)
+            } else {
+                gamma_table(&values, &cli.options)
+            }
         }
     };
     support::cli::finish(env!("CARGO_PKG_NAME"), outcome)
 }
 
 // ANCHOR: gamma_table
-/// Prints `Gamma(x) = Γ(x)` for every value, in order, as results arrive. Returns whether
-/// every value succeeded.
+/// Prints `Gamma(x) = Γ(x)` for each value, in order, as the workers' results come in.
 fn gamma_table(values: &[Number], options: &Options) -> Result<bool, Error> {
     let workers = usize::from(options.workers.unwrap_or(4));
+    let (pool, trace) = worker_pool(workers, options)?;
     let xs = values.iter().map(|v| v.as_f64());
+    let mut all_ok = print_table(values, traced(&pool, trace.as_ref()).imap(&GAMMA, xs))?;
+    if let Some(trace) = &trace {
+        all_ok &= print_timeline(Some(trace), options, workers)?;
+    }
+    Ok(all_ok)
+}
+
+/// Prints a line per value as its result arrives. Both return whether every value succeeded.
+fn print_table(
+    values: &[Number],
+    results: impl Iterator<Item = common::Result<Result<f64, MathError>>>,
+) -> Result<bool, OutputError> {
     let mut all_ok = true;
-    // `outln!` is `println!` that returns an error instead of panicking (a closed pipe, a full
-    // disk): the `?` stops the program there.
-    let mut print = |value: &Number, result: common::Result<Result<f64, MathError>>| {
+    for (value, result) in values.iter().zip(results) {
         all_ok &= matches!(result, Ok(Ok(_)));
-        match result {
-            Ok(gamma) => outln!("{}", gamma_line(value, &gamma)),
-            Err(pool_error) => outln!("{}", gamma_line(value, &Err::<f64, _>(pool_error))),
-        }
-    };
-    if options.threads {
-        set_work_ms(options.work_ms);
-        let threads = ThreadPool::new(workers)?;
-        for (value, result) in values.iter().zip(threads.imap(&GAMMA, xs)) {
-            print(value, result)?;
-        }
-        if options.traced() {
-            print_timeline(None, options, workers)?;
-        }
-    } else {
-        let (pool, trace) = worker_pool(workers, options)?;
-        let results = traced(&pool, trace.as_ref()).imap(&GAMMA, xs);
-        for (value, result) in values.iter().zip(results) {
-            print(value, result)?;
-        }
-        if let Some(trace) = &trace {
-            all_ok &= print_timeline(Some(trace), options, workers)?;
-        }
+        let line = match result {
+            Ok(gamma) => gamma_line(value, &gamma),
+            Err(pool_error) => gamma_line(value, &Err::<f64, _>(pool_error)),
+        };
+        // `outln!` is `println!` that returns an error instead of panicking (a closed pipe, a
+        // full disk): the `?` stops the program there.
+        outln!("{line}")?;
     }
     Ok(all_ok)
 }
 // ANCHOR_END: gamma_table
+
+/// `--threads`: the same table from a pool of threads, all in this process.
+fn gamma_table_on_threads(values: &[Number], options: &Options) -> Result<bool, Error> {
+    let workers = usize::from(options.workers.unwrap_or(4));
+    // No initializer on threads: they share this process's `WORK_MS`.
+    set_work_ms(options.work_ms);
+    let threads = ThreadPool::new(workers)?;
+    let all_ok = print_table(
+        values,
+        threads.imap(&GAMMA, values.iter().map(|v| v.as_f64())),
+    )?;
+    if options.traced() {
+        print_timeline(None, options, workers)?;
+    }
+    Ok(all_ok)
+}
 
 /// One line of the table: `Gamma(x) = Γ(x)` as Python prints it, or `Gamma(x): why` when the
 /// value failed (a math error, or the pool's error for a worker that died).

@@ -189,10 +189,9 @@ fn generator(seed: Option<u64>) -> StdRng {
 }
 
 // ANCHOR: start_all_then_join
-/// Starts one child process per argument, all of them before waiting for any, so they run at
-/// the same time; then joins each. Returns how many failed, each reported on stderr; a child
-/// that could not print is no failure of its own but ends the program, as any output error.
-/// `trace` gets each child's life, from asking for it to having reaped it.
+/// Starts one child process per argument, all before waiting for any, so they run at the same
+/// time; then joins each. Returns how many failed (each reported); a child that could not print
+/// ends the program, as any output error. `trace` gets each child's life.
 fn start_all_then_join<A: Serialize>(
     task: &Task<A, Result<(), OutputError>>,
     args: impl IntoIterator<Item = A>,
@@ -261,6 +260,28 @@ fn randoms_on_threads(randoms: &[u8]) -> Result<(), Error> {
     })
 }
 
+/// Runs `print` for each item, each on a thread of its own, all at once; waits for them all.
+fn on_threads<T: Send>(
+    items: impl IntoIterator<Item = T>,
+    print: impl Fn(T) -> Result<(), OutputError> + Sync,
+) -> Result<(), Error> {
+    thread::scope(|s| {
+        let print = &print;
+        // `Builder::spawn_scoped` returns the error where `s.spawn` panics; started ones finish.
+        let threads = items
+            .into_iter()
+            .map(|item| thread::Builder::new().spawn_scoped(s, move || print(item)))
+            .collect::<io::Result<Vec<_>>>()
+            .map_err(Error::Thread)?;
+        // `print` cannot panic: it returns its errors. The scope joins every thread anyway.
+        for thread in threads {
+            thread.join().unwrap_or(Ok(()))?;
+        }
+        Ok(())
+    })
+}
+// ANCHOR_END: threads
+
 /// `--numbers` on threads.
 fn numbers_on_threads(numbers: impl IntoIterator<Item = u32>) -> Result<(), Error> {
     on_threads(numbers, |number| {
@@ -268,30 +289,6 @@ fn numbers_on_threads(numbers: impl IntoIterator<Item = u32>) -> Result<(), Erro
         outln!("{line} (from a thread)")
     })
 }
-
-/// Runs `print` on a thread of its own for each item, all at the same time, and waits for
-/// them. A thread that cannot start stops the rest from being started (those running finish).
-fn on_threads<T: Send>(
-    items: impl IntoIterator<Item = T>,
-    print: impl Fn(T) -> Result<(), OutputError> + Sync,
-) -> Result<(), Error> {
-    thread::scope(|s| {
-        let print = &print;
-        let mut threads = Vec::new();
-        for item in items {
-            // `Builder::spawn_scoped` returns the error where `s.spawn` would panic.
-            let spawned = thread::Builder::new().spawn_scoped(s, move || print(item));
-            threads.push(spawned.map_err(Error::Thread)?);
-        }
-        let mut output = Ok(());
-        for thread in threads {
-            // `print` cannot panic: it returns its errors.
-            output = output.and(thread.join().unwrap_or(Ok(())));
-        }
-        Ok(output?)
-    })
-}
-// ANCHOR_END: threads
 
 /// The first answer sheet's line, with the process id added:
 ///
