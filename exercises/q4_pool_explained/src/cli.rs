@@ -21,7 +21,7 @@ const MAX_CHUNKSIZE: i64 = 1_000_000;
          q4_pool_explained --only map,imap            just those two sections\n  \
          q4_pool_explained --only imap --unordered    results in the order they finish\n  \
          q4_pool_explained --only map --chunksize 4   4 tasks a message: worse balance\n  \
-         q4_pool_explained --spin --workers 8         CPU-bound, more workers than cores\n  \
+         q4_pool_explained --spin --workers 8         busy tasks, more workers than cores\n  \
          q4_pool_explained --crash 3                  task 3 kills its worker; the pool goes on\n  \
          q4_pool_explained --svg pictures             the timelines as pictures too\n  \
          q4_pool_explained --only compare --unit-ms 0 --tasks 300\n                                               \

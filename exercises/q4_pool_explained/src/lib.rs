@@ -27,8 +27,9 @@
 //! measures.
 //!
 //! Tasks sleep by default, so the timelines show the pool's scheduling alone, the same on 2
-//! cores or 64 and on a busy machine. `--spin` makes them busy-wait instead: CPU-bound work,
-//! where more workers than cores stretch every bar.
+//! cores or 64 and on a busy machine. `--spin` makes them busy-wait instead, so they show as
+//! busy in `top`; a task still spins until its wall-clock length has passed, so with more
+//! workers than cores the bars keep their length while the workers share the cores.
 //!
 //! The code, a file per job: `cli` the command line, `sections` the four ways to hand work to
 //! the pool, `compare` the comparison, `report` the printing, and [`work`] the tasks themselves.
