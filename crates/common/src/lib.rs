@@ -148,10 +148,13 @@ compile_error!("the `common` crate uses Linux process interfaces (prctl, memfd, 
 // top pool, process, test_support and threads.
 #[cfg(test)]
 mod alloc_probe;
+mod attach;
 mod child;
 mod chunk;
+mod descriptor;
 mod error;
 mod forked;
+mod ipc;
 mod link;
 mod panic;
 mod pool;
@@ -167,13 +170,21 @@ mod wire;
 mod worker;
 
 pub use chunk::ChunkRun;
+pub use descriptor::Descriptor;
 pub use error::{Error, Exit, Result, signal_name};
+pub use ipc::{
+    Array, Atomic, IpcError, Lock, LockGuard, MAX_QUEUE_SIZE, Pipe, Queue, QueueReceiver,
+    QueueSender, SharedAtomic, SharedGuard, Value,
+};
 pub use pool::{Args, AsyncResult, Call, Callbacks, IMap, Pool, PoolBuilder};
 pub use process::{ActiveChild, Process, ProcessBuilder, active_children};
 pub use task::{Registered, Task};
 pub use threads::{ThreadCall, ThreadIMap, ThreadPool};
 pub use trace::{Outcome, Picture, Span, Trace};
 pub use worker::init;
+/// Plain data that can live in shared memory ([`Value`], [`Array`]): derive or implement it
+/// with the `bytemuck` crate.
+pub use bytemuck::{Pod, Zeroable};
 
 /// What the crate's macros need, under a path of the crate's own.
 #[doc(hidden)]

@@ -1,16 +1,21 @@
 //! Thin safe wrappers over the Linux calls the crate needs. Every `unsafe` block of the crate
-//! lives here (besides a test-only allocator): descriptors, sockets and shared memory in `fd`,
-//! processes and signals in `proc`.
+//! lives here (besides a test-only allocator and the shared-memory views of `ipc`): descriptors,
+//! sockets and shared memory in `fd`, processes and signals in `proc`, descriptors beside bytes
+//! in `pass`, futexes and the robust mutex in `sync`.
 
 mod fd;
+mod pass;
 mod proc;
+mod sync;
 
 use std::io;
 use std::mem::MaybeUninit;
 use std::time::{Duration, Instant};
 
 pub(crate) use fd::*;
+pub(crate) use pass::*;
 pub(crate) use proc::*;
+pub(crate) use sync::*;
 
 fn check(ret: libc::c_int) -> io::Result<libc::c_int> {
     if ret == -1 {
