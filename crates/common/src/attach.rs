@@ -62,11 +62,7 @@ impl Attachments {
         if ids.len() != fds.len() {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
-                format!(
-                    "{} descriptors announced, {} arrived",
-                    ids.len(),
-                    fds.len()
-                ),
+                format!("{} descriptors announced, {} arrived", ids.len(), fds.len()),
             ));
         }
         Ok(Attachments {
@@ -280,8 +276,11 @@ mod tests {
     #[test]
     fn a_message_carries_at_most_what_the_kernel_passes() {
         let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
-        let (results, collected) =
-            collect(|| (0..=sys::MAX_FDS).map(|_| attach(a.as_fd())).collect::<Vec<_>>());
+        let (results, collected) = collect(|| {
+            (0..=sys::MAX_FDS)
+                .map(|_| attach(a.as_fd()))
+                .collect::<Vec<_>>()
+        });
         assert_eq!(collected.len(), sys::MAX_FDS);
         assert!(matches!(results.last(), Some(Err(AttachError::TooMany))));
     }

@@ -58,7 +58,9 @@ impl Descriptor {
 
 impl fmt::Debug for Descriptor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Descriptor").field(&self.0.as_raw_fd()).finish()
+        f.debug_tuple("Descriptor")
+            .field(&self.0.as_raw_fd())
+            .finish()
     }
 }
 

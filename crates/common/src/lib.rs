@@ -169,11 +169,14 @@ mod trace;
 mod wire;
 mod worker;
 
+/// Plain data that can live in shared memory ([`Value`], [`Array`]): derive or implement it
+/// with the `bytemuck` crate.
+pub use bytemuck::{Pod, Zeroable};
 pub use chunk::ChunkRun;
 pub use descriptor::Descriptor;
 pub use error::{Error, Exit, Result, signal_name};
 pub use ipc::{
-    Array, Atomic, IpcError, Lock, LockGuard, MAX_QUEUE_SIZE, Pipe, Queue, QueueReceiver,
+    Array, Atomic, IpcError, Lock, LockGuard, MAX_QUEUE_SIZE, Pipe, PipePair, Queue, QueueReceiver,
     QueueSender, SharedAtomic, SharedGuard, Value,
 };
 pub use pool::{Args, AsyncResult, Call, Callbacks, IMap, Pool, PoolBuilder};
@@ -182,9 +185,6 @@ pub use task::{Registered, Task};
 pub use threads::{ThreadCall, ThreadIMap, ThreadPool};
 pub use trace::{Outcome, Picture, Span, Trace};
 pub use worker::init;
-/// Plain data that can live in shared memory ([`Value`], [`Array`]): derive or implement it
-/// with the `bytemuck` crate.
-pub use bytemuck::{Pod, Zeroable};
 
 /// What the crate's macros need, under a path of the crate's own.
 #[doc(hidden)]

@@ -59,7 +59,7 @@ fn echo_big(end: Pipe<Vec<u8>>) -> Result<(), IpcError> {
     }
 }
 /// Sends a queue end through a pipe: a descriptor inside a message.
-fn hand_over((end, queue): (Pipe<QueueSender<u64>, ()>, Queue<u64>)) -> Result<(), IpcError> {
+fn hand_over((end, queue): HandOver) -> Result<(), IpcError> {
     end.send(&queue.sender())?;
     Ok(())
 }
@@ -121,8 +121,8 @@ const CONSUME: Task<QueueReceiver<u64>, Result<(u64, u64), IpcError>> = task!(co
 const PUT_THEN_DIE: Task<(QueueSender<u64>, u64), ()> = task!(put_then_die);
 const GET_ONE_THEN_DIE: Task<(QueueReceiver<u64>, Pipe<u64>), ()> = task!(get_one_then_die);
 const ECHO_BIG: Task<Pipe<Vec<u8>>, Result<(), IpcError>> = task!(echo_big);
-const HAND_OVER: Task<(Pipe<QueueSender<u64>, ()>, Queue<u64>), Result<(), IpcError>> =
-    task!(hand_over);
+type HandOver = (Pipe<QueueSender<u64>, ()>, Queue<u64>);
+const HAND_OVER: Task<HandOver, Result<(), IpcError>> = task!(hand_over);
 const SLEEP_FOREVER: Task<Pipe<u64>, ()> = task!(sleep_forever);
 const ADD_ATOMICALLY: Task<(SharedAtomic<AtomicU64>, u64), ()> = task!(add_atomically);
 const ADD_UNDER_LOCK: Task<(Value<u64>, u64), ()> = task!(add_under_lock);
@@ -208,10 +208,7 @@ fn many_producers_and_consumers_among_pool_workers_and_processes() {
         .collect();
     let pool = Pool::new(3).unwrap();
     let producers = pool
-        .map_async(
-            &PRODUCE,
-            (0..3).map(|i| (sender.clone(), i * 1000, 500)),
-        )
+        .map_async(&PRODUCE, (0..3).map(|i| (sender.clone(), i * 1000, 500)))
         .unwrap();
     drop(sender);
     let mine = consume(receiver).unwrap();
@@ -224,7 +221,11 @@ fn many_producers_and_consumers_among_pool_workers_and_processes() {
         (count, sum) = (count + c, sum + s);
     }
     let expected: u64 = (0..3).flat_map(|i| i * 1000..i * 1000 + 500).sum();
-    assert_eq!((count, sum), (1500, expected), "every item taken exactly once");
+    assert_eq!(
+        (count, sum),
+        (1500, expected),
+        "every item taken exactly once"
+    );
 }
 
 fn timeouts_say_full_and_empty() {
@@ -249,16 +250,15 @@ fn a_producer_that_dies_disconnects_the_consumers() {
     let (sender, receiver) = Queue::<u64>::new(8).unwrap().split();
     let child = Process::start(&PUT_THEN_DIE, (sender, 3)).unwrap();
     // The parent's copy of the sender went with the task; the child is the last sender.
-    let got: Vec<u64> = (0..3).map(|_| receiver.get_timeout(PATIENCE).unwrap()).collect();
+    let got: Vec<u64> = (0..3)
+        .map(|_| receiver.get_timeout(PATIENCE).unwrap())
+        .collect();
     assert_eq!(got, [0, 1, 2], "what was sent before the death arrives");
     assert!(matches!(
         receiver.get_timeout(PATIENCE),
         Err(IpcError::Disconnected)
     ));
-    assert!(matches!(
-        child.join(),
-        Err(Error::WorkerDied { .. })
-    ));
+    assert!(matches!(child.join(), Err(Error::WorkerDied { .. })));
 
     // A producer killed while it waits in `put` on a full queue: the same.
     let (sender, receiver) = Queue::<u64>::new(1).unwrap().split();
@@ -292,7 +292,10 @@ fn a_consumer_that_dies_disconnects_a_blocked_producer() {
             break;
         }
     }
-    assert!(matches!(outcome, Err(IpcError::Disconnected)), "{outcome:?}");
+    assert!(
+        matches!(outcome, Err(IpcError::Disconnected)),
+        "{outcome:?}"
+    );
 }
 
 fn large_messages_cross_queues_and_pipes() {
@@ -347,7 +350,11 @@ fn shared_memory_is_one_memory_across_processes() {
     let value = Value::new(0u64).unwrap();
     pool.map(&ADD_UNDER_LOCK, (0..3).map(|_| (value.clone(), 2_000)))
         .unwrap();
-    assert_eq!(value.get(), 6_000, "the lock made every read-and-write one step");
+    assert_eq!(
+        value.get(),
+        6_000,
+        "the lock made every read-and-write one step"
+    );
 
     let array = Array::<u8>::new(1 << 20).unwrap();
     Process::start(&FILL, (array.clone(), 9))
@@ -405,7 +412,11 @@ fn too_many_descriptors_in_one_chunk_is_an_encode_error() {
     let pool = Pool::new(1).unwrap();
     let (_reader, writer) = std::io::pipe().unwrap();
     let fd = std::os::fd::OwnedFd::from(writer);
-    let many = |n| (0..n).map(|_| Descriptor::from(fd.try_clone().unwrap())).collect::<Vec<_>>();
+    let many = |n| {
+        (0..n)
+            .map(|_| Descriptor::from(fd.try_clone().unwrap()))
+            .collect::<Vec<_>>()
+    };
     assert_eq!(pool.apply(&COUNT_DESCRIPTORS, many(200)).unwrap(), 200);
     let err = pool.apply(&COUNT_DESCRIPTORS, many(300)).unwrap_err();
     assert!(

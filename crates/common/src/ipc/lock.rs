@@ -194,8 +194,8 @@ impl Serialize for Lock {
 impl<'de> Deserialize<'de> for Lock {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let fd = deserialize_fd(d)?;
-        let (region, _) = Region::open(fd, Layout::of::<()>(Kind::Lock))
-            .map_err(serde::de::Error::custom)?;
+        let (region, _) =
+            Region::open(fd, Layout::of::<()>(Kind::Lock)).map_err(serde::de::Error::custom)?;
         Ok(Lock {
             region: Arc::new(region),
         })

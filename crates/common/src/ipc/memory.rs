@@ -182,7 +182,11 @@ impl<T: Pod> Value<T> {
 
     /// [`lock`](Self::lock), waiting at most `timeout`.
     pub fn lock_timeout(&self, timeout: Duration) -> TryLockResult<SharedGuard<'_, T>> {
-        guarded(&self.region, sys::deadline(timeout), self.region.data().cast())
+        guarded(
+            &self.region,
+            sys::deadline(timeout),
+            self.region.data().cast(),
+        )
     }
 
     /// A copy of the value, read under the lock (Python's `v.value`). It ignores poisoning: a

@@ -38,7 +38,7 @@ use std::io;
 
 pub use lock::{Lock, LockGuard, SharedGuard};
 pub use memory::{Array, Atomic, SharedAtomic, Value};
-pub use pipe::Pipe;
+pub use pipe::{Pipe, PipePair};
 pub use queue::{MAX_QUEUE_SIZE, Queue, QueueReceiver, QueueSender};
 
 /// Why a [`Queue`] or [`Pipe`] operation did not deliver.

@@ -60,9 +60,12 @@ pub struct Pipe<S, R = S> {
     _types: PhantomData<fn(S) -> R>,
 }
 
+/// The two ends [`Pipe::pair`] makes: one sends `S` and receives `R`, the other the reverse.
+pub type PipePair<S, R> = (Pipe<S, R>, Pipe<R, S>);
+
 impl<S, R> Pipe<S, R> {
     /// Two connected ends: what one sends, the other receives.
-    pub fn pair() -> Result<(Pipe<S, R>, Pipe<R, S>), IpcError> {
+    pub fn pair() -> Result<PipePair<S, R>, IpcError> {
         let (a, b) = sys::seqpacket_pair()?;
         Ok((
             Pipe {

@@ -365,7 +365,8 @@ macro_rules! serde_end {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let (OwnedFdDe(sock), OwnedFdDe(control)) = Deserialize::deserialize(d)?;
                 let layout = Layout::of::<Control>(Kind::Queue);
-                let (control, _) = Region::open(control, layout).map_err(serde::de::Error::custom)?;
+                let (control, _) =
+                    Region::open(control, layout).map_err(serde::de::Error::custom)?;
                 Ok($end {
                     sock: Arc::new(sock),
                     control: Arc::new(control),

@@ -44,10 +44,25 @@ pub(crate) struct Outgoing {
 
 /// Encodes `value` into a record.
 pub(crate) fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Outgoing, IpcError> {
-    let mut payload = Vec::new();
-    let (encoded, attached) = attach::collect(|| wire::encode_value(value, &mut payload));
-    encoded.map_err(IpcError::Encode)?;
-    let outside = payload.len() > INLINE_MAX;
+    let (encoded, attached) = attach::collect(|| {
+        postcard::serialize_with_flavor(value, Spill::default()).map_err(|e| (e, value))
+    });
+    let payload = match encoded {
+        Ok(payload) => payload,
+        Err((postcard::Error::SerializeBufferFull, _)) => {
+            return Err(IpcError::Io(io::Error::other(
+                "cannot write a large message to memory",
+            )));
+        }
+        // The pool's encoder says the same thing, with the `Serialize` impl's own message.
+        Err((_, value)) => {
+            let message = wire::encode_value(value, &mut Vec::new())
+                .err()
+                .unwrap_or_else(|| "the value could not be encoded".into());
+            return Err(IpcError::Encode(message));
+        }
+    };
+    let outside = payload.file.is_some();
     if attached.len() + outside as usize > sys::MAX_FDS {
         return Err(IpcError::Encode(format!(
             "more than {} descriptors in one message",
@@ -59,11 +74,12 @@ pub(crate) fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Outgoing, IpcEr
         outside,
     };
     let mut bytes = postcard::to_allocvec(&head).map_err(|e| IpcError::Encode(e.to_string()))?;
-    let outside = if outside {
-        Some(payload_file(&payload)?)
-    } else {
-        bytes.extend_from_slice(&payload);
-        None
+    let outside = match payload.file {
+        Some(file) => Some(seal(file.into_inner().map_err(|e| e.into_error())?)?),
+        None => {
+            bytes.extend_from_slice(&payload.inline);
+            None
+        }
     };
     Ok(Outgoing {
         bytes,
@@ -72,13 +88,74 @@ pub(crate) fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Outgoing, IpcEr
     })
 }
 
-/// `payload` in a new in-memory file, sealed: the reader can map it and trust it not to change.
-fn payload_file(payload: &[u8]) -> io::Result<File> {
-    let mut file = sys::memfd(c"common-message")?;
-    file.write_all(payload)?;
+/// A postcard output that keeps a payload of up to [`INLINE_MAX`] bytes in memory, and writes
+/// a larger one into an in-memory file as it is encoded, so a large value is copied once.
+#[derive(Default)]
+struct Spill {
+    inline: Vec<u8>,
+    /// Buffered: a value of many small fields writes a few bytes at a time.
+    file: Option<io::BufWriter<File>>,
+}
+
+impl Spill {
+    /// Writes `bytes` on, moving to a file first if they would take the payload past the limit.
+    fn write(&mut self, bytes: &[u8]) -> postcard::Result<()> {
+        let full = |_| postcard::Error::SerializeBufferFull;
+        if self.file.is_none() && self.inline.len() + bytes.len() > INLINE_MAX {
+            let file = sys::memfd(c"common-message").map_err(full)?;
+            let mut file = io::BufWriter::with_capacity(INLINE_MAX, file);
+            file.write_all(&self.inline).map_err(full)?;
+            self.inline = Vec::new();
+            self.file = Some(file);
+        }
+        match &mut self.file {
+            Some(file) => file.write_all(bytes).map_err(full),
+            None => {
+                self.inline.extend_from_slice(bytes);
+                Ok(())
+            }
+        }
+    }
+}
+
+impl postcard::ser_flavors::Flavor for Spill {
+    type Output = Spill;
+
+    fn try_push(&mut self, byte: u8) -> postcard::Result<()> {
+        match self.file {
+            None if self.inline.len() < INLINE_MAX => {
+                self.inline.push(byte);
+                Ok(())
+            }
+            _ => self.write(&[byte]),
+        }
+    }
+
+    fn try_extend(&mut self, bytes: &[u8]) -> postcard::Result<()> {
+        self.write(bytes)
+    }
+
+    fn finalize(mut self) -> postcard::Result<Spill> {
+        if let Some(file) = &mut self.file {
+            file.flush()
+                .map_err(|_| postcard::Error::SerializeBufferFull)?;
+        }
+        Ok(self)
+    }
+}
+
+/// Seals a payload file: the reader can map it and trust it not to change.
+fn seal(file: File) -> io::Result<File> {
     let seals = libc::F_SEAL_WRITE | libc::F_SEAL_SHRINK | libc::F_SEAL_GROW | libc::F_SEAL_SEAL;
     sys::add_seals(&file, seals)?;
     Ok(file)
+}
+
+/// `payload` in a new in-memory file, sealed.
+fn payload_file(payload: &[u8]) -> io::Result<File> {
+    let mut file = sys::memfd(c"common-message")?;
+    file.write_all(payload)?;
+    seal(file)
 }
 
 /// Milliseconds to wait in `poll` for `deadline`: rounded up, -1 for none.
@@ -234,9 +311,12 @@ fn map_payload(fd: OwnedFd) -> Result<memmap2::Mmap, IpcError> {
         ));
     }
     let file = File::from(fd);
+    // Populated: the whole payload is read anyway, and one call maps it faster than a fault
+    // per page would.
+    let options = memmap2::MmapOptions::new().populate().clone();
     // SAFETY: the file is sealed against writes and shrinking (checked above): no process can
     // change or truncate it, so the mapping stays valid and its bytes fixed while we read them.
-    unsafe { memmap2::Mmap::map(&file) }.map_err(IpcError::Io)
+    unsafe { options.map(&file) }.map_err(IpcError::Io)
 }
 
 impl Incoming {

@@ -122,12 +122,16 @@ impl Region {
         // Only a file that cannot shrink is safe to map: it can never be cut under us.
         let seals = sys::seals(fd.as_fd())?;
         if seals & libc::F_SEAL_SHRINK == 0 {
-            return Err(bad("the descriptor is not a sealed shared-memory region".into()));
+            return Err(bad(
+                "the descriptor is not a sealed shared-memory region".into()
+            ));
         }
         let file = File::from(fd);
         let size = file.metadata()?.len() as usize;
         if size < DATA {
-            return Err(bad(format!("a shared-memory region of {size} bytes is too small")));
+            return Err(bad(format!(
+                "a shared-memory region of {size} bytes is too small"
+            )));
         }
         let map = MmapRaw::map_raw(&file)?;
         let header = map.as_ptr().cast::<Header>();
@@ -206,6 +210,8 @@ impl Region {
     }
 
     pub(crate) fn set_poisoned(&self, poisoned: bool) {
-        self.header().poisoned.store(poisoned as u32, Ordering::Release);
+        self.header()
+            .poisoned
+            .store(poisoned as u32, Ordering::Release);
     }
 }

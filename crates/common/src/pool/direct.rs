@@ -44,7 +44,14 @@ pub(crate) fn apply<R: DeserializeOwned + Send + 'static>(
     };
     let pid = link.pid();
     // One item fits one message: no part comes before `Done`.
-    let ran = link.run(one.task, one.arg, 1, one.attached, options, &mut |_, _, _, _| {});
+    let ran = link.run(
+        one.task,
+        one.arg,
+        1,
+        one.attached,
+        options,
+        &mut |_, _, _, _| {},
+    );
     let (at, error) = match ran {
         Reply::Done { frame, times, .. } => {
             if let Some((trace, index)) = one.trace {

@@ -107,9 +107,16 @@ impl Supervisor {
         })?;
         if let Some(init) = &self.shared.initializer {
             let options = RunOptions::default();
-            link.run(init.task, &init.arg, 1, &init.attached, options, &mut |_, _, _, _| {})
-                .into_single::<()>()
-                .map_err(|e| Error::InitializerFailed(Box::new(e)))?;
+            link.run(
+                init.task,
+                &init.arg,
+                1,
+                &init.attached,
+                options,
+                &mut |_, _, _, _| {},
+            )
+            .into_single::<()>()
+            .map_err(|e| Error::InitializerFailed(Box::new(e)))?;
         }
         Ok(())
     }

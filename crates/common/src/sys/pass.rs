@@ -23,7 +23,10 @@ pub(crate) fn send_with_fds(
     fds: &[BorrowedFd<'_>],
     nonblocking: bool,
 ) -> io::Result<usize> {
-    assert!(fds.len() <= MAX_FDS, "at most {MAX_FDS} descriptors per message");
+    assert!(
+        fds.len() <= MAX_FDS,
+        "at most {MAX_FDS} descriptors per message"
+    );
     let mut iov = libc::iovec {
         iov_base: bytes.as_ptr().cast_mut().cast(),
         iov_len: bytes.len(),
@@ -88,7 +91,12 @@ pub(crate) fn recv_with_fds(
     nonblocking: bool,
 ) -> io::Result<Received> {
     buf.reserve(room);
-    let got = recv_raw(sock, &mut buf.spare_capacity_mut()[..room], fds, nonblocking)?;
+    let got = recv_raw(
+        sock,
+        &mut buf.spare_capacity_mut()[..room],
+        fds,
+        nonblocking,
+    )?;
     // SAFETY: recvmsg wrote `got.len` bytes (at most `room`) at the start of the spare room.
     unsafe { buf.set_len(buf.len() + got.len) };
     Ok(got)
@@ -246,7 +254,13 @@ mod tests {
         let got = recv_with_fds(b.as_fd(), &mut buf, 100, &mut fds, false).unwrap();
         assert_eq!((got.len, &buf[..], fds.len()), (3, &b"one"[..], 1));
         let got = recv_with_fds(b.as_fd(), &mut buf, 2, &mut fds, false).unwrap();
-        assert_eq!(got, Received { len: 2, truncated: true });
+        assert_eq!(
+            got,
+            Received {
+                len: 2,
+                truncated: true
+            }
+        );
         assert_eq!(&buf[..], b"onetw");
         let again = recv_with_fds(b.as_fd(), &mut buf, 10, &mut fds, true).unwrap_err();
         assert_eq!(again.kind(), io::ErrorKind::WouldBlock);

@@ -134,7 +134,9 @@ impl RobustMutex {
             };
             let nanos = now.tv_nsec as u64 + step.subsec_nanos() as u64;
             let until = libc::timespec {
-                tv_sec: now.tv_sec + step.as_secs() as libc::time_t + (nanos / 1_000_000_000) as libc::time_t,
+                tv_sec: now.tv_sec
+                    + step.as_secs() as libc::time_t
+                    + (nanos / 1_000_000_000) as libc::time_t,
                 tv_nsec: (nanos % 1_000_000_000) as libc::c_long,
             };
             // SAFETY: the mutex is initialised; `until` is a valid absolute time.
