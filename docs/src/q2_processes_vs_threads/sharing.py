@@ -77,7 +77,7 @@ if __name__ == "__main__":
         row("4 threads", what, counter, seconds)
     counter = 0
     seconds = run(multiprocessing.Process, plain)
-    row("4 processes", "counter += 1 on a global: each child its own copy", counter, seconds)
+    row("4 processes", "the same global: each child adds to its own copy", counter, seconds)
     value = multiprocessing.Value("q", 0, lock=False)
     seconds = run(multiprocessing.Process, raw_value, (value,))
     row("4 processes", "v.value += 1 on a Value(lock=False)", value.value, seconds)

@@ -139,6 +139,8 @@ fn count_shared_atomic((counter, n): (SharedAtomic<AtomicU64>, u64)) -> Duration
     start.elapsed()
 }
 
+// ANCHOR_END: processes
+
 /// In each child: adds 1 `n` times to a shared value, under the lock every process shares.
 fn count_under_lock((value, n): (Value<u64>, u64)) -> Duration {
     let start = Instant::now();
@@ -154,7 +156,6 @@ pub const COUNT_OWN_STATIC: Task<u64, (u64, Duration)> = task!(count_own_static)
 pub const COUNT_SHARED_ATOMIC: Task<(SharedAtomic<AtomicU64>, u64), Duration> =
     task!(count_shared_atomic);
 pub const COUNT_UNDER_LOCK: Task<(Value<u64>, u64), Duration> = task!(count_under_lock);
-// ANCHOR_END: processes
 
 /// Starts [`WORKERS`] child processes running `task(arg)` at once, then joins them all.
 fn on_four_processes<A, R>(task: &Task<A, R>, arg: A) -> Result<Vec<R>, Error>
@@ -171,7 +172,6 @@ where
         .collect()
 }
 
-// ANCHOR: shared_processes
 fn with_own_statics(n: u64) -> Result<(Counted, u64), Error> {
     COUNTER.store(0, Ordering::Relaxed);
     let counted = on_four_processes(&COUNT_OWN_STATIC, n)?;
@@ -185,6 +185,7 @@ fn with_own_statics(n: u64) -> Result<(Counted, u64), Error> {
     Ok((Counted { total, slowest }, in_each_child))
 }
 
+// ANCHOR: shared_processes
 fn with_shared_atomic(n: u64) -> Result<Counted, Error> {
     let counter = SharedAtomic::new(AtomicU64::new(0)).map_err(Error::io("shared memory"))?;
     let times = on_four_processes(&COUNT_SHARED_ATOMIC, (counter.clone(), n))?;
@@ -194,6 +195,7 @@ fn with_shared_atomic(n: u64) -> Result<Counted, Error> {
         slowest: times.into_iter().max().unwrap_or_default(),
     })
 }
+// ANCHOR_END: shared_processes
 
 fn with_shared_value(n: u64) -> Result<Counted, Error> {
     let value = common::Value::new(0u64).map_err(Error::io("shared memory"))?;
@@ -204,7 +206,6 @@ fn with_shared_value(n: u64) -> Result<Counted, Error> {
         slowest: times.into_iter().max().unwrap_or_default(),
     })
 }
-// ANCHOR_END: shared_processes
 
 /// One row of the table: who counted, with what, what came of it, and how long it took.
 struct Row {

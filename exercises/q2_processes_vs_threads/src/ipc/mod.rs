@@ -137,7 +137,6 @@ struct Measured {
     bulk: Summary,
 }
 
-// ANCHOR: measure
 /// Times `round_trips` round trips and [`BULK_RUNS`] bulk transfers through one echo, after
 /// untimed ones; checks every answer.
 fn measure(row: &Row, round_trips: usize, block: &[u8]) -> Result<Measured, Error> {
@@ -182,7 +181,6 @@ fn measure(row: &Row, round_trips: usize, block: &[u8]) -> Result<Measured, Erro
         bulk: summary(&bulk),
     })
 }
-// ANCHOR_END: measure
 
 /// Measures every row, prints the table and its reading.
 pub fn run(round_trips: usize, bulk_mib: usize, machine: &Machine) -> Result<Outcome, Error> {

@@ -78,6 +78,7 @@ fn queue_echo((requests, answers, len): QueueEnds) -> Result<(), IpcError> {
         }
     }
 }
+// ANCHOR_END: queue_child
 
 /// The same over a `common::Pipe`, both ways on one connection.
 fn common_pipe_echo((end, len): (Pipe<Answer, Ask>, usize)) -> Result<(), IpcError> {
@@ -93,7 +94,6 @@ fn common_pipe_echo((end, len): (Pipe<Answer, Ask>, usize)) -> Result<(), IpcErr
         }
     }
 }
-// ANCHOR_END: queue_child
 
 // ANCHOR: shared_child
 /// Request words with this bit set ask for the bulk block.
@@ -152,7 +152,6 @@ fn joined<E: std::fmt::Display + serde::de::DeserializeOwned + Send + 'static>(
 ) -> Result<(), Error> {
     child.join()?.map_err(broke(what))
 }
-// ANCHOR: pipe_parent
 pub(super) struct RawPipe {
     requests: std::io::PipeWriter,
     answers: std::io::PipeReader,
@@ -162,20 +161,23 @@ pub(super) struct RawPipe {
 }
 
 impl RawPipe {
+    // ANCHOR: pipe_start
     pub(super) fn start(len: usize) -> Result<Box<dyn Echo>, Error> {
         let (their_requests, requests) = std::io::pipe().map_err(Error::io("a pipe"))?;
         let (answers, their_answers) = std::io::pipe().map_err(Error::io("a pipe"))?;
         // The child's ends go with the task (their descriptors, beside its argument).
         let ends = (their_requests.into(), their_answers.into(), len);
         let child = Process::start(&PIPE_ECHO, ends)?;
-        let buffer = vec![0u8; len];
-        Ok(Box::new(RawPipe {
+        let buffer = vec![0u8; len]; // where the block is read into, kept from run to run
+        let pipe = RawPipe {
             requests,
             answers,
             child,
             buffer,
-        }))
+        };
+        Ok(Box::new(pipe))
     }
+    // ANCHOR_END: pipe_start
 }
 
 impl Echo for RawPipe {
@@ -200,7 +202,6 @@ impl Echo for RawPipe {
             .map_err(Error::io("the pipe"))?;
         Ok(block)
     }
-    // ANCHOR_END: pipe_parent
 
     fn give_back(&mut self, block: Vec<u8>) {
         self.buffer = block;
@@ -266,7 +267,6 @@ fn bulk(answer: Answer) -> Result<Vec<u8>, Error> {
     }
 }
 
-// ANCHOR: queue_parent
 pub(super) struct QueueEcho {
     requests: QueueSender<Ask>,
     answers: QueueReceiver<Answer>,
@@ -293,7 +293,6 @@ impl Echo for QueueEcho {
             .map_err(broke("the queue"))?;
         plus_one(self.answers.get().map_err(broke("the queue"))?)
     }
-    // ANCHOR_END: queue_parent
 
     fn bulk(&mut self) -> Result<Vec<u8>, Error> {
         self.requests.put(&Ask::Bulk).map_err(broke("the queue"))?;
@@ -309,7 +308,6 @@ impl Echo for QueueEcho {
     }
 }
 
-// ANCHOR: shared_parent
 pub(super) struct SharedMemory {
     words: SharedAtomic<[AtomicU64; 2]>,
     array: Array<u8>,
@@ -340,7 +338,6 @@ impl Echo for SharedMemory {
         block.copy_from_slice(&self.array.lock().unwrap()); // copied out, as a pipe's reader
         Ok(block)
     }
-    // ANCHOR_END: shared_parent
 
     fn give_back(&mut self, block: Vec<u8>) {
         self.buffer = block;
