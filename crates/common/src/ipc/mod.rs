@@ -7,15 +7,7 @@
 //! who holds what, which is how a queue knows that all its producers are gone, and frees an
 //! in-memory file when the last holder lets go, however it ended.
 //!
-//! | Python | here | between threads, in Rust |
-//! |---|---|---|
-//! | `Queue(maxsize)` | [`Queue::new`]`(maxsize)`, split into [`QueueSender`]s and [`QueueReceiver`]s | `crossbeam_channel::bounded` |
-//! | `Pipe()` | [`Pipe::pair`] | two `std::sync::mpsc` channels |
-//! | `Value('d', 0.0)` | [`Value::new`]`(0.0f64)` | `Mutex<f64>` |
-//! | `Array('i', n)` | [`Array::<i32>::new`]`(n)` | `Mutex<Vec<i32>>` |
-//! | `RawValue`, and atomics (Python has none) | [`SharedAtomic::new`]`(AtomicU64::new(0))` | `AtomicU64` |
-//! | `shared_memory.SharedMemory(create=True, size=n)` | [`Array::<u8>::new`]`(n)` | `Vec<u8>` |
-//! | `Lock()` | [`Lock::new`] | `Mutex<()>` |
+//! The crate docs map each to Python's (`# Queues, pipes and shared memory`).
 //!
 //! What a process's death does to each, where Python hangs:
 //!
