@@ -65,7 +65,7 @@ pub type PipePair<S, R> = (Pipe<S, R>, Pipe<R, S>);
 
 impl<S, R> Pipe<S, R> {
     /// Two connected ends: what one sends, the other receives.
-    pub fn pair() -> Result<PipePair<S, R>, IpcError> {
+    pub fn pair() -> std::io::Result<PipePair<S, R>> {
         let (a, b) = sys::seqpacket_pair()?;
         Ok((
             Pipe {

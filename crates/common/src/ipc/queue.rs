@@ -121,12 +121,12 @@ pub struct QueueReceiver<T> {
 
 impl<T> Queue<T> {
     /// A queue that holds at most `maxsize` items not yet taken (1 to [`MAX_QUEUE_SIZE`]).
-    pub fn new(maxsize: usize) -> Result<Queue<T>, IpcError> {
+    pub fn new(maxsize: usize) -> std::io::Result<Queue<T>> {
         if !(1..=MAX_QUEUE_SIZE).contains(&maxsize) {
-            return Err(IpcError::Io(std::io::Error::new(
+            return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,
                 format!("a queue's maxsize must be 1 to {MAX_QUEUE_SIZE}, not {maxsize}"),
-            )));
+            ));
         }
         let control = Region::create(c"common-queue", Layout::of::<Control>(Kind::Queue), 1)?;
         // SAFETY: the data is fresh, aligned and sized for one `Control`, shared with nobody
