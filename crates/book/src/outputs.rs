@@ -170,9 +170,33 @@ pub const OUTPUTS: &[Output] = &[
         "q2_processes_vs_threads/memory_py.output.txt",
         "python3 docs/src/q2_processes_vs_threads/memory.py",
     ),
+    compile_error(
+        "q2_processes_vs_threads/racy_counter.output.txt",
+        "rustc --edition 2024 exercises/q2_processes_vs_threads/compile_fail/racy_counter.rs",
+    ),
+    varies(
+        "q2_processes_vs_threads/sharing.output.txt",
+        "cargo run -p q2_processes_vs_threads -- --only sharing",
+        "timings and load",
+    ),
+    varies(
+        "q2_processes_vs_threads/sharing_py.output.txt",
+        "python3 docs/src/q2_processes_vs_threads/sharing.py",
+        "how many updates are lost, and timings",
+    ),
     varies(
         "q2_processes_vs_threads/cost.output.txt",
-        "cargo run -p q2_processes_vs_threads -- --only cost,ipc",
+        "cargo run -p q2_processes_vs_threads -- --only cost",
+        "timings and load",
+    ),
+    varies(
+        "q2_processes_vs_threads/ipc.output.txt",
+        "cargo run -p q2_processes_vs_threads -- --only ipc",
+        "timings and load",
+    ),
+    varies(
+        "q2_processes_vs_threads/ipc_py.output.txt",
+        "python3 docs/src/q2_processes_vs_threads/ipc.py",
         "timings and load",
     ),
     varies(
@@ -181,6 +205,16 @@ pub const OUTPUTS: &[Output] = &[
         "process ids",
     ),
     // Question 3
+    varies(
+        "q3_create_process/command.output.txt",
+        "cargo run -p q3_create_process -- command",
+        "process ids",
+    ),
+    varies(
+        "q3_create_process/fork.output.txt",
+        "cargo run -p q3_create_process -- fork",
+        "process ids",
+    ),
     varies(
         "q3_create_process/pid.output.txt",
         "cargo run -p q3_create_process -- pid",

@@ -108,6 +108,11 @@
 //! | the input iterator of `imap` or `map` panics | `imap` yields the results before it, then the panic resumes; `map` cancels its queued chunks and the panic resumes | `imap` yields the results before it, then raises; `map` raises |
 //! | a value that cannot be encoded or decoded | [`Error::Encode`] or [`Error::Decode`] for that task alone, with the serde impl's own message (a panicking impl too); the tasks after it in its chunk still complete (sent again if their data could no longer be found) | a pickling error (`MaybeEncodingError` for a result) |
 //!
+//! | every producer of a [`Queue`] dies (or drops its end) | the consumer's `get` returns [`IpcError::Disconnected`] once the queue is empty | `get()` waits forever |
+//! | every consumer of a [`Queue`] dies | `put` returns [`IpcError::Disconnected`] | the feeder thread fails; the item is lost silently |
+//! | a process dies holding a [`Lock`] (or the lock of a [`Value`], an [`Array`]) | the kernel releases it; the next `lock` gets it, poisoned (as a `std::sync::Mutex` whose holder panicked) | the lock stays held; every waiter hangs |
+//! | a process is killed in the middle of a `put` or a `get` | the queue can hold one more item from then on, never one fewer | a reader killed holding the queue's read lock hangs every other reader |
+//!
 //! `concurrent.futures.ProcessPoolExecutor` does notice a dead worker, but marks the whole pool
 //! broken: every pending task fails. Each row above is tested by injecting the fault for real
 //! (see `tests/faults.rs` and `tests/pool.rs`).
@@ -117,6 +122,48 @@
 //! task that starts one should also end it. And a callback (`map_async_with` and the like)
 //! runs on a pool thread, as in Python, so a callback that waits for its own pool (dropping
 //! the last handle to it, `terminate`, `join`) waits for itself.
+//!
+//! # Queues, pipes and shared memory
+//!
+//! Python's `multiprocessing` is more than `Pool` and `Process`, and so is this crate. Each of
+//! these is a descriptor that every process using it holds, and each reaches a worker as (part
+//! of) a task argument:
+//!
+//! | Python | here | between threads |
+//! |---|---|---|
+//! | `Queue(maxsize)` | [`Queue::new`]`(maxsize)`, split into [`QueueSender`]s and [`QueueReceiver`]s | `crossbeam_channel::bounded` |
+//! | `Pipe()` | [`Pipe::pair`] | two `std::sync::mpsc` channels |
+//! | `Value('d', 0.0)` | [`Value::new`]`(0.0f64)` | `Mutex<f64>` |
+//! | `Array('i', n)` | [`Array::<i32>::new`]`(n)` | `Mutex<Vec<i32>>` |
+//! | `RawValue`, and atomics (which Python lacks) | [`SharedAtomic::new`]`(AtomicU64::new(0))` | `AtomicU64` |
+//! | `shared_memory.SharedMemory(create=True, size=n)` | [`Array::<u8>::new`]`(n)` | `Vec<u8>` |
+//! | `Lock()` | [`Lock::new`] | `Mutex<()>` |
+//! | an open file or socket, inherited | [`Descriptor`] | the same file |
+//!
+//! **How an end reaches a worker.** A descriptor is a number that means something only in the
+//! process that holds it. When a task's argument is encoded, the `Serialize` of each value that
+//! holds one (a queue's end, shared memory, a [`Descriptor`]) duplicates it into a collection
+//! kept with the encoded bytes, and writes only an id. The parent sends the collected
+//! descriptors with the first byte of the task's frame over the worker's socket
+//! (SCM_RIGHTS, at most 253 per chunk of tasks); the worker reads them with the frame and the
+//! value's `Deserialize` finds its own by id. The job holds the parent's copies until it is
+//! done, since a worker's death may make it send the task again, and then closes them: from
+//! then on the worker's copies are the only ones, so the kernel knows exactly which processes
+//! hold which end. That is how a [`QueueReceiver`] learns that every [`QueueSender`] is gone.
+//! The same mechanism carries descriptors inside the messages of a [`Queue`] or a [`Pipe`]
+//! (an end sent through a queue). A descriptor in a task's *result*, or encoded any other way,
+//! is an encoding error that says so.
+//!
+//! **The queue** is records on a `SOCK_SEQPACKET` socket pair, which the kernel delivers whole
+//! to exactly one reader, however many processes read; a message above 32 KiB travels in a
+//! sealed in-memory file beside its record. Its bound is two counters in shared memory, which
+//! senders check and update under a robust lock; every way a process can die in the middle
+//! leaves the queue larger, never smaller, so no death can make a later `put` wait for a place
+//! that never comes. **Shared memory** is a sealed `memfd`, mapped (with `memmap2`): it cannot
+//! be truncated under a mapping, has no name to leak, and is freed when its last holder lets
+//! go. [`Value`] and [`Array`] hold plain data ([`Pod`]: any bytes are a valid value, so even a
+//! value a dying process left half-written is one) behind a robust, process-shared
+//! `pthread_mutex_t`, as [`Lock`] is.
 //!
 //! # Testing code that uses the pool
 //!
@@ -154,10 +201,13 @@ compile_error!("the `common` crate uses Linux process interfaces (prctl, memfd, 
 // top pool, process, test_support and threads.
 #[cfg(test)]
 mod alloc_probe;
+mod attach;
 mod child;
 mod chunk;
+mod descriptor;
 mod error;
 mod forked;
+mod ipc;
 mod link;
 mod panic;
 mod pool;
@@ -172,8 +222,16 @@ mod trace;
 mod wire;
 mod worker;
 
+/// Plain data that can live in shared memory ([`Value`], [`Array`]): derive or implement it
+/// with the `bytemuck` crate.
+pub use bytemuck::{Pod, Zeroable};
 pub use chunk::ChunkRun;
+pub use descriptor::Descriptor;
 pub use error::{Error, Exit, Result, signal_name};
+pub use ipc::{
+    Array, Atomic, IpcError, Lock, LockGuard, MAX_QUEUE_SIZE, Pipe, PipePair, Queue, QueueReceiver,
+    QueueSender, SharedAtomic, SharedGuard, Value,
+};
 pub use pool::{Args, AsyncResult, Call, Callbacks, IMap, Pool, PoolBuilder};
 pub use process::{ActiveChild, Process, ProcessBuilder, active_children};
 pub use task::{Registered, Task};

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 
+use crate::attach::Attachments;
 use crate::child::Child;
 use crate::error::{Error, Exit, Result};
 use crate::progress::{Position, Progress};
@@ -217,6 +218,43 @@ impl Write for Watched<'_> {
     }
 }
 
+/// A [`Watched`] whose first byte carries descriptors (SCM_RIGHTS): the attachments of a
+/// task's arguments ride on the first byte of its frame, where the worker's reader finds them.
+struct Attaching<'a> {
+    watched: Watched<'a>,
+    /// Still to send, with the first byte.
+    fds: Option<Vec<std::os::fd::BorrowedFd<'a>>>,
+}
+
+impl Write for Attaching<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let Some(fds) = &self.fds else {
+            return self.watched.write(buf);
+        };
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            match sys::send_with_fds(self.watched.sock.as_fd(), &buf[..1], fds, true) {
+                Ok(sent) => {
+                    self.fds = None;
+                    return Ok(sent);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(e),
+            }
+            let (sock, pidfd) = (self.watched.sock.as_fd(), self.watched.child.pidfd());
+            if sys::poll_either(sock, libc::POLLOUT, pidfd, None)? == Ready::Second {
+                return Err(io::ErrorKind::BrokenPipe.into());
+            }
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 impl Link {
     /// Starts a worker (see [`spawn::exec_worker`] for `name` and `label`). It is not ready
     /// yet: see [`Link::ready`].
@@ -304,13 +342,15 @@ impl Link {
         &self.child
     }
 
-    /// Runs `task` on the `count` encoded arguments in `args` and waits for the answer. Results
-    /// that arrive early, in parts, go to `on_part` as they come.
+    /// Runs `task` on the `count` encoded arguments in `args`, which carry the descriptors
+    /// `attached`, and waits for the answer. Results that arrive early, in parts, go to
+    /// `on_part` as they come.
     pub(crate) fn run(
         &mut self,
         task: &str,
         args: &[u8],
         count: u32,
+        attached: &Attachments,
         options: RunOptions,
         on_part: OnPart<'_>,
     ) -> Reply {
@@ -332,14 +372,11 @@ impl Link {
             exit_after,
             traced,
             count,
+            attached: attached.ids(),
         };
         let mut answered = 0;
         // ANCHOR: wait_for_answer
-        let mut watched = Watched {
-            sock: &self.sock,
-            child: &self.child,
-        };
-        if wire::write_frame(&mut watched, &request, args).is_err() {
+        if self.send(&request, args, attached).is_err() {
             return self.died(seq, answered);
         }
         if !self.reader.has_buffered() {
@@ -401,6 +438,19 @@ impl Link {
             }
         }
         // ANCHOR_END: wait_for_answer
+    }
+
+    /// Sends a request whose arguments carry the descriptors `attached` (with its first byte).
+    fn send(&self, request: &ToWorker, args: &[u8], attached: &Attachments) -> io::Result<()> {
+        let watched = Watched {
+            sock: &self.sock,
+            child: &self.child,
+        };
+        if attached.is_empty() {
+            return wire::write_frame(&mut { watched }, request, args);
+        }
+        let fds = Some(attached.fds());
+        wire::write_frame(&mut Attaching { watched, fds }, request, args)
     }
 
     /// `Ok((item, started_ns))` if the running item has overrun `limit`, else how long to wait

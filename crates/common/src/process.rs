@@ -12,6 +12,7 @@ use crossbeam_channel::{Receiver, bounded};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::attach::{self, Attachments};
 use crate::child::{self, Child};
 use crate::error::{Error, Exit, Result};
 use crate::link::{Link, RunOptions};
@@ -72,6 +73,8 @@ impl<R> fmt::Debug for Process<R> {
 pub struct ProcessBuilder<R> {
     key: Result<&'static str>,
     args: Result<Vec<u8>>,
+    /// The descriptors the argument carries (see `attach`), closed here once it is sent.
+    attached: Attachments,
     name: String,
     _result: PhantomData<fn() -> R>,
 }
@@ -106,6 +109,7 @@ where
     pub fn start(self) -> Result<Process<R>> {
         let key = self.key?;
         let args = self.args?;
+        let attached = self.attached;
         let name = self.name;
         let (started_tx, started_rx) = bounded(1);
         let (result_tx, result_rx) = bounded(1);
@@ -125,9 +129,10 @@ where
                     ..RunOptions::default()
                 };
                 // One item fits one message: no part comes before `Done`.
-                let result = link
-                    .run(key, &args, 1, options, &mut |_, _, _, _| {})
-                    .into_single::<R>();
+                let reply = link.run(key, &args, 1, &attached, options, &mut |_, _, _, _| {});
+                // Sent: the parent's copies go, so the child's are the only ones left.
+                drop(attached);
+                let result = reply.into_single::<R>();
                 let exit = link.child().wait();
                 // Ok means the child also exited cleanly; anything else is a death to report.
                 let result = match result {
@@ -173,13 +178,15 @@ where
     pub fn new<A: Serialize>(task: &Task<A, R>, arg: A) -> ProcessBuilder<R> {
         static BUILT: AtomicUsize = AtomicUsize::new(0);
         let mut args = Vec::new();
-        let encoded = wire::encode_value(&arg, &mut args).map_err(|message| Error::Encode {
+        let (encoded, attached) = attach::collect(|| wire::encode_value(&arg, &mut args));
+        let encoded = encoded.map_err(|message| Error::Encode {
             index: None,
             message,
         });
         ProcessBuilder {
             key: task::ensure_registered(task).map(|()| task.key()),
             args: encoded.map(|()| args),
+            attached,
             name: format!("Process-{}", BUILT.fetch_add(1, Ordering::Relaxed) + 1),
             _result: PhantomData,
         }

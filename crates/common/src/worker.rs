@@ -7,6 +7,7 @@ use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::net::UnixStream;
 
+use crate::attach::{self, WithDescriptors};
 use crate::chunk::ChunkRun;
 use crate::forked;
 use crate::panic::{self, Capture};
@@ -144,12 +145,18 @@ fn serve(tasks: &[&dyn Registered], parent: &OsString) -> io::Result<i32> {
     let tasks: HashMap<&str, &dyn Registered> = tasks.iter().map(|t| (t.key(), *t)).collect();
     let mut out = Vec::new();
     let mut reader = FrameReader::new();
+    // Descriptors that came with a frame's first byte, until its `Run` claims them.
+    let mut fds = Vec::new();
     loop {
         // The next task often follows at once (a loop of `apply`, the next chunk of a `map`).
         if !reader.has_buffered() {
             sys::spin_until_readable(sock.as_fd(), SPIN);
         }
-        let Some(frame) = reader.read_frame(&mut sock)? else {
+        let mut source = WithDescriptors {
+            sock: &mut sock,
+            fds: &mut fds,
+        };
+        let Some(frame) = reader.read_frame(&mut source)? else {
             break;
         };
         let ToWorker::Run {
@@ -159,7 +166,10 @@ fn serve(tasks: &[&dyn Registered], parent: &OsString) -> io::Result<i32> {
             exit_after,
             traced,
             count,
+            attached,
         } = frame.header()?;
+        // The arguments' descriptors, for their decoders to find (see `attach`).
+        let attached = source.claim(attached)?;
         // A Process prints its panics as well, as Python prints the traceback in the child;
         // a pool's worker leaves that to the caller, who gets the panic as an error.
         let capture = if exit_after {
@@ -176,9 +186,11 @@ fn serve(tasks: &[&dyn Registered], parent: &OsString) -> io::Result<i32> {
             &mut sock,
             wire::MAX_BODY,
         );
-        panic::capturing(capture, || match tasks.get(task.as_str()) {
-            Some(task) => task.run_chunk(frame.body(), count as usize, &mut run),
-            None => unregistered(&task, count, &mut run),
+        attach::receiving(attached, || {
+            panic::capturing(capture, || match tasks.get(task.as_str()) {
+                Some(task) => task.run_chunk(frame.body(), count as usize, &mut run),
+                None => unregistered(&task, count, &mut run),
+            })
         })?;
         let ended = run.end();
         // Output printed by the tasks reaches the terminal before the results reach the parent.

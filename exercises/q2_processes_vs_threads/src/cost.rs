@@ -153,11 +153,8 @@ pub fn run(runs: usize, machine: &Machine) -> Result<Outcome, Error> {
     if let Some(caution) = machine.load_caution() {
         outln!("{caution}")?;
     }
-    if machine.debug_build {
-        outln!(
-            "These are timings of a debug build; for optimised code: \
-             cargo run --release -p q2_processes_vs_threads"
-        )?;
+    if let Some(build) = machine.build_note() {
+        outln!("{build}")?;
     }
     Ok(Outcome::default())
 }

@@ -8,13 +8,19 @@
 //! - **memory**: a counter changed by a thread is changed for the parent; changed by a child
 //!   process (a `fork()` copy, or a [`common::Process`] that is this binary started again) it is
 //!   not.
+//! - **sharing**: four workers add 1 to one counter. The racy version does not compile in Rust
+//!   ([`must_not_compile`]); the fixes that do (a `Mutex`, an atomic, a sum per thread, a
+//!   channel) are timed; four child processes each change their own copy of a `static`, and an
+//!   atomic in shared memory ([`common::SharedAtomic`]) is one counter for all of them.
 //! - **cost**: the median time to start a worker and wait for it, thread against process,
 //!   over repeated runs.
 //! - **faults**: a child that panics, aborts or gets SIGSEGV ends alone and its exit status is
 //!   reported (Python's convention: 1, -6, -11); a panicking thread is caught at `join`; an
 //!   abort or a segfault in a thread ends its whole process (shown in a sacrificial child).
-//! - **ipc**: the round trip of one message, over a channel between threads, a socket between
-//!   threads, a socket between processes, and a warm [`common::Pool`].
+//! - **ipc**: the three mechanisms the answer sheets name, between processes, each beside its
+//!   thread equivalent: a pipe (`std::io::pipe`, [`common::Pipe`]), a queue
+//!   ([`common::Queue`]) and shared memory ([`common::SharedAtomic`], [`common::Array`]), and a
+//!   warm [`common::Pool`]; the round trip of one small message and one bulk transfer.
 //!
 //! The Rust half of the answer differs from the Python one. Rust has no global interpreter
 //! lock: threads run Rust code in parallel on every core and are usually the right tool for
@@ -31,6 +37,7 @@ pub mod faults;
 pub mod ipc;
 pub mod machine;
 pub mod memory;
+pub mod sharing;
 pub mod stats;
 mod sys;
 pub mod table;
@@ -60,6 +67,14 @@ pub static TASKS: &[&dyn Registered] = &[
     &PLUS_ONE,
     &memory::BUMP_STATIC,
     &memory::BUMP_ARGUMENT,
+    &sharing::COUNT_OWN_STATIC,
+    &sharing::COUNT_SHARED_ATOMIC,
+    &sharing::COUNT_UNDER_LOCK,
+    &ipc::PIPE_ECHO,
+    &ipc::COMMON_PIPE_ECHO,
+    &ipc::QUEUE_ECHO,
+    &ipc::SHARED_ECHO,
+    &ipc::BULK_RESULT,
     &faults::PANIC_IN_CHILD,
     &faults::ABORT_CHILD,
     &faults::SEGFAULT_CHILD,
@@ -74,11 +89,14 @@ pub static TASKS: &[&dyn Registered] = &[
     version,
     about = "Question 2: multiprocessing vs multithreading, shown by experiments on this machine",
     long_about = "Question 2: what are the differences between multiprocessing and multithreading?\n\n\
-        Four experiments, each printed as a table with a one-line reading: memory (is a change \
-        seen by the parent?), cost (starting a thread vs a process), faults (what a panic, an \
-        abort or a segfault takes down) and ipc (round-trip time of a message).",
+        Five experiments, each printed as a table with a one-line reading: memory (is a change \
+        seen by the parent?), sharing (one counter, four workers: what compiles, what counts \
+        right, across threads and processes), cost (starting a thread vs a process), faults \
+        (what a panic, an abort or a segfault takes down) and ipc (a pipe, a queue and shared \
+        memory between processes, beside their thread equivalents: a round trip and a bulk \
+        transfer).",
     after_help = format!(
-        "Examples:\n  q2_processes_vs_threads                   all four parts\n  \
+        "Examples:\n  q2_processes_vs_threads                   all five parts\n  \
          q2_processes_vs_threads --only faults     one part\n  \
          q2_processes_vs_threads --only cost,ipc   two parts\n  \
          q2_processes_vs_threads --runs 200        more runs for steadier medians\n\n\
@@ -87,17 +105,25 @@ pub static TASKS: &[&dyn Registered] = &[
     )
 )]
 pub struct Cli {
-    /// Run only these parts (comma-separated or repeated) [default: all four]
+    /// Run only these parts (comma-separated or repeated) [default: all five]
     #[arg(long, value_enum, value_name = "PART", value_delimiter = ',')]
     pub only: Vec<Part>,
     /// Start-and-join runs of each kind of worker, for the cost part
     #[arg(long, value_name = "N", default_value_t = 50,
           value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub runs: u32,
+    /// Additions to the counter by each of the four workers, for the sharing part
+    #[arg(long, value_name = "N", default_value_t = 100_000,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
+    pub increments: u64,
     /// Round trips through each channel, for the ipc part
     #[arg(long, value_name = "N", default_value_t = 2000,
           value_parser = clap::value_parser!(u32).range(1..=100_000_000))]
     pub round_trips: u32,
+    /// Size of the bulk transfer of the ipc part, in MiB
+    #[arg(long, value_name = "MIB", default_value_t = 64,
+          value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub bulk_mib: u32,
 }
 
 /// The parts of the answer, in the order they run.
@@ -105,6 +131,8 @@ pub struct Cli {
 pub enum Part {
     /// Is a change made by a worker seen by the parent?
     Memory,
+    /// Four workers, one counter: what compiles, and what counts right?
+    Sharing,
     /// How long does it take to start a thread, and a process?
     Cost,
     /// What does a panic, an abort or a segfault take down?
@@ -203,9 +231,10 @@ fn run_parts(cli: &Cli) -> Result<bool, OutputError> {
         outln!("== {name} ==")?;
         let outcome = match part {
             Part::Memory => memory::run(),
+            Part::Sharing => sharing::run(cli.increments, &machine),
             Part::Cost => cost::run(cli.runs as usize, &machine),
             Part::Faults => faults::run(),
-            Part::Ipc => ipc::run(cli.round_trips as usize, &machine),
+            Part::Ipc => ipc::run(cli.round_trips as usize, cli.bulk_mib as usize, &machine),
         };
         match outcome {
             Ok(outcome) => {
@@ -225,6 +254,15 @@ fn run_parts(cli: &Cli) -> Result<bool, OutputError> {
     Ok(!failed)
 }
 
+/// Four threads adding 1 to one plain integer does not compile: the closure of each needs the
+/// counter mutably, and only one may have it at a time (`exercises/q2_processes_vs_threads/
+/// compile_fail/racy_counter.rs`, shown in the book with the compiler's error).
+///
+/// ```compile_fail,E0499
+#[doc = include_str!("../compile_fail/racy_counter.rs")]
+/// ```
+pub mod must_not_compile {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,7 +270,7 @@ mod tests {
     #[test]
     fn parts_run_once_each_in_order() {
         use Part::*;
-        assert_eq!(Part::selected(&[]), [Memory, Cost, Faults, Ipc]);
+        assert_eq!(Part::selected(&[]), [Memory, Sharing, Cost, Faults, Ipc]);
         assert_eq!(Part::selected(&[Ipc, Memory, Ipc]), [Memory, Ipc]);
     }
 

@@ -43,6 +43,15 @@ impl Machine {
                 .map(|m| m.len()),
         }
     }
+
+    /// What to say under a table of timings of a debug build (`None` for a release build).
+    pub fn build_note(&self) -> Option<String> {
+        self.debug_build.then(|| {
+            "These are timings of a debug build; for optimised code: \
+             cargo run --release -p q2_processes_vs_threads"
+                .to_owned()
+        })
+    }
 }
 
 impl Machine {

@@ -29,7 +29,7 @@ pub(crate) struct Forked {
 /// exists. A lock another thread held at the fork (the allocator's, stdout's…) stays locked
 /// forever there, so POSIX allows the child only async-signal-safe functions until it exits:
 /// `child` must not allocate, lock, print or panic. Plain arithmetic, atomics and the raw
-/// [`read_exact`]/[`write_all`] below are fine.
+/// [`write_all`] below are fine.
 pub(crate) unsafe fn fork(child: impl FnOnce(BorrowedFd<'_>) -> i32) -> io::Result<Forked> {
     let (ours, theirs) = UnixStream::pair()?;
     // SAFETY: fork has no preconditions of its own; what the child may do afterwards is this
@@ -101,7 +101,8 @@ impl Drop for Forked {
 // ANCHOR_END: fork
 
 /// Fills `buf` from `fd`. `Ok(false)` on end-of-file before the first byte, an error on one in
-/// the middle. Async-signal-safe: a forked child may call it.
+/// the middle. Async-signal-safe: a forked child may call it (the tests' children do).
+#[cfg(test)]
 pub(crate) fn read_exact(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<bool> {
     let mut done = 0;
     while done < buf.len() {

@@ -42,14 +42,47 @@ const COST_ROWS: [&str; 3] = [
 ];
 
 /// Rows of the communication table.
-const IPC_ROWS: [&str; 4] = [
-    "two threads: std::sync::mpsc channels ",
-    "two threads: a Unix socket pair ",
-    "two processes: a Unix socket pair, fork() child ",
-    "two processes: Pool::apply on a warm 1-worker pool ",
+const IPC_ROWS: [&str; 8] = [
+    "pipe, threads: std::sync::mpsc channels ",
+    "pipe, processes: std::io::pipe, raw bytes ",
+    "pipe, processes: common::Pipe, encoded ",
+    "queue, threads: crossbeam_channel::bounded ",
+    "queue, processes: common::Queue ",
+    "shared memory, threads: atomics, Mutex<Vec<u8>> ",
+    "shared memory, processes: SharedAtomic, Array ",
+    "pool, processes: Pool::apply, 1 warm worker ",
 ];
 
-const HEADINGS: [&str; 4] = ["== memory ==", "== cost ==", "== faults ==", "== ipc =="];
+/// Rows of the sharing table, each followed by what the parent read (then timings).
+const SHARING_ROWS: [(&str, &str); 7] = [
+    ("4 threads    Mutex<u64>, locked for each +1 ", "4000"),
+    ("4 threads    AtomicU64, fetch_add ", "4000"),
+    ("4 threads    a sum per thread, added up at join ", "4000"),
+    (
+        "4 threads    a channel to the one thread that owns it ",
+        "4000",
+    ),
+    (
+        "4 processes  a static AtomicU64: each child its own copy ",
+        "0",
+    ),
+    (
+        "4 processes  SharedAtomic<AtomicU64>: shared memory ",
+        "4000",
+    ),
+    (
+        "4 processes  Value<u64>: shared memory and a robust lock ",
+        "4000",
+    ),
+];
+
+const HEADINGS: [&str; 5] = [
+    "== memory ==",
+    "== sharing ==",
+    "== cost ==",
+    "== faults ==",
+    "== ipc ==",
+];
 
 /// Whether `stderr` holds nothing but the report the panicking child of the faults part prints
 /// about itself (as Python's child prints its traceback), with or without a backtrace.
@@ -123,7 +156,7 @@ fn check_cautions(stdout: &str, timed_parts: usize) {
 }
 
 #[test]
-fn default_run_shows_all_four_parts_and_succeeds() {
+fn default_run_shows_all_five_parts_and_succeeds() {
     let out = stdout_of(&[]);
     assert!(out.starts_with(
         "Question 2: what are the differences between multiprocessing and multithreading?\n\
@@ -137,8 +170,10 @@ fn default_run_shows_all_four_parts_and_succeeds() {
     }
     assert!(out.contains("; 50 runs of each,"), "{out}");
     assert!(out.contains("; 2000 round trips each,"), "{out}");
+    assert!(out.contains("Then fetch a block of 64 MiB"), "{out}");
+    assert!(out.contains("100000 times: 400000 in all."), "{out}");
     assert!(!out.contains("UNEXPECTED"), "{out}");
-    check_cautions(&out, 2);
+    check_cautions(&out, 3);
 }
 
 #[test]
@@ -189,7 +224,7 @@ fn cost_times_each_kind_of_worker() {
 
 #[test]
 fn ipc_times_each_channel() {
-    let out = stdout_of(&["--only", "ipc", "--round-trips", "20"]);
+    let out = stdout_of(&["--only", "ipc", "--round-trips", "20", "--bulk-mib", "2"]);
     assert_eq!(headings_in(&out), ["== ipc =="]);
     assert!(
         out.contains("; 20 round trips each, back to back, after 50 warm-up ones."),
@@ -198,7 +233,46 @@ fn ipc_times_each_channel() {
     for row in IPC_ROWS {
         assert_eq!(out.matches(row).count(), 1, "{row} in {out}");
     }
-    assert!(out.contains("through Pool::apply"), "{out}");
+    assert!(
+        out.contains("Then fetch a block of 2 MiB the other side holds, 5 times each"),
+        "{out}"
+    );
+    let reading = out.lines().find(|l| l.starts_with("Reading: ")).unwrap();
+    assert!(
+        reading.starts_with("Reading: between processes, a round trip took "),
+        "{reading}"
+    );
+    assert!(reading.contains(" 2 MiB took "), "{reading}");
+    check_cautions(&out, 1);
+}
+
+#[test]
+fn sharing_counts_right_with_every_fix_and_shows_what_processes_share() {
+    let out = stdout_of(&["--only", "sharing", "--increments", "1000"]);
+    assert_eq!(headings_in(&out), ["== sharing =="]);
+    assert!(
+        out.contains("4 workers each add 1 to one counter, 1000 times: 4000 in all."),
+        "{out}"
+    );
+    for (row, parent_reads) in SHARING_ROWS {
+        let line = out.lines().find(|l| l.starts_with(row));
+        let line = line.unwrap_or_else(|| panic!("{row} in {out}"));
+        let read = line[row.len()..].split_whitespace().next().unwrap();
+        assert_eq!(read, parent_reads, "{line}");
+    }
+    let reading = out.lines().find(|l| l.starts_with("Reading: ")).unwrap();
+    assert!(
+        reading.starts_with("Reading: every fix counted all 4000; per +1 the atomic took "),
+        "{reading}"
+    );
+    assert!(
+        reading.contains(
+            "Child processes each counted 1000 in their own static and the parent's stayed 0; \
+             an atomic in shared memory counted all 4000 across processes at "
+        ),
+        "{reading}"
+    );
+    assert!(!out.contains("UNEXPECTED"), "{out}");
     check_cautions(&out, 1);
 }
 
@@ -219,6 +293,9 @@ fn bad_input_is_a_one_line_usage_error() {
         &["--runs", "-1"],
         &["--round-trips", "0"],
         &["--round-trips", "1.5"],
+        &["--increments", "0"],
+        &["--bulk-mib", "0"],
+        &["--bulk-mib", "2000"],
         &["--nope"],
         &["memory"],
     ] {
@@ -244,7 +321,10 @@ fn an_unknown_part_is_named_in_the_error() {
 fn help_lists_the_parts_and_the_exit_codes() {
     q2().arg("--help").assert().success().stderr("").stdout(
         predicate::str::contains("memory")
+            .and(predicate::str::contains("sharing"))
             .and(predicate::str::contains("faults"))
+            .and(predicate::str::contains("--increments <N>"))
+            .and(predicate::str::contains("--bulk-mib <MIB>"))
             .and(predicate::str::contains("--round-trips <N>"))
             .and(predicate::str::ends_with(format!(
                 "{}\n",

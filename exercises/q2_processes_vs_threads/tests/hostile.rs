@@ -17,9 +17,10 @@ fn output_that_cannot_be_written_follows_the_rules() {
         "q2_processes_vs_threads",
         &["--only", "memory"],
     );
-    for part in ["cost", "faults", "ipc"] {
+    for part in ["sharing", "cost", "faults", "ipc"] {
         let mut cmd = Command::new(BIN);
         cmd.args(["--only", part, "--runs", "1", "--round-trips", "1"]);
+        cmd.args(["--increments", "10", "--bulk-mib", "1"]);
         hostile::assert_one_line_on_a_full_disk(&mut cmd, "q2_processes_vs_threads");
     }
 }
@@ -27,9 +28,10 @@ fn output_that_cannot_be_written_follows_the_rules() {
 #[test]
 fn few_processes_allowed_is_an_error_not_a_panic() {
     // One task, the program itself: no thread, fork() or worker process can start.
-    for part in ["memory", "cost", "faults", "ipc"] {
+    for part in ["memory", "sharing", "cost", "faults", "ipc"] {
         let mut cmd = Command::new(BIN);
         cmd.args(["--only", part, "--runs", "1", "--round-trips", "1"]);
+        cmd.args(["--increments", "10", "--bulk-mib", "1"]);
         hostile::few_tasks(&mut cmd, 1);
         let (status, stderr) = hostile::run(&mut cmd).unwrap();
         assert_eq!(status.code(), Some(1), "{part}: {stderr}");
@@ -50,7 +52,7 @@ fn one_run_is_one_run() {
         .success()
         .stdout(predicate::str::contains("; 1 run of each, back to back,"));
     cargo_bin_cmd!("q2_processes_vs_threads")
-        .args(["--only", "ipc", "--round-trips", "1"])
+        .args(["--only", "ipc", "--round-trips", "1", "--bulk-mib", "1"])
         .assert()
         .success()
         .stdout(predicate::str::contains(
@@ -65,7 +67,7 @@ fn an_unknown_part_lists_the_parts() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "[possible values: memory, cost, faults, ipc]",
+            "[possible values: memory, sharing, cost, faults, ipc]",
         ))
         .stderr(predicate::function(support::cli::is_usage_error));
 }

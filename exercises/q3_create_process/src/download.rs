@@ -183,46 +183,23 @@ impl Worker {
 /// ```
 pub fn download_all(urls: &[String], options: &Options) -> Report {
     let start = Instant::now();
-    let files: Vec<PathBuf> = (1..=urls.len())
-        .map(|n| target_file(&options.out_dir, n))
-        .collect();
-    let mut board = Board::new(options);
-    let mut results: Vec<Option<Result<Downloaded, DownloadError>>> = vec![None; urls.len()];
-    // Every temporary file of the batch goes in one hidden directory, removed when this
-    // function returns (by `scratch`'s drop), or by `options.cleanup` on Ctrl-C.
-    let scratch = fs::create_dir_all(&options.out_dir)
-        .and_then(|()| options.cleanup.create_dir_in(&options.out_dir))
-        .map_err(|e| DownloadError::write(&options.out_dir, &e));
+    let mut batch = Batch::new(urls, options);
 
     // ANCHOR: spawn
-    // One worker per URL, all started before any is waited for.
+    // One worker per URL, all started before any is waited for (Python: `p.start()` each).
     let mut workers = Vec::new();
     for (i, url) in urls.iter().enumerate() {
-        let prepared = match &scratch {
-            Ok(scratch) => prepare(url, &files[i], scratch.path(), options, &board),
-            Err(e) => Err(e.clone()),
+        let Some(job) = batch.prepare(i, url) else {
+            continue; // a bad URL fails alone
         };
-        let job = match prepared {
-            Ok(job) => job,
-            Err(e) => {
-                board.finished(i, url, &files[i], &Err(e.clone()));
-                results[i] = Some(Err(e));
-                continue;
-            }
-        };
-        board.started(i, &files[i], &job.temp);
-        let born = options.trace.as_ref().map(Trace::now);
-        if options.threads {
-            workers.push((i, born, Worker::Thread(job)));
+        let worker = if options.threads {
+            Ok(Worker::Thread(job))
         } else {
-            match Process::start(&DOWNLOAD, job) {
-                Ok(process) => workers.push((i, born, Worker::Process(process))),
-                Err(e) => {
-                    let e = DownloadError::Worker(e.to_string());
-                    board.finished(i, url, &files[i], &Err(e.clone()));
-                    results[i] = Some(Err(e));
-                }
-            }
+            Process::start(&DOWNLOAD, job).map(Worker::Process) // a child runs `download(job)`
+        };
+        match worker {
+            Ok(worker) => workers.push((i, batch.started(), worker)),
+            Err(e) => batch.finished(i, Err(DownloadError::Worker(e.to_string()))),
         }
     }
     // ANCHOR_END: spawn
@@ -262,41 +239,114 @@ pub fn download_all(urls: &[String], options: &Options) -> Report {
             // holding it is dropped), and the others go on.
             if let Err(e) = spawned {
                 let e = DownloadError::Worker(format!("could not start a thread: {e}"));
-                board.finished(i, &urls[i], &files[i], &Err(e.clone()));
-                results[i] = Some(Err(e));
+                batch.finished(i, Err(e));
             }
         }
         drop(done_tx);
         loop {
             match done_rx.recv_timeout(Duration::from_millis(100)) {
-                Ok((i, result)) => {
-                    board.finished(i, &urls[i], &files[i], &result);
-                    results[i] = Some(result);
-                }
-                Err(mpsc::RecvTimeoutError::Timeout) => board.tick(),
+                Ok((i, result)) => batch.finished(i, result),
+                Err(mpsc::RecvTimeoutError::Timeout) => batch.board.tick(),
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
             }
         }
     });
     // ANCHOR_END: wait
 
-    // Every worker has ended: whatever a killed one left in the directory can go.
-    drop(scratch);
-    let outcomes = urls
-        .iter()
-        .zip(files)
-        .zip(results)
-        .map(|((url, file), result)| Outcome {
-            url: url.clone(),
-            file,
-            result: result.unwrap_or_else(|| {
-                Err(DownloadError::Worker("the worker reported nothing".into()))
-            }),
-        })
-        .collect();
     Report {
-        outcomes,
+        outcomes: batch.outcomes(),
         wall: start.elapsed(),
+    }
+}
+
+/// The bookkeeping of one batch: where each file goes, what the parent prints as workers start
+/// and end, every result so far, and the scratch directory of the unfinished files.
+struct Batch<'a> {
+    urls: &'a [String],
+    files: Vec<PathBuf>,
+    options: &'a Options,
+    board: Board,
+    results: Vec<Option<Result<Downloaded, DownloadError>>>,
+    /// Every temporary file of the batch goes in one hidden directory, removed when the batch
+    /// ends (by its drop), or by `options.cleanup` on Ctrl-C.
+    scratch: Result<crate::interrupt::ScratchDir, DownloadError>,
+}
+
+impl<'a> Batch<'a> {
+    fn new(urls: &'a [String], options: &'a Options) -> Self {
+        let scratch = fs::create_dir_all(&options.out_dir)
+            .and_then(|()| options.cleanup.create_dir_in(&options.out_dir))
+            .map_err(|e| DownloadError::write(&options.out_dir, &e));
+        Batch {
+            urls,
+            files: (1..=urls.len())
+                .map(|n| target_file(&options.out_dir, n))
+                .collect(),
+            options,
+            board: Board::new(options),
+            results: vec![None; urls.len()],
+            scratch,
+        }
+    }
+
+    /// The job of URL `i`, or `None` if it cannot even start (reported as its result).
+    fn prepare(&mut self, i: usize, url: &str) -> Option<Job> {
+        let prepared = match &self.scratch {
+            Ok(scratch) => prepare(
+                url,
+                &self.files[i],
+                scratch.path(),
+                self.options,
+                &self.board,
+            ),
+            Err(e) => Err(e.clone()),
+        };
+        match prepared {
+            Ok(job) => {
+                self.board.started(i, &self.files[i], &job.temp);
+                Some(job)
+            }
+            Err(e) => {
+                self.finished(i, Err(e));
+                None
+            }
+        }
+    }
+
+    /// When a worker started, for the trace.
+    fn started(&self) -> Option<Duration> {
+        self.options.trace.as_ref().map(Trace::now)
+    }
+
+    /// URL `i` is done, one way or the other.
+    fn finished(&mut self, i: usize, result: Result<Downloaded, DownloadError>) {
+        self.board
+            .finished(i, &self.urls[i], &self.files[i], &result);
+        self.results[i] = Some(result);
+    }
+
+    /// Every URL's outcome, in order. Every worker has ended: whatever a killed one left in
+    /// the scratch directory goes with it now.
+    fn outcomes(self) -> Vec<Outcome> {
+        let Batch {
+            urls,
+            files,
+            results,
+            scratch,
+            ..
+        } = self;
+        drop(scratch);
+        urls.iter()
+            .zip(files)
+            .zip(results)
+            .map(|((url, file), result)| Outcome {
+                url: url.clone(),
+                file,
+                result: result.unwrap_or_else(|| {
+                    Err(DownloadError::Worker("the worker reported nothing".into()))
+                }),
+            })
+            .collect()
     }
 }
 

@@ -1,19 +1,28 @@
 //! # Question 3: write code to create a process using the multiprocessing module
 //!
-//! Python answers with `multiprocessing.Process(target=f, args=(x,))`, `p.start()` and
-//! `p.join()`. This crate gives the same answer with [`common::Process`]: `Process::start(&TASK,
-//! arg)` runs one function in a new child process (this binary, started again) and `join`
-//! waits for it and hands back what the function returned.
+//! Rust's standard library creates a process one way: [`std::process::Command`] starts
+//! another *program* in a child process (Python's `subprocess`). Underneath, that is `fork()`
+//! (the child is a copy of this process, its memory shared copy-on-write) followed by `exec()`
+//! (the copy becomes the other program). Python's `multiprocessing.Process(target=f,
+//! args=(x,))` does something the standard library does not: it runs a *function of this
+//! program* in the child. Here that is [`common::Process`]: `Process::start(&TASK, arg)` runs
+//! one function in a new child process (this binary, started again) and `join` waits for it
+//! and hands back what the function returned.
 //!
-//! The two reference answer sheets create processes for different jobs; both are here:
+//! The program shows all three, in that order, and the two answer sheets' jobs:
 //!
-//! - `q3_create_process pid` (second sheet): one worker process prints its process id and a
-//!   number; the parent prints its own id, waits, and reports the worker's exit code.
-//! - `q3_create_process download [URL]...` (first sheet): one process per URL downloads a file
-//!   (`file1.txt`, `file2.txt`, …) and says so; the parent waits for all of them. With no URL,
-//!   a small HTTP server inside this program ([`server`]) serves three files on `127.0.0.1`,
-//!   each answer delayed by `--latency-ms`, so the program needs no internet and shows the
-//!   downloads overlapping: it prints the wall time beside the download times added up.
+//! - `q3_create_process command`: `std::process::Command` starts `sh`, which prints its
+//!   process id and a number ([`program`]).
+//! - `q3_create_process fork`: the same by hand, `fork()` then `exec()` ([`fork`]).
+//! - `q3_create_process pid` (second sheet): a `common::Process` runs a Rust function that
+//!   prints its process id and a number; the parent prints its own id, waits, and reports the
+//!   worker's exit code.
+//! - `q3_create_process download [URL]...` (first sheet, the default): one process per URL
+//!   downloads a file (`file1.txt`, `file2.txt`, …) and says so; the parent waits for all of
+//!   them. With no URL, a small HTTP server inside this program ([`server`], the `fileserver`
+//!   crate) serves three files on `127.0.0.1`, each answer delayed by `--latency-ms`, so the
+//!   program needs no internet and shows the downloads overlapping: it prints the wall time
+//!   beside the download times added up.
 //!
 //! Rust, honestly: there is no global interpreter lock, and a download spends its time waiting
 //! on the network, so threads (or async tasks) would do this job as well as processes, and
@@ -36,31 +45,33 @@
 //! The download code, a file per job: [`download`] starts the workers and waits for them,
 //! [`task`] is what each worker runs, [`fetch`] the HTTP request, [`error`] what can go wrong,
 //! `board` and `progress` what the parent prints meanwhile, [`interrupt`] the clean-up on
-//! Ctrl-C, and [`server`] the built-in server.
+//! Ctrl-C; [`cli`] is the command line.
 
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 mod board;
+pub mod cli;
 pub mod download;
 pub mod error;
 pub mod fetch;
+pub mod fork;
 pub mod interrupt;
+pub mod program;
 mod progress;
 pub mod server;
 pub mod task;
 
 use std::error::Error;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::thread;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
 use common::{Process, Registered, Task, Trace, task};
-use support::cli::EXIT_CODES_HELP;
 use support::out::OutputError;
 use support::{errln, outln};
 
+pub use crate::cli::{Cli, Command, DownloadArgs, NumberArgs, PidArgs, parse_seconds};
 use crate::download::{Options, Report, download_all};
 use crate::interrupt::Cleanup;
 use crate::server::{SAMPLE_FILES, Server};
@@ -82,174 +93,11 @@ pub const WORKER: Task<i64, Result<u32, OutputError>> = task!(worker);
 pub static TASKS: &[&dyn Registered] = &[&WORKER, &DOWNLOAD];
 // ANCHOR_END: worker
 
-/// Create processes: download files in child processes, or print process ids (question 3).
-#[derive(Debug, Parser)]
-#[command(
-    version,
-    about = "Question 3: create processes: download files in parallel, or print process ids",
-    after_help = format!(
-        "With no command, runs `download`: the arguments and options above are its own.\n\n\
-         Examples:\n  \
-         q3_create_process                                  3 files from a built-in server, 3 processes\n  \
-         q3_create_process download --threads               the same on 3 threads\n  \
-         q3_create_process download --latency-ms 1000       slower answers: a clearer speedup\n  \
-         q3_create_process download https://example.com/    your own URLs\n  \
-         q3_create_process pid                              one worker prints its process id and 5\n\n\
-         {INTERRUPT_HELP}\n\n\
-         {EXIT_CODES_HELP}"
-    ),
-    args_conflicts_with_subcommands = true
-)]
-pub struct Cli {
-    #[command(subcommand)]
-    pub command: Option<Command>,
-    /// With no command, `download`'s arguments and options.
-    #[command(flatten)]
-    pub download: DownloadArgs,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// The first answer sheet: one process per URL downloads it to fileN.txt
-    #[command(after_help = format!("{INTERRUPT_HELP}\n\n{EXIT_CODES_HELP}"))]
-    Download(DownloadArgs),
-    /// The second answer sheet: one worker process prints its process id and a number
-    #[command(after_help = EXIT_CODES_HELP)]
-    Pid(PidArgs),
-}
-
-/// What Ctrl-C does to a download, and the exit codes it leads to (see [`interrupt`]).
-const INTERRUPT_HELP: &str = "Ctrl-C (SIGINT), SIGTERM, a hang-up (SIGHUP), SIGQUIT, SIGUSR1, \
-    SIGUSR2 or SIGALRM during a download removes the unfinished files, then ends the program by \
-    that signal: a shell reports exit code 128 + its number, such as 130 (SIGINT) or 143 \
-    (SIGTERM). What a run killed outright (SIGKILL) leaves, the next run in the same directory \
-    removes.";
-
-/// `--latency-ms` when not given: long enough for the overlap to show, short enough to wait.
-const DEFAULT_LATENCY_MS: u64 = 300;
-/// `--timeout` when not given, in seconds.
-const DEFAULT_TIMEOUT_SECS: &str = "10";
-/// `--max-time` when not given, in seconds: far more than any of these downloads needs, and
-/// a bound on a server that trickles.
-const DEFAULT_MAX_TIME_SECS: &str = "600";
-
-/// Options of `download`.
-#[derive(Debug, Clone, PartialEq, Eq, Args)]
-pub struct DownloadArgs {
-    /// URLs to download (http or https) [default: the three files of a built-in server]
-    #[arg(value_name = "URL")]
-    pub urls: Vec<String>,
-    /// Directory to write file1.txt, file2.txt, … into (created if missing)
-    #[arg(short, long, value_name = "DIR", default_value = ".")]
-    pub out_dir: PathBuf,
-    /// Give up on a server that sends nothing for this long (connecting, answering, sending)
-    #[arg(long, value_name = "SECONDS", default_value = DEFAULT_TIMEOUT_SECS, value_parser = parse_seconds)]
-    pub timeout: Duration,
-    /// Give up on a download still going after this long, however steadily data arrives
-    #[arg(long, value_name = "SECONDS", default_value = DEFAULT_MAX_TIME_SECS, value_parser = parse_seconds)]
-    pub max_time: Duration,
-    /// Delay each answer of the built-in server by this much (no URL given only)
-    #[arg(
-        long,
-        value_name = "MS",
-        default_value_t = 300,
-        conflicts_with = "urls"
-    )]
-    pub latency_ms: u64,
-    /// Download on threads of this process instead of child processes
-    #[arg(long)]
-    pub threads: bool,
-    /// Never draw progress spinners (they are drawn only on a terminal that moves its cursor)
-    #[arg(long)]
-    pub no_progress: bool,
-    /// Also draw each worker's life as an SVG picture: DIR/processes.svg (DIR/threads.svg with
-    /// --threads)
-    #[arg(long, value_name = "DIR")]
-    pub svg: Option<PathBuf>,
-}
-
-impl Default for DownloadArgs {
-    /// What `download` with no argument means (the run with no command).
-    fn default() -> Self {
-        DownloadArgs {
-            urls: Vec::new(),
-            out_dir: PathBuf::from("."),
-            timeout: parse_seconds(DEFAULT_TIMEOUT_SECS).expect("the default is valid"),
-            max_time: parse_seconds(DEFAULT_MAX_TIME_SECS).expect("the default is valid"),
-            latency_ms: DEFAULT_LATENCY_MS,
-            threads: false,
-            no_progress: false,
-            svg: None,
-        }
-    }
-}
-
-/// Options of `pid`.
-#[derive(Debug, Clone, Args)]
-pub struct PidArgs {
-    /// The number the worker prints
-    #[arg(
-        value_name = "NUMBER",
-        default_value_t = 5,
-        allow_negative_numbers = true
-    )]
-    pub number: i64,
-    /// Run the worker on a thread instead: it then reports the parent's process id
-    #[arg(long)]
-    pub threads: bool,
-}
-
-/// Parses a number of seconds of at least a millisecond, such as `10` or `0.25`.
-///
-/// ```
-/// use std::time::Duration;
-/// use q3_create_process::parse_seconds;
-/// assert_eq!(parse_seconds("0.25"), Ok(Duration::from_millis(250)));
-/// assert!(parse_seconds("0").is_err());
-/// assert!(parse_seconds("1e-10").is_err());
-/// assert!(parse_seconds("-1").is_err());
-/// assert!(parse_seconds("soon").is_err());
-/// ```
-pub fn parse_seconds(text: &str) -> Result<Duration, String> {
-    let seconds: f64 = text
-        .parse()
-        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
-    // Below a millisecond no network answers anyway; NaN is not at least 0.001 either.
-    if seconds.is_nan() || seconds < 0.001 {
-        return Err("must be at least 1 ms (0.001 seconds)".into());
-    }
-    Duration::try_from_secs_f64(seconds).map_err(|_| "too long".into())
-}
-
-impl DownloadArgs {
-    /// Checks what clap cannot, before anything starts: every URL is one `download` can fetch,
-    /// and the output directory is (or can become) a directory. `Err` is the usage error.
-    pub fn check(&self) -> Result<(), String> {
-        for url in &self.urls {
-            fetch::check_url(url)?;
-        }
-        check_out_dir(&self.out_dir)
-    }
-}
-
-/// `dir` is a directory, or can be created: the nearest part of it that exists is one.
-fn check_out_dir(dir: &Path) -> Result<(), String> {
-    let existing = dir
-        .ancestors()
-        .find(|p| !p.as_os_str().is_empty() && p.exists());
-    match existing {
-        Some(p) if !p.is_dir() => Err(format!(
-            "invalid value '{}' for '--out-dir <DIR>': {} is not a directory",
-            dir.display(),
-            p.display()
-        )),
-        _ => Ok(()),
-    }
-}
-
 /// Runs the program; returns the exit code (see [`support::cli`]).
 pub fn run(cli: Cli) -> ExitCode {
     let outcome = match cli.command {
+        Some(Command::Program(args)) => program::run_program(args.number).map_err(Stop::Error),
+        Some(Command::Fork(args)) => fork::fork_and_exec(args.number).map_err(Stop::Error),
         Some(Command::Pid(args)) => pid(&args),
         Some(Command::Download(args)) => checked_download(&args),
         None => checked_download(&cli.download),
@@ -416,6 +264,7 @@ fn summarize(report: &Report, worker: &str) -> Result<(), OutputError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::Parser;
 
     #[test]
     fn no_command_means_download_with_its_defaults() {

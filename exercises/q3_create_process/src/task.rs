@@ -50,12 +50,14 @@ pub struct Downloaded {
 }
 
 // ANCHOR: download
-/// Runs in a worker: fetches `job.url` into `job.temp`, then renames it to `job.file`.
-///
-/// On failure the temporary file is removed, so nothing is left behind.
+/// Runs in a worker: fetches `job.url` into `job.temp`, then renames it to `job.file`. On
+/// failure the temporary file is removed, so nothing is left behind.
 pub fn download(job: Job) -> Result<Downloaded, DownloadError> {
     download_with(job, None)
 }
+
+/// The task the workers run.
+pub const DOWNLOAD: Task<Job, Result<Downloaded, DownloadError>> = task!(download);
 
 /// [`download`] with a client shared between threads (`None`: build one).
 pub(crate) fn download_with(
@@ -63,29 +65,21 @@ pub(crate) fn download_with(
     client: Option<&Client>,
 ) -> Result<Downloaded, DownloadError> {
     let start = Instant::now();
-    match fetch(&job, client) {
-        Ok(bytes) => {
-            // `outln!` returns a failure to print rather than panicking.
-            let printed = if job.announce {
-                outln!("{}", downloaded_line(&job.url, &job.file))
-            } else {
-                Ok(())
-            };
-            Ok(Downloaded {
-                bytes,
-                elapsed: start.elapsed(),
-                print_failed: printed.err(),
-            })
-        }
-        Err(e) => {
-            let _ = fs::remove_file(&job.temp);
-            Err(e)
-        }
-    }
+    let bytes = fetch(&job, client).inspect_err(|_| {
+        let _ = fs::remove_file(&job.temp);
+    })?;
+    // `outln!` returns a failure to print rather than panicking.
+    let printed = match job.announce {
+        true => outln!("{}", downloaded_line(&job.url, &job.file)),
+        false => Ok(()),
+    };
+    let (elapsed, print_failed) = (start.elapsed(), printed.err());
+    Ok(Downloaded {
+        bytes,
+        elapsed,
+        print_failed,
+    })
 }
-
-/// The task the workers run.
-pub const DOWNLOAD: Task<Job, Result<Downloaded, DownloadError>> = task!(download);
 // ANCHOR_END: download
 
 /// The line a finished download prints, as the reference program does (a password in the URL

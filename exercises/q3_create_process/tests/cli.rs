@@ -477,6 +477,45 @@ fn pid_prints_the_main_and_worker_ids_and_the_exit_code() {
     );
 }
 
+/// The three lines of `command` and `fork`: the parent's id, the child's line (printed by
+/// `sh`), and how the child ended. Returns the two process ids.
+fn check_parent_and_child_lines(stdout: &str, number: &str, ended: &str) -> (u32, u32) {
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{stdout}");
+    let main: u32 = lines[0]
+        .strip_prefix("Main process ID: ")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let (child, printed) = lines[1]
+        .strip_prefix("Worker process ID: ")
+        .and_then(|rest| rest.split_once(", Number: "))
+        .unwrap();
+    assert_eq!(printed, number);
+    let child: u32 = child.parse().unwrap();
+    assert_ne!(main, child, "the child is a process of its own");
+    assert_eq!(lines[2], format!("Process {child} finished with {ended}"));
+    (main, child)
+}
+
+#[test]
+fn command_starts_another_program_and_waits_for_it() {
+    // `sh` prints its line before it exits, and the parent prints its last one after: the
+    // order is fixed.
+    let output = q3().arg("command").output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert_eq!(stderr_of(&output), "");
+    check_parent_and_child_lines(&stdout_of(&output), "5", "exit status: 0");
+}
+
+#[test]
+fn fork_and_exec_by_hand_do_the_same() {
+    let output = q3().args(["fork", "-3"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert_eq!(stderr_of(&output), "");
+    check_parent_and_child_lines(&stdout_of(&output), "-3", "exit code 0");
+}
+
 #[test]
 fn pid_takes_the_number_to_print() {
     q3().args(["pid", "-42"])
@@ -525,6 +564,8 @@ fn bad_options_are_usage_errors() {
         &["download", "--out-dir"],
         &["pid", "five"],
         &["pid", "--nope"],
+        &["command", "five"],
+        &["fork", "1", "2"],
         &["upload"],
     ] {
         q3().args(args)
@@ -541,6 +582,10 @@ fn help_documents_the_commands_and_exit_codes() {
         .assert()
         .success()
         .stdout(predicate::str::contains("download").and(predicate::str::contains("pid")))
+        .stdout(predicate::str::contains(
+            "std::process::Command starts another program",
+        ))
+        .stdout(predicate::str::contains("fork() copies this process"))
         .stdout(predicate::str::contains(
             "a shell reports exit code 128 + its number, such as 130 (SIGINT) or 143 (SIGTERM).",
         ))

@@ -64,6 +64,8 @@ fn output_that_cannot_be_written_follows_the_rules() {
         &["download", "--threads", "-o", dir_arg][..],
         &["pid"],
         &["pid", "--threads"],
+        &["command"],
+        &["fork"],
         &["help"],
         &["help", "download"],
         &["download", "--help"],
@@ -148,12 +150,15 @@ fn few_processes_allowed_is_an_error_not_a_panic() {
                 &format!("{tasks} tasks {mode:?}"),
             );
         }
-        for args in [&["pid"][..], &["pid", "--threads"]] {
+        for args in [&["pid"][..], &["pid", "--threads"], &["command"], &["fork"]] {
             let mut cmd = q3(args);
             hostile::few_tasks(&mut cmd, tasks);
             let (status, stderr) = hostile::run(&mut cmd).unwrap();
             assert!(matches!(status.code(), Some(0 | 1)), "{args:?}: {stderr}");
             assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+            if status.code() == Some(1) {
+                assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+            }
         }
     }
 }

@@ -1,4 +1,5 @@
-//! Question 2's costs as a chart: the medians of `q2_processes_vs_threads --only cost,ipc`.
+//! Question 2's costs as a chart: the medians of `q2_processes_vs_threads --only cost` and
+//! `--only ipc` (their round trips).
 
 use super::chart::{Chart, Row, parse_duration};
 
@@ -42,7 +43,8 @@ fn machine(text: &str) -> &str {
 }
 
 pub(super) fn draw(sources: &[String]) -> Result<String, String> {
-    let text = &sources[0];
+    // The tables of every source, in order: the machine is named by the first.
+    let text = &sources.join("\n");
     let tables = tables(text);
     let [starting, round_trips] = &tables[..] else {
         return Err(format!(
@@ -63,7 +65,7 @@ pub(super) fn draw(sources: &[String]) -> Result<String, String> {
     Chart {
         title: "What a worker and a message cost: median time, log scale".into(),
         caption: format!(
-            "One real run of q2_processes_vs_threads --only cost,ipc on {}",
+            "One real run each of q2_processes_vs_threads --only cost and --only ipc on {}",
             machine(text)
         ),
         series: vec!["median".into()],

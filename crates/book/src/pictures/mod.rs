@@ -43,7 +43,10 @@ pub const DRAWINGS: &[Drawing] = &[
     },
     Drawing {
         file: "q2_processes_vs_threads/cost.svg",
-        sources: &["q2_processes_vs_threads/cost.output.txt"],
+        sources: &[
+            "q2_processes_vs_threads/cost.output.txt",
+            "q2_processes_vs_threads/ipc.output.txt",
+        ],
         draw: cost::draw,
     },
     Drawing {

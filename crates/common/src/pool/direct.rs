@@ -5,6 +5,7 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 
 use super::shared::Shared;
+use crate::attach::Attachments;
 use crate::error::{Error, Result};
 use crate::link::{self, Reply, RunOptions};
 use crate::progress::Position;
@@ -17,6 +18,8 @@ pub(crate) struct OneTask<'a> {
     /// The task's key.
     pub task: &'static str,
     pub arg: &'a [u8],
+    /// The descriptors the argument carries (see `attach`).
+    pub attached: &'a Attachments,
     pub limit: Option<Duration>,
     /// Where to record the run, and under which index.
     pub trace: Option<(&'a Trace, usize)>,
@@ -41,7 +44,15 @@ pub(crate) fn apply<R: DeserializeOwned + Send + 'static>(
     };
     let pid = link.pid();
     // One item fits one message: no part comes before `Done`.
-    let (at, error) = match link.run(one.task, one.arg, 1, options, &mut |_, _, _, _| {}) {
+    let ran = link.run(
+        one.task,
+        one.arg,
+        1,
+        one.attached,
+        options,
+        &mut |_, _, _, _| {},
+    );
+    let (at, error) = match ran {
         Reply::Done { frame, times, .. } => {
             if let Some((trace, index)) = one.trace {
                 trace.record_times(index, pid, &times);

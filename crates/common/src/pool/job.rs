@@ -14,6 +14,7 @@ use crossbeam_channel::Sender;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::attach::{self, Attachments};
 use crate::error::Error;
 use crate::panic;
 use crate::trace::Trace;
@@ -141,8 +142,7 @@ impl Spec {
     pub(crate) fn job(
         &self,
         first: usize,
-        args: Vec<u8>,
-        lens: Vec<u32>,
+        (args, lens, attached): (Vec<u8>, Vec<u32>, Attachments),
         call: &Arc<CallState>,
         reply: &Arc<dyn Deliver>,
     ) -> Job {
@@ -151,6 +151,7 @@ impl Spec {
             first,
             args,
             lens,
+            attached,
             limit: self.limit,
             trace: self.trace.clone(),
             decode: self.decode,
@@ -169,6 +170,9 @@ pub(crate) struct Job {
     pub args: Vec<u8>,
     /// Each item's encoded length.
     pub lens: Vec<u32>,
+    /// The descriptors the items' encodings carry (see `attach`), held until the job is done,
+    /// since a worker's death may make it send them again.
+    pub attached: Attachments,
     /// Time limit per item.
     pub limit: Option<Duration>,
     /// Where to record each item's run, if the call is traced.
@@ -251,6 +255,7 @@ pub(crate) enum Piece {
         first: usize,
         args: Vec<u8>,
         lens: Vec<u32>,
+        attached: Attachments,
     },
     Unencodable {
         index: usize,
@@ -271,8 +276,10 @@ pub(crate) struct Chunker<I, A> {
     held: Option<Piece>,
     panic: Option<Box<dyn Any + Send>>,
     ended: bool,
-    /// An encoded item that did not fit in the previous chunk's message.
-    carried: Option<(usize, Vec<u8>)>,
+    /// An encoded item that did not fit in the previous chunk's message, and its descriptors.
+    carried: Option<(usize, Vec<u8>, Attachments)>,
+    /// Where the carried item's descriptors start (see [`attach::mark`]).
+    carried_mark: u64,
     /// The previous chunk's encoded size: the next one is likely alike, so its buffer starts
     /// that large rather than doubling its way there.
     last_len: usize,
@@ -308,6 +315,7 @@ impl<I: Iterator<Item = A>, A: Serialize> Chunker<I, A> {
             panic: None,
             ended: false,
             carried: None,
+            carried_mark: 0,
             last_len: 0,
             _arg: PhantomData,
         }
@@ -327,12 +335,22 @@ impl<I: Iterator<Item = A>, A: Serialize> Iterator for Chunker<I, A> {
         let mut first = self.next_index;
         let mut args = Vec::with_capacity(self.last_len);
         let mut lens = Vec::with_capacity(self.size.min(1 << 16));
-        if let Some((index, bytes)) = self.carried.take() {
-            (first, args) = (index, bytes);
+        let mut carried_fds = Attachments::default();
+        if let Some((index, bytes, fds)) = self.carried.take() {
+            (first, args, carried_fds) = (index, bytes, fds);
             lens.push(args.len() as u32);
         }
-        // One catch for the chunk, not one per item (small items are that cheap).
-        let filled = std_panic::catch_unwind(AssertUnwindSafe(|| self.fill(&mut args, &mut lens)));
+        // One catch for the chunk, not one per item (small items are that cheap); one
+        // collection of descriptors for the chunk too.
+        let (filled, mut attached) = attach::collect(|| {
+            std_panic::catch_unwind(AssertUnwindSafe(|| self.fill(&mut args, &mut lens)))
+        });
+        attached.extend(carried_fds);
+        if let Some((_, _, fds)) = &mut self.carried {
+            // The carried item's descriptors were collected with this chunk: they go with it.
+            let mark = self.carried_mark;
+            fds.extend(attached.split_from(mark));
+        }
         match filled {
             Ok(Some(unencodable)) => return Some(unencodable),
             Ok(None) => {}
@@ -345,7 +363,12 @@ impl<I: Iterator<Item = A>, A: Serialize> Iterator for Chunker<I, A> {
             }
         }
         self.last_len = args.len();
-        (!lens.is_empty()).then_some(Piece::Chunk { first, args, lens })
+        (!lens.is_empty()).then_some(Piece::Chunk {
+            first,
+            args,
+            lens,
+            attached,
+        })
     }
 }
 
@@ -361,11 +384,13 @@ impl<I: Iterator<Item = A>, A: Serialize> Chunker<I, A> {
             let index = self.next_index;
             self.next_index += 1;
             let before = args.len();
+            let mark = attach::mark();
             match wire::encode_value(&item, args) {
                 // One value always fits a message; with the others it may not: it starts the
                 // next chunk.
                 Ok(()) if args.len() > wire::MAX_BODY => {
-                    self.carried = Some((index, args.split_off(before)));
+                    self.carried = Some((index, args.split_off(before), Attachments::default()));
+                    self.carried_mark = mark;
                     break;
                 }
                 Ok(()) => lens.push((args.len() - before) as u32),

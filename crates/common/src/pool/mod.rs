@@ -25,6 +25,7 @@ pub use self::imap::IMap;
 use self::job::{CallState, Deliver, Spec, decoder, default_chunksize};
 use self::shared::{Initializer, Shared};
 use self::supervisor::Supervisor;
+use crate::attach::{self, Attachments};
 use crate::error::{Error, Result};
 use crate::task::{self, Task};
 use crate::trace::Trace;
@@ -124,10 +125,11 @@ impl PoolBuilder {
     /// If it fails, [`build`](Self::build) returns [`Error::InitializerFailed`].
     pub fn initializer<A: Serialize>(mut self, task: &Task<A, ()>, arg: A) -> Self {
         let initializer = task::ensure_registered(task).and_then(|()| {
-            let (arg, _) = encode_one(&arg)?;
+            let (arg, _, attached) = encode_one(&arg)?;
             Ok(Initializer {
                 task: task.key(),
                 arg,
+                attached,
             })
         });
         self.initializer = Some(initializer);
@@ -633,18 +635,20 @@ impl<'p> Call<'p> {
         arg: A,
     ) -> Result<R> {
         task::ensure_registered(task)?;
-        let (args, len) = encode_one(&arg)?;
+        let (args, len, attached) = encode_one(&arg)?;
         let index = self.apply_index();
         let one = OneTask {
             task: task.key(),
             arg: &args,
+            attached: &attached,
             limit: self.task_timeout,
             trace: self.trace.as_ref().map(|t| (t, index)),
         };
         if let Some(result) = direct::apply(&self.pool.shared, &one) {
             return result;
         }
-        self.submit_one(task.key(), args, len, index, None)?.get()
+        let encoded = (args, vec![len], attached);
+        self.submit_one(task.key(), encoded, index, None)?.get()
     }
 
     /// Starts `task(arg)` in a worker; returns at once with a handle to the result.
@@ -665,9 +669,10 @@ impl<'p> Call<'p> {
         callbacks: Callbacks<R>,
     ) -> Result<AsyncResult<R>> {
         task::ensure_registered(task)?;
-        let (args, len) = encode_one(&arg)?;
+        let (args, len, attached) = encode_one(&arg)?;
         let index = self.apply_index();
-        self.submit_one(task.key(), args, len, index, Some(callbacks))
+        let encoded = (args, vec![len], attached);
+        self.submit_one(task.key(), encoded, index, Some(callbacks))
     }
 
     /// A single item: traced applies are numbered in the order they were made.
@@ -678,8 +683,7 @@ impl<'p> Call<'p> {
     fn submit_one<R: DeserializeOwned + Send + 'static>(
         &self,
         key: &'static str,
-        args: Vec<u8>,
-        len: u32,
+        encoded: (Vec<u8>, Vec<u32>, Attachments),
         index: usize,
         callbacks: Option<Callbacks<R>>,
     ) -> Result<AsyncResult<R>> {
@@ -687,21 +691,23 @@ impl<'p> Call<'p> {
         let reply: Arc<dyn Deliver> = Arc::new(OneSink::new(Arc::clone(&slot), callbacks));
         let job = self
             .spec::<R>(key)
-            .job(index, args, vec![len], &CallState::new(), &reply);
+            .job(index, encoded, &CallState::new(), &reply);
         self.pool.shared.submit(job)?;
         Ok(AsyncResult::new(slot))
     }
 }
 
-/// Encodes one argument, with its length as the wire carries it.
-fn encode_one<A: Serialize>(arg: &A) -> Result<(Vec<u8>, u32)> {
+/// Encodes one argument, with its length as the wire carries it and the descriptors it
+/// carries (see `attach`).
+fn encode_one<A: Serialize>(arg: &A) -> Result<(Vec<u8>, u32, Attachments)> {
     let mut args = Vec::new();
-    wire::encode_value(arg, &mut args).map_err(|message| Error::Encode {
+    let (encoded, attached) = attach::collect(|| wire::encode_value(arg, &mut args));
+    encoded.map_err(|message| Error::Encode {
         index: None,
         message,
     })?;
     let len = args.len() as u32; // at most `wire::MAX_BODY`
-    Ok((args, len))
+    Ok((args, len, attached))
 }
 
 /// Argument tuples for [`Pool::starmap`]: tuples of 1 to 6 serde values.

@@ -14,6 +14,8 @@ pub(crate) struct Initializer {
     /// The task's key (see [`Task`](crate::Task)).
     pub task: &'static str,
     pub arg: Vec<u8>,
+    /// The descriptors the argument carries (see `attach`), sent to every new worker.
+    pub attached: crate::attach::Attachments,
 }
 
 #[derive(Debug)]

@@ -107,9 +107,16 @@ impl Supervisor {
         })?;
         if let Some(init) = &self.shared.initializer {
             let options = RunOptions::default();
-            link.run(init.task, &init.arg, 1, options, &mut |_, _, _, _| {})
-                .into_single::<()>()
-                .map_err(|e| Error::InitializerFailed(Box::new(e)))?;
+            link.run(
+                init.task,
+                &init.arg,
+                1,
+                &init.attached,
+                options,
+                &mut |_, _, _, _| {},
+            )
+            .into_single::<()>()
+            .map_err(|e| Error::InitializerFailed(Box::new(e)))?;
         }
         Ok(())
     }
@@ -162,7 +169,7 @@ impl Supervisor {
                 let found = job.done(start..start + count, frame);
                 lost.push(start + found..start + count);
             };
-            let reply = link.run(job.task, args, count, options, &mut deliver);
+            let reply = link.run(job.task, args, count, &job.attached, options, &mut deliver);
             let (at, answered, error) = match reply {
                 Reply::Done {
                     frame,

@@ -1,17 +1,22 @@
 //! Thin safe wrappers over the Linux calls the crate needs: descriptors, sockets and shared
-//! memory in `fd`, processes and signals in `proc`. Every system call's `unsafe` lives here;
-//! the only other `unsafe` blocks are `ThreadPool::map`'s writes into uninitialised slots
-//! (`threads.rs`), `gettid` in `trace`, and a test-only allocator.
+//! memory in `fd`, processes and signals in `proc`, descriptors beside bytes in `pass`, futexes
+//! and the robust mutex in `sync`. Every system call's `unsafe` lives here; the only other
+//! `unsafe` blocks are the shared-memory views of `ipc`, `ThreadPool::map`'s writes into
+//! uninitialised slots (`threads.rs`), `gettid` in `trace`, and a test-only allocator.
 
 mod fd;
+mod pass;
 mod proc;
+mod sync;
 
 use std::io;
 use std::mem::MaybeUninit;
 use std::time::{Duration, Instant};
 
 pub(crate) use fd::*;
+pub(crate) use pass::*;
 pub(crate) use proc::*;
+pub(crate) use sync::*;
 
 fn check(ret: libc::c_int) -> io::Result<libc::c_int> {
     if ret == -1 {

@@ -24,7 +24,7 @@ use crate::error::{Error, Result};
 use crate::panic::{self, Caught};
 
 /// Bumped whenever a frame's layout changes, so a stale worker is refused rather than misread.
-pub(crate) const PROTOCOL: u32 = 2;
+pub(crate) const PROTOCOL: u32 = 3;
 
 /// How long to wait for an answer awake before blocking (see
 /// [`spin_until_readable`](crate::sys::spin_until_readable)); both sides use it.
@@ -45,6 +45,9 @@ pub(crate) enum ToWorker {
         /// Report each item's start and end time.
         traced: bool,
         count: u32,
+        /// The ids of the descriptors the arguments carry (see `attach`), in the order they
+        /// arrive with the frame's first byte (SCM_RIGHTS).
+        attached: Vec<u64>,
     },
 }
 
