@@ -248,7 +248,8 @@ fn print_table(
 }
 
 /// The sentences under the table, each computed from the medians: what the cluster costs on
-/// one machine, and when it pays.
+/// one machine (a fixed cost, a cost per value), how well that model predicts the heavy
+/// workload, and when the cluster pays.
 fn readings(
     workloads: &[Workload],
     medians: &[Vec<Duration>],
@@ -285,22 +286,67 @@ fn readings(
         times(ratio(Way::Processes)),
         times(ratio(Way::Threads)),
     ));
-    let parallel = workers.min(cores);
-    if parallel > 1 {
-        let k = parallel as f64;
-        out.push(format!(
-            "Reading: with {parallel} of its processes on a core each, the cluster's time is about \
-             {} (its fixed cost: the run with one value) plus the work divided by {parallel}, so \
-             it beats one thread once the whole map takes more than about {} of work.",
+    // The cost per value, from the two runs without work: what the values beyond the first
+    // added. Less than nothing is the noise of the fixed cost, and counts as nothing.
+    let more = workloads[small].values.len() - workloads[one].values.len();
+    let added = small_timely - fixed;
+    let per_value = (added / more as f64).max(0.0);
+    out.push(if per_value > 0.0 {
+        format!(
+            "Reading: the cluster's fixed cost is its time with one value, {}; the reference \
+             list's {more} more values added {}, about {} per value.",
             seconds(fixed),
-            seconds(fixed * k / (k - 1.0)),
-        ));
+            seconds(added),
+            seconds(per_value),
+        )
     } else {
+        format!(
+            "Reading: the cluster's fixed cost is its time with one value, {}; the reference \
+             list's {more} more values added nothing measurable (it took {}).",
+            seconds(fixed),
+            seconds(small_timely),
+        )
+    });
+    let parallel = workers.min(cores);
+    if parallel <= 1 {
         out.push(format!(
             "Reading: this machine has {cores} core, so no cluster of processes on it can beat \
              one thread."
         ));
+        return out;
     }
+    let k = parallel as f64;
+    let per_value_part = if per_value > 0.0 {
+        format!(", plus {} per value", seconds(per_value))
+    } else {
+        String::new()
+    };
+    let values = workloads[heavy].values.len() as f64;
+    let work = values * workloads[heavy].work_ms as f64 / 1000.0;
+    out.push(format!(
+        "Reading: with {parallel} of its processes on a core each, the cluster's time is then \
+         about {}{per_value_part}, plus the work divided by {parallel}: {} for {}, which took {} \
+         in this run.",
+        seconds(fixed),
+        seconds(fixed + values * per_value + work / k),
+        workloads[heavy].name,
+        seconds(t(heavy, Way::Timely)),
+    ));
+    // fixed + n·c + W/k < W, so W > (fixed + n·c)·k/(k-1).
+    let pays = k / (k - 1.0);
+    out.push(format!(
+        "Reading: so it beats one thread once the whole map takes more than about {} of \
+         work{}.",
+        seconds(fixed * pays),
+        if per_value > 0.0 {
+            format!(
+                ", plus {} for each of its values",
+                seconds(per_value * pays)
+            )
+        } else {
+            String::new()
+        }
+    ));
     out
 }
 
@@ -317,6 +363,95 @@ fn times(ratio: f64) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    /// The three workloads of `run`, with the timely way taking `timely` (one value, the
+    /// reference list, the heavy one) and every other way 1 ms, 1 ms and 900 ms.
+    fn readings_for(timely: [f64; 3], cores: usize) -> Vec<String> {
+        let workload = |name: &str, values: Vec<Number>, work_ms| Workload {
+            name: name.into(),
+            values,
+            work_ms,
+        };
+        let heavy: Vec<Number> = (0..4).flat_map(|_| q5_pool::default_values()).collect();
+        let workloads = [
+            workload("one value", vec![Number::Float(0.5)], 0),
+            workload("the reference list", q5_pool::default_values(), 0),
+            workload("44 values, 20 ms of work each", heavy, 20),
+        ];
+        let medians: Vec<Vec<Duration>> = [0.001, 0.001, 0.9]
+            .iter()
+            .zip(timely)
+            .map(|(&other, timely)| {
+                [other, other, other, timely]
+                    .map(Duration::from_secs_f64)
+                    .to_vec()
+            })
+            .collect();
+        readings(&workloads, &medians, 2, cores)
+    }
+
+    #[test]
+    fn the_model_counts_the_cost_per_value_the_runs_measured() {
+        let readings = readings_for([0.010, 0.012, 0.470], 2);
+        assert_eq!(readings.len(), 5, "{readings:#?}");
+        assert!(
+            readings[2].contains(
+                "fixed cost is its time with one value, 10.0 ms; the reference \
+                 list's 10 more values added 2.00 ms, about 200 µs per value."
+            ),
+            "{}",
+            readings[2]
+        );
+        // 10 ms + 44 × 0.2 ms + 880 ms / 2
+        assert!(
+            readings[3].contains(
+                "about 10.0 ms, plus 200 µs per value, plus the work divided \
+                 by 2: 459 ms for 44 values, 20 ms of work each, which took 470 ms"
+            ),
+            "{}",
+            readings[3]
+        );
+        assert!(
+            readings[4]
+                .ends_with("more than about 20.0 ms of work, plus 400 µs for each of its values."),
+            "{}",
+            readings[4]
+        );
+    }
+
+    #[test]
+    fn fewer_values_taking_longer_is_noise_not_a_negative_cost() {
+        let readings = readings_for([0.010, 0.009, 0.460], 2);
+        assert!(
+            readings[2].contains("added nothing measurable (it took 9.00 ms)"),
+            "{}",
+            readings[2]
+        );
+        assert!(!readings[3].contains("per value"), "{}", readings[3]);
+        assert!(
+            readings[3].contains("about 10.0 ms, plus the work divided by 2: 450 ms"),
+            "{}",
+            readings[3]
+        );
+        assert!(
+            readings[4].ends_with("more than about 20.0 ms of work."),
+            "{}",
+            readings[4]
+        );
+    }
+
+    #[test]
+    fn one_core_can_only_lose() {
+        let readings = readings_for([0.010, 0.012, 0.470], 1);
+        assert_eq!(readings.len(), 4, "{readings:#?}");
+        assert!(
+            readings[3].contains("1 core, so no cluster"),
+            "{}",
+            readings[3]
+        );
+    }
+
     #[test]
     fn the_timely_version_is_the_one_in_the_lock_file() {
         let lock =
