@@ -6,7 +6,7 @@
 //! the program prints. This crate holds both halves of that promise:
 //!
 //! - [`outputs::OUTPUTS`] lists every output file and the command that produces it. The
-//!   `regenerate` binary runs them: `cargo run -p book --bin regenerate` (all), `… -- q5_pool`
+//!   [`regenerate`] tool runs them: `cargo run -p book --bin regenerate` (all), `… -- q5_pool`
 //!   (those whose file or command contains `q5_pool`), `… -- --check` (compare without
 //!   writing).
 //! - [`check::check`] finds what `mdbook build` lets through: an include of a missing file or
@@ -22,6 +22,9 @@
 //! - [`compile`] captures the compiler errors the book shows and holds each to its snippet and
 //!   its `compile_fail` doctest.
 
+// Output goes through `support::out` (`outln!`/`errln!`), which cannot panic on a closed pipe.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 pub mod browser;
 pub mod check;
 pub mod claims;
@@ -29,6 +32,7 @@ pub mod compile;
 pub mod outputs;
 pub mod pictures;
 pub mod quiz;
+pub mod regenerate;
 pub mod run;
 
 use std::path::{Path, PathBuf};

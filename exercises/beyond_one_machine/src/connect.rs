@@ -11,6 +11,7 @@
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::os::fd::AsRawFd;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -86,8 +87,13 @@ impl std::error::Error for ConnectError {}
 /// How long one connection attempt may take: a peer on a real network that drops packets
 /// would otherwise hold `connect` for the kernel's two minutes.
 const ATTEMPT: Duration = Duration::from_secs(1);
-/// The pause between two attempts at a peer that refused (it may not have started yet).
-const RETRY: Duration = Duration::from_millis(50);
+/// The pause after the first refusal from a peer (it may not have started yet); each next pause
+/// doubles, up to [`RETRY_MAX`]. Processes started together bind within milliseconds of each
+/// other, and a refusal costs a round trip, so the first retries come soon: a fixed 50 ms pause
+/// was most of the cluster's start-up whenever process 1 came up before process 0 had bound.
+const RETRY_FIRST: Duration = Duration::from_millis(1);
+/// The longest pause between two attempts, for a peer that is slow to come.
+const RETRY_MAX: Duration = Duration::from_millis(100);
 
 /// Connects process `me` to every other process in `addresses` (one `host:port` per process, in
 /// order), giving up after `limit`. The result has one socket per process and `None` at `me`, as
@@ -149,6 +155,7 @@ fn connect_to(
         waited: limit,
         cause,
     };
+    let mut pause = RETRY_FIRST;
     loop {
         let mut last = io::Error::new(io::ErrorKind::NotFound, "no address");
         for target in &targets {
@@ -169,10 +176,11 @@ fn connect_to(
                 Err(cause) => last = cause,
             }
         }
-        if Instant::now() + RETRY >= deadline {
+        if Instant::now() + pause >= deadline {
             return Err(unreachable(last));
         }
-        thread::sleep(RETRY);
+        thread::sleep(pause);
+        pause = (pause * 2).min(RETRY_MAX);
     }
 }
 
@@ -211,7 +219,9 @@ fn accept_from(
                 }
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                if Instant::now() >= deadline {
+                // Asleep until a peer connects, not in rounds of a fixed pause: a pause is
+                // time added to every start-up.
+                if !connection_waiting(listener, deadline).map_err(handshake)? {
                     let missing = (me + 1..processes)
                         .filter(|&p| later[p - me - 1].is_none())
                         .collect();
@@ -220,12 +230,37 @@ fn accept_from(
                         waited: limit,
                     });
                 }
-                thread::sleep(Duration::from_millis(10));
             }
             Err(cause) => return Err(handshake(cause)),
         }
     }
     Ok(later)
+}
+
+/// Waits until `listener` has a connection to accept, or `deadline` passes; returns whether one
+/// came.
+fn connection_waiting(listener: &TcpListener, deadline: Instant) -> io::Result<bool> {
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Ok(false);
+        }
+        let mut pollfd = libc::pollfd {
+            fd: listener.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // Rounded up, so that the last fraction of a millisecond is waited for, not spun on.
+        let timeout = left.as_micros().div_ceil(1000).min(i32::MAX as u128) as libc::c_int;
+        // SAFETY: `pollfd` is one valid pollfd, alive for the call, and its descriptor is the
+        // listener's, open while `listener` is borrowed.
+        match unsafe { libc::poll(&mut pollfd, 1, timeout) } {
+            -1 if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted => {}
+            -1 => return Err(io::Error::last_os_error()),
+            0 => {}
+            _ => return Ok(true),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -257,6 +292,20 @@ mod tests {
             let expected: Vec<bool> = (0..3).map(|p| p != me).collect();
             assert_eq!(present, expected, "process {me}");
         }
+    }
+
+    #[test]
+    fn a_process_that_comes_up_before_its_peer_listens_connects_when_it_does() {
+        let addresses = free_addresses(2);
+        let early = {
+            let addresses = addresses.clone();
+            thread::spawn(move || connect_all(&addresses, 1, Duration::from_secs(20)))
+        };
+        // Process 1 is refused until process 0 binds: it retries, and process 0 accepts it.
+        thread::sleep(Duration::from_millis(200));
+        let sockets = connect_all(&addresses, 0, Duration::from_secs(20)).unwrap();
+        assert!(sockets[1].is_some());
+        assert!(early.join().unwrap().unwrap()[0].is_some());
     }
 
     #[test]

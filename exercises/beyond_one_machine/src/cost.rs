@@ -38,6 +38,10 @@ pub struct CostArgs {
     pub runs: u16,
 }
 
+/// How many copies of the reference list the workload without work maps that measures the cost
+/// per value: enough values that their cost stands out of the noise of the fixed cost.
+const MANY_COPIES: usize = 100;
+
 /// One workload: a list of values and the busy work per value.
 #[derive(Debug, Clone)]
 struct Workload {
@@ -139,6 +143,9 @@ pub fn run(args: &CostArgs) -> Result<bool, Error> {
     let heavy_values: Vec<Number> = (0..args.copies)
         .flat_map(|_| q5_pool::default_values())
         .collect();
+    let many_values: Vec<Number> = (0..MANY_COPIES)
+        .flat_map(|_| q5_pool::default_values())
+        .collect();
     let workloads = [
         // One value, not none: an empty list on the command line means the reference list.
         Workload {
@@ -149,6 +156,11 @@ pub fn run(args: &CostArgs) -> Result<bool, Error> {
         Workload {
             name: "the reference list (11 values)".into(),
             values: q5_pool::default_values(),
+            work_ms: 0,
+        },
+        Workload {
+            name: format!("{} values, no work", many_values.len()),
+            values: many_values,
             work_ms: 0,
         },
         Workload {
@@ -248,7 +260,8 @@ fn print_table(
 }
 
 /// The sentences under the table, each computed from the medians: what the cluster costs on
-/// one machine, and when it pays.
+/// one machine (a fixed cost, a cost per value), how well that model predicts the heavy
+/// workload, and when the cluster pays.
 fn readings(
     workloads: &[Workload],
     medians: &[Vec<Duration>],
@@ -258,7 +271,7 @@ fn readings(
     let t = |w: usize, way: Way| {
         medians[w][WAYS.iter().position(|&x| x == way).expect("a way")].as_secs_f64()
     };
-    let (one, small, heavy) = (0, 1, 2);
+    let (one, small, many, heavy) = (0, 1, 2, 3);
     let fixed = t(one, Way::Timely);
     let mut out = Vec::new();
     let (small_timely, small_sequential) = (t(small, Way::Timely), t(small, Way::Sequential));
@@ -285,22 +298,62 @@ fn readings(
         times(ratio(Way::Processes)),
         times(ratio(Way::Threads)),
     ));
+    // The cost per value, from the runs without work: what the values beyond the first added.
+    // Less than nothing is the noise of the fixed cost, and counts as nothing.
+    let many_timely = t(many, Way::Timely);
+    let more = (workloads[many].values.len() - workloads[one].values.len()) as f64;
+    let per_value = ((many_timely - fixed) / more).max(0.0);
+    out.push(format!(
+        "Reading: the cluster's fixed cost is its time with one value, {}; on {}, it took {}, {}.",
+        seconds(fixed),
+        workloads[many].name,
+        seconds(many_timely),
+        if per_value > 0.0 {
+            format!("so each value costs about {} more", seconds(per_value))
+        } else {
+            "so a value costs nothing measurable".to_owned()
+        }
+    ));
     let parallel = workers.min(cores);
-    if parallel > 1 {
-        let k = parallel as f64;
-        out.push(format!(
-            "Reading: with {parallel} of its processes on a core each, the cluster's time is about \
-             {} (its fixed cost: the run with one value) plus the work divided by {parallel}, so \
-             it beats one thread once the whole map takes more than about {} of work.",
-            seconds(fixed),
-            seconds(fixed * k / (k - 1.0)),
-        ));
-    } else {
+    if parallel <= 1 {
         out.push(format!(
             "Reading: this machine has {cores} core, so no cluster of processes on it can beat \
              one thread."
         ));
+        return out;
     }
+    let k = parallel as f64;
+    let per_value_part = if per_value > 0.0 {
+        format!(", plus {} per value", seconds(per_value))
+    } else {
+        String::new()
+    };
+    let values = workloads[heavy].values.len() as f64;
+    let work = values * workloads[heavy].work_ms as f64 / 1000.0;
+    out.push(format!(
+        "Reading: with {parallel} of its processes on a core each, the cluster's time is then \
+         about {}{per_value_part}, plus the work divided by {parallel}: {} for {}, which took {} \
+         in this run.",
+        seconds(fixed),
+        seconds(fixed + values * per_value + work / k),
+        workloads[heavy].name,
+        seconds(t(heavy, Way::Timely)),
+    ));
+    // fixed + n·c + W/k < W, so W > (fixed + n·c)·k/(k-1).
+    let pays = k / (k - 1.0);
+    out.push(format!(
+        "Reading: so it beats one thread once the whole map takes more than about {} of \
+         work{}.",
+        seconds(fixed * pays),
+        if per_value > 0.0 {
+            format!(
+                ", plus {} for each of its values",
+                seconds(per_value * pays)
+            )
+        } else {
+            String::new()
+        }
+    ));
     out
 }
 
@@ -317,6 +370,99 @@ fn times(ratio: f64) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    /// The four workloads of `run`, with the timely way taking `timely` (one value, the
+    /// reference list, 1100 values without work, the heavy one) and every other way 1 ms,
+    /// 1 ms, 2 ms and 900 ms.
+    fn readings_for(timely: [f64; 4], cores: usize) -> Vec<String> {
+        let workload = |name: &str, values: Vec<Number>, work_ms| Workload {
+            name: name.into(),
+            values,
+            work_ms,
+        };
+        let heavy: Vec<Number> = (0..4).flat_map(|_| q5_pool::default_values()).collect();
+        let workloads = [
+            workload("one value", vec![Number::Float(0.5)], 0),
+            workload("the reference list", q5_pool::default_values(), 0),
+            workload(
+                "1100 values, no work",
+                (0..100).flat_map(|_| q5_pool::default_values()).collect(),
+                0,
+            ),
+            workload("44 values, 20 ms of work each", heavy, 20),
+        ];
+        let medians: Vec<Vec<Duration>> = [0.001, 0.001, 0.002, 0.9]
+            .iter()
+            .zip(timely)
+            .map(|(&other, timely)| {
+                [other, other, other, timely]
+                    .map(Duration::from_secs_f64)
+                    .to_vec()
+            })
+            .collect();
+        readings(&workloads, &medians, 2, cores)
+    }
+
+    #[test]
+    fn the_model_counts_the_cost_per_value_the_runs_measured() {
+        // 10 µs for each of the 1099 values after the first.
+        let readings = readings_for([0.010, 0.012, 0.02099, 0.470], 2);
+        assert_eq!(readings.len(), 5, "{readings:#?}");
+        assert_eq!(
+            readings[2],
+            "Reading: the cluster's fixed cost is its time with one value, 10.0 ms; on 1100 \
+             values, no work, it took 21.0 ms, so each value costs about 10.0 µs more."
+        );
+        // 10 ms + 44 × 10 µs + 880 ms / 2
+        assert!(
+            readings[3].contains(
+                "about 10.0 ms, plus 10.0 µs per value, plus the work divided by 2: 450 ms for \
+                 44 values, 20 ms of work each, which took 470 ms in this run."
+            ),
+            "{}",
+            readings[3]
+        );
+        assert!(
+            readings[4]
+                .ends_with("more than about 20.0 ms of work, plus 20.0 µs for each of its values."),
+            "{}",
+            readings[4]
+        );
+    }
+
+    #[test]
+    fn more_values_taking_less_time_is_noise_not_a_negative_cost() {
+        let readings = readings_for([0.010, 0.012, 0.009, 0.460], 2);
+        assert!(
+            readings[2].ends_with("it took 9.00 ms, so a value costs nothing measurable."),
+            "{}",
+            readings[2]
+        );
+        assert!(!readings[3].contains("per value"), "{}", readings[3]);
+        assert!(
+            readings[3].contains("about 10.0 ms, plus the work divided by 2: 450 ms"),
+            "{}",
+            readings[3]
+        );
+        assert!(
+            readings[4].ends_with("more than about 20.0 ms of work."),
+            "{}",
+            readings[4]
+        );
+    }
+
+    #[test]
+    fn one_core_can_only_lose() {
+        let readings = readings_for([0.010, 0.012, 0.021, 0.470], 1);
+        assert_eq!(readings.len(), 4, "{readings:#?}");
+        assert!(
+            readings[3].contains("1 core, so no cluster"),
+            "{}",
+            readings[3]
+        );
+    }
+
     #[test]
     fn the_timely_version_is_the_one_in_the_lock_file() {
         let lock =

@@ -80,9 +80,9 @@ pub const DEFAULT_PORT: u16 = 2101;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
-    /// Values for the gamma function [default: 0.5 1 2 3 4 5 6 7 8 9 10]
-    #[arg(allow_negative_numbers = true, value_name = "VALUE")]
-    pub values: Vec<Number>,
+    // q5_pool's values, and its default list.
+    #[command(flatten)]
+    pub values: q5_pool::Values,
     #[command(flatten)]
     pub options: Options,
 }
@@ -101,8 +101,10 @@ pub struct Options {
     /// [default: 127.0.0.1:2101, 127.0.0.1:2102, ...]
     #[arg(long, value_name = "FILE")]
     pub hostfile: Option<PathBuf>,
-    /// Make every value also take this many milliseconds of busy work (as q5_pool --work-ms)
-    #[arg(long, value_name = "MS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=60_000))]
+    // q5_pool's --work-ms, here at most a minute per value; not `global` as in q5_pool, since
+    // `cost` has a --work-ms of its own.
+    #[arg(long, value_name = "MS", default_value_t = 0, help = q5_pool::WORK_MS_HELP,
+          value_parser = clap::value_parser!(u64).range(0..=60_000))]
     pub work_ms: u64,
     /// Give up on any wait after this many seconds: connecting, and the whole run
     #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
@@ -165,11 +167,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let outcome = match cli.command {
         Some(Command::Cost(args)) => cost::run(&args),
         None => {
-            let values = if cli.values.is_empty() {
-                q5_pool::default_values()
-            } else {
-                cli.values
-            };
+            let values = cli.values.or_default();
             match cli.options.process {
                 // One process of a cluster started by hand: it reports in its own words.
                 Some(process) => return by_hand(usize::from(process), values, &cli.options),

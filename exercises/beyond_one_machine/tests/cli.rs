@@ -362,7 +362,12 @@ fn cost_prints_every_way_and_readings_from_the_data() {
         stdout.contains("Every way printed the same table, bit for bit: yes."),
         "{stdout}"
     );
-    assert_eq!(stdout.matches("\nReading: ").count(), 3, "{stdout}");
+    // Five on a machine of two cores or more, four on one core (see `cost::readings`).
+    assert!(stdout.matches("\nReading: ").count() >= 4, "{stdout}");
+    assert!(
+        stdout.contains("Reading: the cluster's fixed cost is its time with one value, "),
+        "{stdout}"
+    );
 }
 
 #[test]

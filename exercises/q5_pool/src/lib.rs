@@ -84,9 +84,8 @@ static WORK_MS: AtomicU64 = AtomicU64::new(0);
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
-    /// Values for the gamma function [default: 0.5 1 2 3 4 5 6 7 8 9 10]
-    #[arg(allow_negative_numbers = true, value_name = "VALUE")]
-    pub values: Vec<Number>,
+    #[command(flatten)]
+    pub values: Values,
     #[command(flatten)]
     pub options: Options,
 }
@@ -100,8 +99,7 @@ pub struct Options {
     /// Run the same map on a thread pool instead of worker processes
     #[arg(long, global = true)]
     pub threads: bool,
-    /// Make every task also spin this many milliseconds of wall time (busy, so it shows in `top`)
-    #[arg(long, global = true, value_name = "MS", default_value_t = 0)]
+    #[arg(long, global = true, value_name = "MS", default_value_t = 0, help = WORK_MS_HELP)]
     pub work_ms: u64,
     /// After the results, draw which worker process ran each value, and when
     #[arg(long, global = true)]
@@ -136,6 +134,31 @@ pub fn default_values() -> Vec<Number> {
         .collect()
 }
 
+/// The values to map, as every program of the gamma map takes them (this one and
+/// `beyond_one_machine`): numbers on the command line, or the reference list when none is given.
+#[derive(Debug, Clone, Args)]
+pub struct Values {
+    /// Values for the gamma function [default: 0.5 1 2 3 4 5 6 7 8 9 10]
+    #[arg(allow_negative_numbers = true, value_name = "VALUE")]
+    pub values: Vec<Number>,
+}
+
+impl Values {
+    /// The values given, or [`default_values`] when none were.
+    pub fn or_default(self) -> Vec<Number> {
+        if self.values.is_empty() {
+            default_values()
+        } else {
+            self.values
+        }
+    }
+}
+
+/// The help of `--work-ms`, in every program of the gamma map: the busy work [`SET_WORK_MS`]
+/// sets, on top of Γ itself.
+pub const WORK_MS_HELP: &str =
+    "Make every task also spin this many milliseconds of wall time (busy, so it shows in `top`)";
+
 /// What can stop the program: the pool, or output that could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -158,11 +181,7 @@ pub fn run(cli: Cli) -> ExitCode {
             squares(&numbers, &cli.options)
         }
         None => {
-            let values = if cli.values.is_empty() {
-                default_values()
-            } else {
-                cli.values
-            };
+            let values = cli.values.or_default();
             if cli.options.threads {
                 gamma_table_on_threads(&values, &cli.options)
             } else {

@@ -14,6 +14,7 @@
 //! It can also save a screenshot of each page, for a person to look at.
 
 mod cdp;
+mod cli;
 
 use std::fmt;
 use std::fs;
@@ -24,6 +25,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 pub use cdp::Browser;
+pub use cli::run;
 
 /// One thing wrong with one page.
 #[derive(Debug, Clone, PartialEq, Eq)]
