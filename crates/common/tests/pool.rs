@@ -812,12 +812,14 @@ fn a_trace_tells_which_tasks_failed_and_a_thread_trace_names_threads() {
         .imap(&PANIC_ON_MULTIPLE, (1..=6).map(|x| (x, 3)))
         .collect();
     assert_eq!(results.iter().filter(|r| r.is_err()).count(), 2);
-    let failed: Vec<usize> = trace
+    // Sorted: the two workers' chunks may finish in either order.
+    let mut failed: Vec<usize> = trace
         .spans()
         .iter()
         .filter(|s| s.outcome == common::Outcome::Failed)
         .map(|s| s.index)
         .collect();
+    failed.sort_unstable();
     assert_eq!(failed, [2, 5], "items 3 and 6 panicked");
     assert!(trace.svg("imap").contains(", failed</title>"));
 
