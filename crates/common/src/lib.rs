@@ -152,6 +152,8 @@ mod child;
 mod chunk;
 mod error;
 mod forked;
+mod forkserver;
+mod init;
 mod link;
 mod panic;
 mod pool;
@@ -168,12 +170,13 @@ mod worker;
 
 pub use chunk::ChunkRun;
 pub use error::{Error, Exit, Result, signal_name};
+pub use init::init;
 pub use pool::{Args, AsyncResult, Call, Callbacks, IMap, Pool, PoolBuilder};
 pub use process::{ActiveChild, Process, ProcessBuilder, active_children};
+pub use spawn::{StartMethod, default_start_method, fork_server_pid};
 pub use task::{Registered, Task};
 pub use threads::{ThreadCall, ThreadIMap, ThreadPool};
 pub use trace::{Outcome, Picture, Span, Trace};
-pub use worker::init;
 
 /// What the crate's macros need, under a path of the crate's own.
 #[doc(hidden)]

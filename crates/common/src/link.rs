@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use crate::child::Child;
 use crate::error::{Error, Exit, Result};
 use crate::progress::{Position, Progress};
-use crate::spawn;
+use crate::spawn::{self, StartMethod};
 use crate::sys::{self, Ready};
 use crate::wire::{self, Frame, FrameReader, FromWorker, PROTOCOL, SPIN, Source, ToWorker};
 
@@ -218,10 +218,10 @@ impl Write for Watched<'_> {
 }
 
 impl Link {
-    /// Starts a worker (see [`spawn::exec_worker`] for `name` and `label`). It is not ready
-    /// yet: see [`Link::ready`].
-    pub(crate) fn spawn(name: &str, label: &str) -> Result<Link> {
-        let (child, sock) = spawn::exec_worker(name, label).map_err(Error::spawn)?;
+    /// Starts a worker by `method` (see [`spawn::exec_worker`] for `name` and `label`). It is
+    /// not ready yet: see [`Link::ready`].
+    pub(crate) fn spawn(name: &str, label: &str, method: StartMethod) -> Result<Link> {
+        let (child, sock) = spawn::start_worker(method, name, label).map_err(Error::spawn)?;
         // The progress page goes out now; the worker reads it when it gets there. A one-byte
         // message always fits in the socket buffer, so this does not wait for the worker.
         let (progress, page) = Progress::create().map_err(Error::spawn)?;

@@ -15,6 +15,7 @@ use serde::de::DeserializeOwned;
 use crate::child::{self, Child};
 use crate::error::{Error, Exit, Result};
 use crate::link::{Link, RunOptions};
+use crate::spawn::{StartMethod, default_start_method};
 use crate::task::{self, Task};
 use crate::wire;
 
@@ -73,6 +74,7 @@ pub struct ProcessBuilder<R> {
     key: Result<&'static str>,
     args: Result<Vec<u8>>,
     name: String,
+    start_method: Option<StartMethod>,
     _result: PhantomData<fn() -> R>,
 }
 
@@ -92,6 +94,15 @@ impl<R> ProcessBuilder<R> {
         self.name = name.into();
         self
     }
+
+    /// How the child starts (Python's `get_context(method).Process()`): see [`StartMethod`];
+    /// without it, [`default_start_method`]. Asking for [`StartMethod::ForkServer`] when there
+    /// is no fork server makes [`start`](Self::start) fail with an [`Error::Spawn`] that says
+    /// why.
+    pub fn start_method(mut self, method: StartMethod) -> Self {
+        self.start_method = Some(method);
+        self
+    }
 }
 
 impl<R> ProcessBuilder<R>
@@ -107,6 +118,7 @@ where
         let key = self.key?;
         let args = self.args?;
         let name = self.name;
+        let method = self.start_method.unwrap_or_else(default_start_method);
         let (started_tx, started_rx) = bounded(1);
         let (result_tx, result_rx) = bounded(1);
         // The thread that spawns the child must outlive it: the child's parent-death signal
@@ -115,7 +127,7 @@ where
         let supervisor = thread::Builder::new()
             .name(thread_name)
             .spawn(move || {
-                let mut link = match Link::spawn(&name, &name) {
+                let mut link = match Link::spawn(&name, &name, method) {
                     Ok(link) => link,
                     Err(e) => return drop(started_tx.send(Err(e))),
                 };
@@ -181,6 +193,7 @@ where
             key: task::ensure_registered(task).map(|()| task.key()),
             args: encoded.map(|()| args),
             name: format!("Process-{}", BUILT.fetch_add(1, Ordering::Relaxed) + 1),
+            start_method: None,
             _result: PhantomData,
         }
     }

@@ -84,8 +84,10 @@ pub fn become_subreaper() {
 /// Reaps `pid` if it has ended; true if it was reaped (or is not our child any more).
 pub fn try_reap(pid: u32) -> bool {
     let mut status = 0;
-    // SAFETY: `status` is valid for writes; WNOHANG never blocks.
-    let ret = unsafe { libc::waitpid(pid as libc::pid_t, &mut status, libc::WNOHANG) };
+    // SAFETY: `status` is valid for writes; WNOHANG never blocks. (__WALL: a "clone child",
+    // with no exit signal, as the pool's fork server makes them, is reaped too.)
+    let flags = libc::WNOHANG | libc::__WALL;
+    let ret = unsafe { libc::waitpid(pid as libc::pid_t, &mut status, flags) };
     ret == pid as libc::pid_t || (ret == -1 && !exists(pid))
 }
 

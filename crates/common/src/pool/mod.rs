@@ -26,6 +26,7 @@ use self::job::{CallState, Deliver, Spec, decoder, default_chunksize};
 use self::shared::{Initializer, Shared};
 use self::supervisor::Supervisor;
 use crate::error::{Error, Result};
+use crate::spawn::{StartMethod, default_start_method};
 use crate::task::{self, Task};
 use crate::trace::Trace;
 use crate::wire;
@@ -98,6 +99,7 @@ pub struct PoolBuilder {
     initializer: Option<Result<Initializer>>,
     max_tasks_per_child: Option<usize>,
     task_timeout: Option<Duration>,
+    start_method: Option<StartMethod>,
 }
 
 impl fmt::Debug for PoolBuilder {
@@ -106,6 +108,7 @@ impl fmt::Debug for PoolBuilder {
             .field("workers", &self.workers)
             .field("max_tasks_per_child", &self.max_tasks_per_child)
             .field("task_timeout", &self.task_timeout)
+            .field("start_method", &self.start_method)
             .finish_non_exhaustive()
     }
 }
@@ -148,9 +151,19 @@ impl PoolBuilder {
         self
     }
 
+    /// How the workers start (Python's `get_context(method).Pool()`): see [`StartMethod`].
+    /// Without it, [`default_start_method`](crate::default_start_method). Asking for
+    /// [`StartMethod::ForkServer`] when there is no fork server makes [`build`](Self::build)
+    /// fail with an [`Error::Spawn`] that says why.
+    pub fn start_method(mut self, method: StartMethod) -> Self {
+        self.start_method = Some(method);
+        self
+    }
+
     /// Starts the workers and waits until every one is ready.
     pub fn build(self) -> Result<Pool> {
         task::ensure_initialized()?;
+        let start_method = self.start_method.unwrap_or_else(default_start_method);
         let workers = match self.workers {
             Some(0) => {
                 return Err(Error::InvalidArgument(
@@ -171,6 +184,7 @@ impl PoolBuilder {
             initializer,
             self.max_tasks_per_child,
             self.task_timeout,
+            start_method,
         ));
         let (ready_tx, ready_rx) = crossbeam_channel::bounded(workers);
         let mut pool = Pool {
@@ -213,7 +227,13 @@ impl Pool {
             initializer: None,
             max_tasks_per_child: None,
             task_timeout: None,
+            start_method: None,
         }
+    }
+
+    /// How this pool's workers start.
+    pub fn start_method(&self) -> StartMethod {
+        self.shared.start_method
     }
 
     /// Number of worker processes.

@@ -77,7 +77,8 @@ impl Supervisor {
     }
 
     fn start_worker(&mut self) -> Result<()> {
-        let mut link = Link::spawn(&worker_name(), "pool worker")?;
+        let method = self.shared.start_method;
+        let mut link = Link::spawn(&worker_name(), "pool worker", method)?;
         self.shared.count_spawn();
         // Publish the child before anything can block, so `terminate` can always reach it.
         self.shared

@@ -1,15 +1,20 @@
 //! Thin safe wrappers over the Linux calls the crate needs. Every `unsafe` block of the crate
 //! lives here (besides a test-only allocator): descriptors, sockets and shared memory in `fd`,
-//! processes and signals in `proc`.
+//! messages that carry descriptors in `msg`, processes and signals in `proc`, copies of this
+//! process made without `exec` in `clone`.
 
+mod clone;
 mod fd;
+mod msg;
 mod proc;
 
 use std::io;
 use std::mem::MaybeUninit;
 use std::time::{Duration, Instant};
 
+pub(crate) use clone::*;
 pub(crate) use fd::*;
+pub(crate) use msg::*;
 pub(crate) use proc::*;
 
 fn check(ret: libc::c_int) -> io::Result<libc::c_int> {

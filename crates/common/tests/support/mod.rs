@@ -7,11 +7,55 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
+use common::{Pool, Process, StartMethod, Task};
 use libtest_mimic::{Failed, Trial};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// Both start methods: every test of a pool or a process runs under each.
+pub const METHODS: [StartMethod; 2] = [StartMethod::Spawn, StartMethod::ForkServer];
+
+/// A pool of `n` workers started by `method` (a forkserver pool fails to build where there is
+/// no fork server, so a test under "forkserver" never runs on spawned workers by mistake).
+pub fn pool(method: StartMethod, n: usize) -> Pool {
+    let pool = Pool::builder()
+        .start_method(method)
+        .workers(n)
+        .build()
+        .unwrap_or_else(|e| panic!("a pool of {n} by {method}: {e}"));
+    assert_eq!(pool.start_method(), method);
+    pool
+}
+
+/// `task(arg)` in a new child process started by `method`.
+pub fn start<A: Serialize, R: DeserializeOwned + Send + 'static>(
+    method: StartMethod,
+    task: &Task<A, R>,
+    arg: A,
+) -> common::Result<Process<R>> {
+    Process::new(task, arg).start_method(method).start()
+}
+
+/// The test `body` under each start method, named `NAME::spawn` and `NAME::forkserver`.
+pub fn both(name: &str, body: fn(StartMethod)) -> Vec<Trial> {
+    bounded_both(name, Duration::from_secs(60), body)
+}
+
+/// [`both`], each bounded by `limit` (see [`bounded`]).
+pub fn bounded_both(name: &str, limit: Duration, body: fn(StartMethod)) -> Vec<Trial> {
+    METHODS
+        .into_iter()
+        .map(|method| run_bounded(format!("{name}::{method}"), limit, move || body(method)))
+        .collect()
+}
 
 /// A test whose body runs on its own thread and fails (instead of hanging CI) if it takes
 /// longer than `limit`. This bounds a wait; it is not a speed assertion.
 pub fn bounded(name: &str, limit: Duration, body: fn()) -> Trial {
+    run_bounded(name.to_owned(), limit, body)
+}
+
+fn run_bounded(name: String, limit: Duration, body: impl FnOnce() + Send + 'static) -> Trial {
     Trial::test(name, move || {
         let (done_tx, done_rx) = mpsc::channel();
         let worker = thread::Builder::new()
