@@ -7,12 +7,13 @@ mod support;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use common::{Error, Exit, Pool, Process, StartMethod, Task, task};
 use libtest_mimic::Trial;
 use serde_bytes::ByteBuf;
-use support::{both, bounded_both, children_of, eventually, exists, open_fds, pool, start};
+use support::{both, bounded_both, children_of, eventually, exists, open_fds, pool, start, test};
 
 fn square(x: u64) -> u64 {
     x * x
@@ -177,6 +178,18 @@ fn inherited(_: ()) -> (Vec<String>, u64, u64) {
     };
     (fds, mask("SigIgn:"), mask("SigBlk:"))
 }
+/// Which process last wrote each: the code before `init` (`BEFORE_INIT`) and after it.
+static BEFORE_INIT: AtomicU32 = AtomicU32::new(0);
+static AFTER_INIT: AtomicU32 = AtomicU32::new(0);
+/// What a worker has of the state its program set up before `init` and after it: the pids in
+/// the two statics, and the variable `FAULT_TEST_WHEN` of its environment.
+fn state_of_the_program(_: ()) -> (u32, u32, Option<String>) {
+    (
+        BEFORE_INIT.load(Ordering::Relaxed),
+        AFTER_INIT.load(Ordering::Relaxed),
+        std::env::var("FAULT_TEST_WHEN").ok(),
+    )
+}
 /// Closes descriptors 3 to 63, as code that daemonizes or sanitizes does.
 fn close_low_descriptors(x: u32) -> u32 {
     for fd in 3..64 {
@@ -204,8 +217,39 @@ const FORK_AND_LIST_SOCKETS: Task<PathBuf, i32> = task!(fork_and_list_sockets);
 const FORK_OR_MARK: Task<(bool, PathBuf, u32), i32> = task!(fork_or_mark);
 const INHERITED: Task<(), (Vec<String>, u64, u64)> = task!(inherited);
 const CLOSE_LOW_DESCRIPTORS: Task<u32, u32> = task!(close_low_descriptors);
+const STATE_OF_THE_PROGRAM: Task<(), (u32, u32, Option<String>)> = task!(state_of_the_program);
+
+/// Opens a file named `NAME-leak` in the temp directory without close-on-exec, as careless
+/// code does; returns the descriptor.
+fn leak_a_descriptor(name: &str) -> i32 {
+    let path =
+        std::env::temp_dir().join(format!("common-faults-{}-{name}-leak", std::process::id()));
+    std::fs::write(&path, b"").unwrap();
+    let c_path = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+    // SAFETY: a valid path; opened without O_CLOEXEC on purpose.
+    let fd = unsafe { libc::open(c_path.as_ptr(), libc::O_RDONLY) };
+    assert!(fd >= 0);
+    std::fs::remove_file(&path).unwrap();
+    fd
+}
+
+/// The start method a child mode of this binary is asked for.
+fn method_from_env() -> StartMethod {
+    match std::env::var("FAULT_TEST_METHOD").as_deref() {
+        Ok("spawn") => StartMethod::Spawn,
+        _ => StartMethod::ForkServer,
+    }
+}
 
 fn main() {
+    // Modes in which this binary is a user's program, set up before `init` as a program might.
+    let mode = std::env::var("FAULT_TEST_MODE").unwrap_or_default();
+    if mode == "threads-before-init" {
+        std::thread::spawn(|| std::thread::sleep(Duration::from_secs(60)));
+    }
+    if mode == "dirty-before-init" {
+        BEFORE_INIT.store(std::process::id(), Ordering::Relaxed);
+    }
     common::init(&[
         &SQUARE,
         &WORKER_PID,
@@ -225,14 +269,17 @@ fn main() {
         &FORK_OR_MARK,
         &INHERITED,
         &CLOSE_LOW_DESCRIPTORS,
+        &STATE_OF_THE_PROGRAM,
     ]);
+    match mode.as_str() {
+        "threads-before-init" => return threads_before_init(),
+        "dirty-before-init" => return dirty_before_init(),
+        "server-killed" => return server_killed(),
+        _ => {}
+    }
     // A mode in which this binary is a user's program that the test kills from outside.
-    if std::env::var("FAULT_TEST_MODE").as_deref() == Ok("parent-with-pool") {
-        let method = match std::env::var("FAULT_TEST_METHOD").as_deref() {
-            Ok("spawn") => StartMethod::Spawn,
-            _ => StartMethod::ForkServer,
-        };
-        let pool = pool(method, 3);
+    if mode == "parent-with-pool" {
+        let pool = pool(method_from_env(), 3);
         let _busy = pool.apply_async(&SLEEP_MS, 60_000).unwrap();
         // The workers, then the fork server: none may outlive us.
         println!(
@@ -354,6 +401,24 @@ fn main() {
             "a_task_that_closes_low_descriptors_keeps_its_channel",
             a_task_that_closes_low_descriptors_keeps_its_channel,
         ),
+        vec![
+            test(
+                "init_with_a_thread_running_means_no_fork_server_and_spawn_by_default",
+                init_with_a_thread_running_means_no_fork_server_and_spawn_by_default,
+            ),
+            test(
+                "workers_start_clean_from_a_program_that_was_not",
+                workers_start_clean_from_a_program_that_was_not,
+            ),
+            test(
+                "a_killed_fork_server_fails_only_what_needs_it",
+                a_killed_fork_server_fails_only_what_needs_it,
+            ),
+            test(
+                "a_wait_for_any_child_never_reaps_a_forked_worker",
+                a_wait_for_any_child_never_reaps_a_forked_worker,
+            ),
+        ],
         both(
             "a_death_after_the_last_item_ran_reruns_it",
             a_death_after_the_last_item_ran_reruns_it,
@@ -363,6 +428,202 @@ fn main() {
     .flatten()
     .collect();
     libtest_mimic::run(&args, tests).exit();
+}
+
+/// Child mode: `init` ran while a second thread was running, so there is no fork server.
+fn threads_before_init() {
+    println!("fork server: {:?}", common::fork_server_pid());
+    println!("default: {}", common::default_start_method());
+    match Pool::builder()
+        .start_method(StartMethod::ForkServer)
+        .workers(1)
+        .build()
+    {
+        Ok(_) => println!("a forkserver pool started"),
+        Err(e) => println!("forkserver: {e}"),
+    }
+    let pool = Pool::new(1).unwrap();
+    println!(
+        "{} pool: {}",
+        pool.start_method(),
+        pool.apply(&SQUARE, 7).unwrap()
+    );
+}
+
+/// Child mode: started with a leaked descriptor, signals ignored and `FAULT_TEST_WHEN=before`
+/// (see `workers_start_clean_from_a_program_that_was_not`), the program set a static before
+/// `init`, and after it leaks a descriptor, sets another static and changes the variable.
+/// Prints, per start method, what a worker got.
+fn dirty_before_init() {
+    leak_a_descriptor("after");
+    AFTER_INIT.store(std::process::id(), Ordering::Relaxed);
+    // SAFETY: no other thread reads the environment now.
+    unsafe { std::env::set_var("FAULT_TEST_WHEN", "after") };
+    let me = std::process::id();
+    for method in support::METHODS {
+        let pool = pool(method, 1);
+        let worker = pool.pids()[0];
+        let (fds, ignored, blocked) = pool.apply(&INHERITED, ()).unwrap();
+        let (before, after, when) = pool.apply(&STATE_OF_THE_PROGRAM, ()).unwrap();
+        let whose = |pid: u32| match pid {
+            0 => "nobody",
+            p if p == me => "parent",
+            p if p == worker => "worker",
+            _ => "someone else",
+        };
+        let leaked = fds.iter().filter(|t| t.ends_with("-leak")).count();
+        let bits = [libc::SIGINT, libc::SIGQUIT, libc::SIGTERM]
+            .iter()
+            .fold(0u64, |m, &s| m | 1 << (s - 1));
+        println!(
+            "{method}: leaked {leaked}, ignored {:#x}, blocked {blocked:#x}, before init: {}, \
+             after init: {}, FAULT_TEST_WHEN={}",
+            ignored & bits,
+            whose(before),
+            whose(after),
+            when.as_deref().unwrap_or("unset")
+        );
+    }
+}
+
+/// Child mode: the fork server is killed under a forkserver pool.
+fn server_killed() {
+    let server = common::fork_server_pid().expect("a fork server");
+    let forked = pool(StartMethod::ForkServer, 1);
+    support::signal(server, libc::SIGKILL);
+    assert!(eventually(Duration::from_secs(20), || {
+        common::fork_server_pid().is_none()
+    }));
+    println!("default now: {}", common::default_start_method());
+    println!(
+        "its worker still serves: {}",
+        forked.apply(&SQUARE, 3).unwrap()
+    );
+    support::signal(forked.pids()[0], libc::SIGKILL);
+    // The idle worker's death is found by the next task, which cannot get a new worker.
+    match forked.apply(&SQUARE, 4) {
+        Ok(v) => println!("replaced: {v}"),
+        Err(e) => println!("then: {e}"),
+    }
+    match Pool::builder()
+        .start_method(StartMethod::ForkServer)
+        .workers(1)
+        .build()
+    {
+        Ok(_) => println!("a new forkserver pool started"),
+        Err(e) => println!("a new forkserver pool: {e}"),
+    }
+    let spawned = Pool::new(1).unwrap();
+    println!(
+        "a default pool: {} {}",
+        spawned.start_method(),
+        spawned.apply(&SQUARE, 5).unwrap()
+    );
+}
+
+/// Runs this binary in child mode `mode`, set up by `configure`, and returns its standard
+/// output; the child must succeed.
+fn run_mode(mode: &str, configure: impl FnOnce(&mut Command)) -> String {
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    command.env("FAULT_TEST_MODE", mode);
+    configure(&mut command);
+    let output = command.output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{mode}: {}\n{stdout}{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+fn init_with_a_thread_running_means_no_fork_server_and_spawn_by_default() {
+    let out = run_mode("threads-before-init", |_| {});
+    assert!(out.contains("fork server: None\ndefault: spawn\n"), "{out}");
+    assert!(
+        out.contains(
+            "forkserver: could not start a worker process: common::init ran while this \
+             process had 2 threads"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("spawn pool: 49\n"), "{out}");
+}
+
+fn workers_start_clean_from_a_program_that_was_not() {
+    // Dirty from the start (as a program started by a careless parent is: a descriptor left
+    // open, signals ignored as in a background job) and after `init` too: neither method
+    // passes on a descriptor or an ignored signal. What each passes on of the program's own
+    // state is what the book says: a spawned worker runs the code before `init` itself and
+    // gets the environment as it is now; a forked one has the program's memory and
+    // environment as they were at `init`.
+    let path =
+        std::env::temp_dir().join(format!("common-faults-{}-start-leak", std::process::id()));
+    std::fs::write(&path, b"").unwrap();
+    let c_path = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+    let out = run_mode("dirty-before-init", |command| {
+        command.env("FAULT_TEST_WHEN", "before");
+        // SAFETY: between fork and exec, only async-signal-safe calls (open, signal) on data
+        // prepared before the fork.
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(command, move || {
+                libc::open(c_path.as_ptr(), libc::O_RDONLY); // no close-on-exec: leaked
+                for signal in [libc::SIGINT, libc::SIGQUIT, libc::SIGTERM] {
+                    libc::signal(signal, libc::SIG_IGN);
+                }
+                Ok(())
+            });
+        }
+    });
+    std::fs::remove_file(&path).unwrap();
+    assert!(
+        out.contains(
+            "spawn: leaked 0, ignored 0x0, blocked 0x0, before init: worker, after init: \
+             nobody, FAULT_TEST_WHEN=after\n"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "forkserver: leaked 0, ignored 0x0, blocked 0x0, before init: parent, after init: \
+             nobody, FAULT_TEST_WHEN=before\n"
+        ),
+        "{out}"
+    );
+}
+
+fn a_killed_fork_server_fails_only_what_needs_it() {
+    let out = run_mode("server-killed", |_| {});
+    assert!(out.contains("default now: spawn\n"), "{out}");
+    assert!(out.contains("its worker still serves: 9\n"), "{out}");
+    assert!(
+        out.contains("then: could not start a worker process: ")
+            && out.contains("the fork server (process "),
+        "{out}"
+    );
+    assert!(
+        out.contains("a new forkserver pool: could not start a worker process: "),
+        "{out}"
+    );
+    assert!(out.contains("a default pool: spawn 25\n"), "{out}");
+}
+
+fn a_wait_for_any_child_never_reaps_a_forked_worker() {
+    // Forked workers are "clone children": `waitpid(-1)` elsewhere in the program does not see
+    // them, so it cannot take a worker's exit status (or its pid) from the pool.
+    let pool = pool(StartMethod::ForkServer, 2);
+    let victim = pool.pids()[0];
+    support::signal(victim, libc::SIGKILL);
+    std::thread::sleep(Duration::from_millis(50));
+    // SAFETY: waitpid with a null status pointer only reaps a child, if any.
+    let reaped = unsafe { libc::waitpid(-1, std::ptr::null_mut(), libc::WNOHANG) };
+    assert!(reaped <= 0, "waitpid(-1) reaped {reaped}");
+    let squares = pool.chunksize(1).map(&SQUARE, [1, 2, 3, 4]);
+    assert_eq!(squares.unwrap(), [1, 4, 9, 16]);
+    assert!(eventually(Duration::from_secs(10), || {
+        pool.pids().len() == 2 && !pool.pids().contains(&victim)
+    }));
 }
 
 /// A fresh empty directory for marker files.
