@@ -260,9 +260,10 @@ fn serve_requests(
         sys::exit_now(0);
     }
     // A Ctrl-C, a hang-up or a SIGTERM sent to the program's whole process group must not end
-    // the server while the program lives on (it may handle them); the workers get their own
-    // dispositions back.
-    sys::ignore_group_signals();
+    // the server while the program lives on (it may handle them). Blocked, so that a worker,
+    // born with the server's mask, keeps a signal sent to it before it has its own
+    // dispositions.
+    sys::block_all_signals();
     // Hold nothing of the program's: its descriptors (the channel aside) and its terminal.
     let control = match keep_only(control) {
         Ok(control) => control,

@@ -14,8 +14,8 @@ use crate::child::Child;
 use crate::error::{Error, Exit, Result};
 use crate::progress::{Position, Progress};
 use crate::spawn::{self, StartMethod};
-use crate::sys::{self, Ready};
-use crate::wire::{self, Frame, FrameReader, FromWorker, PROTOCOL, SPIN, Source, ToWorker};
+use crate::sys::{self, Ready, SharedFile};
+use crate::wire::{self, Frame, FrameReader, FromWorker, Layout, PROTOCOL, SPIN, Source, ToWorker};
 
 /// How long a new worker may take to say hello before we give up on it.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(30);
@@ -66,11 +66,18 @@ pub(crate) struct Link {
     sock: UnixStream,
     reader: FrameReader,
     progress: Progress,
+    /// Large bodies: ours to the worker, and the worker's to us (see [`SharedFile`]).
+    to_worker: SharedFile,
+    from_worker: SharedFile,
     seq: u64,
     ready: bool,
     /// Chunks this worker has run, for `max_tasks_per_child`.
     pub tasks_done: usize,
 }
+
+/// A shared file that held a body at least this large is emptied once the body has been read,
+/// so that an idle worker does not keep its memory.
+const KEEP: usize = 4 << 20;
 
 /// How to run one chunk.
 #[derive(Debug, Clone, Copy, Default)]
@@ -222,16 +229,21 @@ impl Link {
     /// not ready yet: see [`Link::ready`].
     pub(crate) fn spawn(name: &str, label: &str, method: StartMethod) -> Result<Link> {
         let (child, sock) = spawn::start_worker(method, name, label).map_err(Error::spawn)?;
-        // The progress page goes out now; the worker reads it when it gets there. A one-byte
-        // message always fits in the socket buffer, so this does not wait for the worker.
+        // The progress page and the shared files go out now; the worker reads them when it gets
+        // there. A one-byte message always fits in the socket buffer, so this does not wait.
         let (progress, page) = Progress::create().map_err(Error::spawn)?;
-        sys::send_fds(&sock, &[page.as_fd()]).map_err(Error::spawn)?;
+        let to_worker = SharedFile::create(c"common-to-worker").map_err(Error::spawn)?;
+        let from_worker = SharedFile::create(c"common-from-worker").map_err(Error::spawn)?;
+        let fds = [page.as_fd(), to_worker.as_fd(), from_worker.as_fd()];
+        sys::send_fds(&sock, &fds).map_err(Error::spawn)?;
         sys::set_nonblocking(sock.as_fd()).map_err(Error::spawn)?;
         Ok(Link {
             child,
             sock,
             reader: FrameReader::new(),
             progress,
+            to_worker,
+            from_worker,
             seq: 0,
             ready: false,
             tasks_done: 0,
@@ -259,7 +271,7 @@ impl Link {
             sock: &self.sock,
             child: &self.child,
         };
-        match self.reader.read_frame(&mut watched) {
+        match self.reader.read_frame(&mut watched, None) {
             Ok(Some(frame)) => match frame.header::<FromWorker>() {
                 Ok(FromWorker::Hello {
                     protocol: PROTOCOL, ..
@@ -304,12 +316,34 @@ impl Link {
         &self.child
     }
 
-    /// Runs `task` on the `count` encoded arguments in `args` and waits for the answer. Results
-    /// that arrive early, in parts, go to `on_part` as they come.
+    /// Runs `task` on the `count` arguments in `args`, laid out as `layout`, and waits for the
+    /// answer. Results that arrive early, in parts, go to `on_part` as they come.
     pub(crate) fn run(
         &mut self,
         task: &str,
+        (args, layout): (&[u8], Layout),
+        count: u32,
+        options: RunOptions,
+        on_part: OnPart<'_>,
+    ) -> Reply {
+        let reply = self.exchange(task, args, layout, count, options, on_part);
+        // Large bodies leave the shared files once read, so idle workers stay small.
+        if args.len() >= KEEP {
+            self.to_worker.clear();
+        }
+        if let Reply::Done { frame, .. } = &reply
+            && frame.body().len() >= KEEP
+        {
+            self.from_worker.clear();
+        }
+        reply
+    }
+
+    fn exchange(
+        &mut self,
+        task: &str,
         args: &[u8],
+        layout: Layout,
         count: u32,
         options: RunOptions,
         on_part: OnPart<'_>,
@@ -328,6 +362,7 @@ impl Link {
         let request = ToWorker::Run {
             seq,
             task: task.to_owned(),
+            layout,
             timed,
             exit_after,
             traced,
@@ -339,7 +374,7 @@ impl Link {
             sock: &self.sock,
             child: &self.child,
         };
-        if wire::write_frame(&mut watched, &request, args).is_err() {
+        if wire::write_frame(&mut watched, Some(&self.to_worker), &request, args).is_err() {
             return self.died(seq, answered);
         }
         if !self.reader.has_buffered() {
@@ -371,7 +406,10 @@ impl Link {
                 sock: &self.sock,
                 child: &self.child,
             };
-            let frame = match self.reader.read_frame(&mut watched) {
+            let frame = match self
+                .reader
+                .read_frame(&mut watched, Some(&self.from_worker))
+            {
                 Ok(Some(frame)) => frame,
                 Ok(None) | Err(_) => return self.died(seq, answered),
             };

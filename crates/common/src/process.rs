@@ -17,7 +17,7 @@ use crate::error::{Error, Exit, Result};
 use crate::link::{Link, RunOptions};
 use crate::spawn::{StartMethod, default_start_method};
 use crate::task::{self, Task};
-use crate::wire;
+use crate::wire::{self, Layout};
 
 /// A task running in a child process of its own.
 ///
@@ -138,7 +138,13 @@ where
                 };
                 // One item fits one message: no part comes before `Done`.
                 let result = link
-                    .run(key, &args, 1, options, &mut |_, _, _, _| {})
+                    .run(
+                        key,
+                        (&args, Layout::Encoded),
+                        1,
+                        options,
+                        &mut |_, _, _, _| {},
+                    )
                     .into_single::<R>();
                 let exit = link.child().wait();
                 // Ok means the child also exited cleanly; anything else is a death to report.

@@ -4,14 +4,14 @@
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::io::{self, Write};
-use std::os::fd::{AsFd, AsRawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 
-use crate::chunk::ChunkRun;
+use crate::chunk::{ChunkRun, Sink};
 use crate::forked;
 use crate::panic::{self, Capture};
 use crate::progress::Progress;
-use crate::sys;
+use crate::sys::{self, SharedFile};
 use crate::task::Registered;
 use crate::wire::{self, Failure, FrameReader, FromWorker, PROTOCOL, SPIN, ToWorker};
 
@@ -90,12 +90,24 @@ fn serve(tasks: &[&dyn Registered]) -> io::Result<i32> {
         sys::set_process_name(&name);
     }
     let mut sock = UnixStream::from(channel);
-    let progress = Progress::open(sys::recv_fd(&sock)?)?;
+    // The progress page, mapped, then closed; the two shared files for large bodies (the
+    // parent's, read, and ours, written), kept high like the channel.
+    let (_, fds) = sys::recv_with_fds(sock.as_fd(), &mut [0])?;
+    let [page, theirs, ours]: [OwnedFd; 3] = fds.try_into().map_err(|fds: Vec<OwnedFd>| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("expected 3 descriptors, got {}", fds.len()),
+        )
+    })?;
+    let progress = Progress::open(page)?;
+    let from_parent = SharedFile::from_fd(sys::move_high(theirs.as_fd())?);
+    let to_parent = SharedFile::from_fd(sys::move_high(ours.as_fd())?);
+    drop((theirs, ours));
     let hello = FromWorker::Hello {
         pid: std::process::id(),
         protocol: PROTOCOL,
     };
-    wire::write_frame(&mut sock, &hello, &[])?;
+    wire::write_frame(&mut sock, None, &hello, &[])?;
     // ANCHOR_END: serve_start
 
     let tasks: HashMap<&str, &dyn Registered> = tasks.iter().map(|t| (t.key(), *t)).collect();
@@ -106,12 +118,13 @@ fn serve(tasks: &[&dyn Registered]) -> io::Result<i32> {
         if !reader.has_buffered() {
             sys::spin_until_readable(sock.as_fd(), SPIN);
         }
-        let Some(frame) = reader.read_frame(&mut sock)? else {
+        let Some(frame) = reader.read_frame(&mut sock, Some(&from_parent))? else {
             break;
         };
         let ToWorker::Run {
             seq,
             task,
+            layout,
             timed,
             exit_after,
             traced,
@@ -124,15 +137,12 @@ fn serve(tasks: &[&dyn Registered]) -> io::Result<i32> {
         } else {
             Capture::Quiet
         };
-        let mut run = ChunkRun::new(
-            &progress,
-            seq,
-            timed,
-            traced,
-            &mut out,
-            &mut sock,
-            wire::MAX_BODY,
-        );
+        let sink = Sink {
+            channel: &mut sock,
+            shared: Some(&to_parent),
+            limit: wire::MAX_BODY,
+        };
+        let mut run = ChunkRun::new(&progress, (seq, layout), timed, traced, &mut out, sink);
         panic::capturing(capture, || match tasks.get(task.as_str()) {
             Some(task) => task.run_chunk(frame.body(), count as usize, &mut run),
             None => unregistered(&task, count, &mut run),
@@ -149,7 +159,7 @@ fn serve(tasks: &[&dyn Registered]) -> io::Result<i32> {
             count: ended.count,
             times: ended.times,
         };
-        wire::write_frame(&mut sock, &done, &out)?;
+        wire::write_frame(&mut sock, Some(&to_parent), &done, &out)?;
         if exit_after {
             // Python's convention for a Process: exit code 1 when the target raised.
             return Ok(if ended.all_ok { 0 } else { 1 });

@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::link::{self, Reply, RunOptions};
 use crate::progress::Position;
 use crate::trace::Trace;
-use crate::wire;
+use crate::wire::{self, Layout};
 
 /// One encoded task for [`apply`].
 #[derive(Debug)]
@@ -41,7 +41,13 @@ pub(crate) fn apply<R: DeserializeOwned + Send + 'static>(
     };
     let pid = link.pid();
     // One item fits one message: no part comes before `Done`.
-    let (at, error) = match link.run(one.task, one.arg, 1, options, &mut |_, _, _, _| {}) {
+    let (at, error) = match link.run(
+        one.task,
+        (one.arg, Layout::Encoded),
+        1,
+        options,
+        &mut |_, _, _, _| {},
+    ) {
         Reply::Done { frame, times, .. } => {
             if let Some((trace, index)) = one.trace {
                 trace.record_times(index, pid, &times);

@@ -22,7 +22,7 @@ pub use self::async_result::{AsyncResult, Callbacks};
 use self::async_result::{OneSink, Slot};
 use self::direct::OneTask;
 pub use self::imap::IMap;
-use self::job::{CallState, Deliver, Spec, decoder, default_chunksize};
+use self::job::{CallState, ChunkArgs, Deliver, Spec, decoder, default_chunksize};
 use self::shared::{Initializer, Shared};
 use self::supervisor::Supervisor;
 use crate::error::{Error, Result};
@@ -705,9 +705,12 @@ impl<'p> Call<'p> {
     ) -> Result<AsyncResult<R>> {
         let slot = Slot::new();
         let reply: Arc<dyn Deliver> = Arc::new(OneSink::new(Arc::clone(&slot), callbacks));
-        let job = self
-            .spec::<R>(key)
-            .job(index, args, vec![len], &CallState::new(), &reply);
+        let job = self.spec::<R>(key).job(
+            index,
+            ChunkArgs::encoded(args, vec![len]),
+            &CallState::new(),
+            &reply,
+        );
         self.pool.shared.submit(job)?;
         Ok(AsyncResult::new(slot))
     }

@@ -17,6 +17,7 @@ use super::slots::Wakeup;
 use crate::error::{Error, Result};
 use crate::link::{self, AfterLoss, Link, Reply, RunOptions};
 use crate::progress::Position;
+use crate::wire::Layout;
 
 /// The name of the next pool worker, as Python's `ForkPoolWorker-3`: what `ps` shows after the
 /// program's name, and what [`active_children`](crate::active_children) lists.
@@ -108,9 +109,15 @@ impl Supervisor {
         })?;
         if let Some(init) = &self.shared.initializer {
             let options = RunOptions::default();
-            link.run(init.task, &init.arg, 1, options, &mut |_, _, _, _| {})
-                .into_single::<()>()
-                .map_err(|e| Error::InitializerFailed(Box::new(e)))?;
+            link.run(
+                init.task,
+                (&init.arg, Layout::Encoded),
+                1,
+                options,
+                &mut |_, _, _, _| {},
+            )
+            .into_single::<()>()
+            .map_err(|e| Error::InitializerFailed(Box::new(e)))?;
         }
         Ok(())
     }

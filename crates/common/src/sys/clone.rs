@@ -207,7 +207,8 @@ impl Dispositions {
         Dispositions { actions }
     }
 
-    /// Installs them in this process and unblocks every signal of this thread.
+    /// Installs them in this process, then unblocks every signal of this thread (in that order:
+    /// a signal that arrived while blocked is then handled as the new disposition says).
     pub(crate) fn install(&self) {
         for (signal, action) in &self.actions {
             // SAFETY: each action was read by sigaction for this very signal.
@@ -222,19 +223,19 @@ impl Dispositions {
     }
 }
 
-/// Ignores the signals that a terminal or a process group may send to every process of a
-/// program (Ctrl-C, Ctrl-\, a hang-up, a SIGTERM to the group): for a helper process that
-/// must not end before its program does (it ends with it, by other means).
-pub(crate) fn ignore_group_signals() {
-    for signal in [
-        libc::SIGINT,
-        libc::SIGQUIT,
-        libc::SIGHUP,
-        libc::SIGTERM,
-        libc::SIGPIPE,
-    ] {
-        // SAFETY: setting a disposition to SIG_IGN is always sound.
-        unsafe { libc::signal(signal, libc::SIG_IGN) };
+/// Blocks every signal that can be blocked, in this thread: for a helper process that must not
+/// end before its program does (a Ctrl-C, a hang-up or a SIGTERM sent to the whole process
+/// group), and ends with it by other means. Blocked, not ignored: a copy made from here
+/// inherits the mask, and a signal sent to the copy before it unblocks (with
+/// [`Dispositions::install`]) waits for it instead of being lost; an ignored one would be
+/// dropped, and a `terminate` right after the start would do nothing.
+pub(crate) fn block_all_signals() {
+    // SAFETY: a full set is valid; setting this thread's mask is always sound (SIGKILL and
+    // SIGSTOP cannot be blocked and are left out by the kernel).
+    unsafe {
+        let mut all: libc::sigset_t = mem::zeroed();
+        libc::sigfillset(&mut all);
+        libc::pthread_sigmask(libc::SIG_SETMASK, &all, ptr::null_mut());
     }
 }
 

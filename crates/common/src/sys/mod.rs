@@ -1,12 +1,13 @@
 //! Thin safe wrappers over the Linux calls the crate needs. Every `unsafe` block of the crate
 //! lives here (besides a test-only allocator): descriptors, sockets and shared memory in `fd`,
 //! messages that carry descriptors in `msg`, processes and signals in `proc`, copies of this
-//! process made without `exec` in `clone`.
+//! process made without `exec` in `clone`, the files large bodies go through in `shm`.
 
 mod clone;
 mod fd;
 mod msg;
 mod proc;
+mod shm;
 
 use std::io;
 use std::mem::MaybeUninit;
@@ -16,6 +17,7 @@ pub(crate) use clone::*;
 pub(crate) use fd::*;
 pub(crate) use msg::*;
 pub(crate) use proc::*;
+pub(crate) use shm::SharedFile;
 
 fn check(ret: libc::c_int) -> io::Result<libc::c_int> {
     if ret == -1 {

@@ -7,12 +7,19 @@
 //! ```
 //!
 //! The header is a small enum; the body carries the bulk (encoded arguments or results) so big
-//! payloads are never copied through serde a second time. Arguments and outcomes are postcard
-//! values laid end to end, with no length before each: postcard values delimit themselves, and
-//! only the parent, which encoded them, needs to know where each starts (to send part of a
-//! chunk again).
+//! payloads are never copied through serde a second time. A body of 64 KiB or more does not go
+//! through the socket: the sender writes it into its shared file ([`SharedFile`]), sets the top
+//! bit of the header length, and sends the body's length (a u64) in its place.
+//!
+//! A body's values are laid out one of two ways ([`Layout`]). Values that are one number each
+//! (`u64`, `f64`, a newtype of one: see `word`) are 8-byte words, item `i` at byte `8 * i`.
+//! Any other values are postcard values laid end to end, with no length before each: postcard
+//! values delimit themselves, and only the parent, which encoded them, needs to know where each
+//! starts (to send part of a chunk again). The arguments' layout is in the `Run` header; results
+//! say theirs in the body's first byte (see [`Results`]).
 
 mod custom;
+pub(crate) mod word;
 
 use std::io::{self, Read, Write};
 use std::time::Duration;
@@ -22,9 +29,20 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::panic::{self, Caught};
+use crate::sys::SharedFile;
+use word::{Kind, Word, WordError};
 
 /// Bumped whenever a frame's layout changes, so a stale worker is refused rather than misread.
-pub(crate) const PROTOCOL: u32 = 2;
+pub(crate) const PROTOCOL: u32 = 3;
+
+/// How the values of a body lie: see the module docs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum Layout {
+    /// Postcard values end to end.
+    Encoded,
+    /// One 8-byte little-endian word per value, each a primitive of this kind.
+    Words(Kind),
+}
 
 /// How long to wait for an answer awake before blocking (see
 /// [`spin_until_readable`](crate::sys::spin_until_readable)); both sides use it.
@@ -34,10 +52,11 @@ pub(crate) const SPIN: Duration = Duration::from_micros(50);
 /// Parent → worker.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) enum ToWorker {
-    /// Run `task` on each of the `count` arguments laid end to end in the body, in order.
+    /// Run `task` on each of the `count` arguments of the body, laid out as `layout`, in order.
     Run {
         seq: u64,
         task: String,
+        layout: Layout,
         /// Record each item's start time, for a task time limit.
         timed: bool,
         /// Exit after answering (a [`Process`](crate::Process) runs one task).
@@ -127,13 +146,20 @@ impl Frame {
     }
 }
 
+/// Bodies at least this large go through the shared file, not the socket.
+pub(crate) const SHARED_MIN: usize = 64 * 1024;
+
+/// The header-length bit that says the body is in the sender's shared file.
+const IN_SHARED: u32 = 1 << 31;
+
 /// Below this size a frame is copied into one buffer and sent with one `write`; above it the
 /// body goes out on its own so a large payload is not copied again.
 const COALESCE: usize = 64 * 1024;
 
-/// Writes one frame.
+/// Writes one frame; a large body goes through `shared` if given.
 pub(crate) fn write_frame<H: Serialize>(
     w: &mut (impl Write + ?Sized),
+    shared: Option<&SharedFile>,
     header: &H,
     body: &[u8],
 ) -> io::Result<()> {
@@ -147,6 +173,15 @@ pub(crate) fn write_frame<H: Serialize>(
     buf.extend_from_slice(&[0; 8]);
     postcard::to_io(header, &mut buf).map_err(io::Error::other)?;
     let header_len = buf.len() - 8;
+    if let Some(shared) = shared.filter(|_| body.len() >= SHARED_MIN) {
+        // The body first: once the frame is read, it must all be there.
+        shared.write(body)?;
+        buf.extend_from_slice(&(body.len() as u64).to_le_bytes());
+        let rest = (buf.len() - 4) as u32; // a header of a few bytes
+        buf[..4].copy_from_slice(&rest.to_le_bytes());
+        buf[4..8].copy_from_slice(&(header_len as u32 | IN_SHARED).to_le_bytes());
+        return w.write_all(&buf);
+    }
     let rest = u32::try_from(header_len + 4 + body.len())
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "frame larger than 4 GiB"))?;
     buf[..4].copy_from_slice(&rest.to_le_bytes());
@@ -207,8 +242,13 @@ impl FrameReader {
         self.end > self.start
     }
 
-    /// Reads one frame; `Ok(None)` when the peer closed the connection between frames.
-    pub(crate) fn read_frame(&mut self, r: &mut impl Source) -> io::Result<Option<Frame>> {
+    /// Reads one frame; `Ok(None)` when the peer closed the connection between frames. A body
+    /// the peer put in its shared file is read from `shared`.
+    pub(crate) fn read_frame(
+        &mut self,
+        r: &mut impl Source,
+        shared: Option<&SharedFile>,
+    ) -> io::Result<Option<Frame>> {
         while self.end - self.start < 8 {
             if !self.fill(r)? {
                 return if self.has_buffered() {
@@ -222,7 +262,15 @@ impl FrameReader {
             let bytes: [u8; 4] = self.buf[at..at + 4].try_into().expect("four bytes");
             u32::from_le_bytes(bytes) as usize
         };
-        let (rest, header_len) = (word(self.start), word(self.start + 4));
+        let (rest, flagged) = (word(self.start), word(self.start + 4));
+        let in_shared = flagged as u32 & IN_SHARED != 0;
+        let header_len = (flagged as u32 & !IN_SHARED) as usize;
+        if in_shared && rest != 4 + header_len + 8 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "bad shared-body frame",
+            ));
+        }
         if rest < 4 {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
@@ -248,6 +296,23 @@ impl FrameReader {
         if here < len {
             // A large frame: the rest goes straight into place, not through the buffer.
             r.append_exact(&mut body, len - here)?;
+        }
+        if in_shared {
+            let bytes: [u8; 8] = body[header_len..].try_into().expect("eight bytes");
+            let shared_len = usize::try_from(u64::from_le_bytes(bytes))
+                .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "body too large"))?;
+            let shared = shared.ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "a shared body with no shared file",
+                )
+            })?;
+            // As above: never room for more than the bytes that are there.
+            if shared.len() < shared_len as u64 {
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            }
+            body.truncate(header_len);
+            shared.read_into(&mut body, shared_len)?;
         }
         Ok(Some(Frame {
             buf: body,
@@ -422,8 +487,116 @@ fn decode_error<T: DeserializeOwned>(bytes: &[u8], error: postcard::Error) -> St
 /// Decodes the one outcome in `body` (an `apply`, a [`Process`](crate::Process)); a panicking
 /// `Deserialize` becomes an error, as in the supervisors' decoders.
 pub(crate) fn decode_single<R: DeserializeOwned>(body: &[u8]) -> Result<R> {
-    panic::catch(|| Outcomes::new(body).next(None))
+    panic::catch(|| Results::new(body, 1).next(None))
         .unwrap_or_else(|caught| Err(Error::decode_panicked(None, &caught)))
+}
+
+// ANCHOR: results
+/// The first byte of a body of results: how the results lie.
+pub(crate) const ENCODED_RESULTS: u8 = 0;
+/// Then the kind (one byte), the words, and the failures (a postcard `Vec<(u32, Failure)>`,
+/// by offset in the body; a failed item's word is 0).
+pub(crate) const WORD_RESULTS: u8 = 1;
+
+/// Reads a body of results, laid out either way.
+#[derive(Debug)]
+pub(crate) enum Results<'a> {
+    Encoded(Outcomes<'a>),
+    Words {
+        kind: Kind,
+        words: std::slice::ChunksExact<'a, u8>,
+        failures: std::iter::Peekable<std::vec::IntoIter<(u32, Failure)>>,
+        at: u32,
+    },
+    /// A malformed body: every item is a decode error.
+    Broken(String),
+}
+// ANCHOR_END: results
+
+impl<'a> Results<'a> {
+    /// The results of `count` items in `body`.
+    pub(crate) fn new(body: &'a [u8], count: usize) -> Self {
+        match body.split_first() {
+            Some((&ENCODED_RESULTS, rest)) => Results::Encoded(Outcomes::new(rest)),
+            Some((&WORD_RESULTS, rest)) => Self::words(rest, count),
+            _ => Results::Broken("results missing or of an unknown layout".into()),
+        }
+    }
+
+    fn words(rest: &'a [u8], count: usize) -> Self {
+        let kind = rest
+            .split_first()
+            .and_then(|(&k, _)| postcard::from_bytes::<Kind>(&[k]).ok());
+        let words_len = count.checked_mul(8).filter(|&n| n < rest.len());
+        let (Some(kind), Some(words_len)) = (kind, words_len) else {
+            return Results::Broken("word results cut short".into());
+        };
+        let (words, tail) = rest[1..].split_at(words_len);
+        match postcard::from_bytes::<Vec<(u32, Failure)>>(tail) {
+            Ok(failures) => Results::Words {
+                kind,
+                words: words.chunks_exact(8),
+                failures: failures.into_iter().peekable(),
+                at: 0,
+            },
+            Err(e) => Results::Broken(format!("the failures of word results: {e}")),
+        }
+    }
+
+    /// Whether an outcome could not be decoded, so those after it cannot be found (only
+    /// values end to end lose their place).
+    pub(crate) fn lost(&self) -> bool {
+        match self {
+            Results::Encoded(outcomes) => outcomes.lost(),
+            Results::Words { .. } => false,
+            Results::Broken(_) => true,
+        }
+    }
+
+    /// The next outcome; `index` labels a failure.
+    #[inline]
+    pub(crate) fn next<R: DeserializeOwned>(&mut self, index: Option<usize>) -> Result<R> {
+        match self {
+            Results::Encoded(outcomes) => outcomes.next(index),
+            Results::Words {
+                kind,
+                words,
+                failures,
+                at,
+            } => {
+                let this = *at;
+                *at += 1;
+                let word = words
+                    .next()
+                    .map(|w| u64::from_le_bytes(w.try_into().expect("8")));
+                if let Some((_, failure)) = failures.next_if(|(i, _)| *i == this) {
+                    return Err(failure.into_error(index));
+                }
+                let Some(bits) = word else {
+                    return Err(Error::Decode {
+                        index,
+                        message: "result missing".into(),
+                    });
+                };
+                word::from_word(Word { kind: *kind, bits }).map_err(|e| Error::Decode {
+                    index,
+                    message: match e {
+                        WordError::Custom(message) => message,
+                        e => e.to_string(),
+                    },
+                })
+            }
+            Results::Broken(message) => Err(Error::Decode {
+                index,
+                message: message.clone(),
+            }),
+        }
+    }
+}
+
+/// Appends the failures of a body of word results (see [`WORD_RESULTS`]).
+pub(crate) fn end_word_results(out: &mut Vec<u8>, failures: &[(u32, Failure)]) {
+    encode_value(failures, out).expect("failures always encode");
 }
 
 /// Reads outcomes laid end to end by [`encode_ok`] and [`encode_failure`].
@@ -482,6 +655,7 @@ impl<'a> Outcomes<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::fd::AsFd;
 
     #[test]
     fn frames_round_trip_small_and_large() {
@@ -490,6 +664,7 @@ mod tests {
             let mut wire = Vec::new();
             write_frame(
                 &mut wire,
+                None,
                 &FromWorker::Done {
                     seq: 9,
                     count: 1,
@@ -499,7 +674,7 @@ mod tests {
             )
             .unwrap();
             let frame = FrameReader::new()
-                .read_frame(&mut wire.as_slice())
+                .read_frame(&mut wire.as_slice(), None)
                 .unwrap()
                 .unwrap();
             assert!(matches!(
@@ -511,16 +686,75 @@ mod tests {
     }
 
     #[test]
+    fn a_large_body_goes_through_the_shared_file() {
+        let sender = SharedFile::create(c"test").unwrap();
+        let receiver = SharedFile::from_fd(sender.as_fd().try_clone_to_owned().unwrap());
+        let done = FromWorker::Done {
+            seq: 3,
+            count: 1,
+            times: vec![],
+        };
+        for size in [10, SHARED_MIN, 3 * SHARED_MIN + 7] {
+            let body: Vec<u8> = (0..size).map(|i| (i * 7) as u8).collect();
+            let mut wire = Vec::new();
+            write_frame(&mut wire, Some(&sender), &done, &body).unwrap();
+            if size >= SHARED_MIN {
+                assert!(wire.len() < 100, "only the length goes inline");
+            }
+            let frame = FrameReader::new()
+                .read_frame(&mut wire.as_slice(), Some(&receiver))
+                .unwrap()
+                .unwrap();
+            assert_eq!(frame.body(), &body[..]);
+        }
+        // Without a shared file, or with a file shorter than announced: an error.
+        let mut wire = Vec::new();
+        write_frame(&mut wire, Some(&sender), &done, &[1; SHARED_MIN]).unwrap();
+        assert!(
+            FrameReader::new()
+                .read_frame(&mut wire.as_slice(), None)
+                .is_err()
+        );
+        sender.clear();
+        let err = FrameReader::new()
+            .read_frame(&mut wire.as_slice(), Some(&receiver))
+            .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+    }
+
+    #[test]
+    fn word_results_and_their_failures_come_back_in_order() {
+        let mut body = vec![WORD_RESULTS];
+        encode_value(&Kind::U64, &mut body).unwrap();
+        for w in [4u64, 0, 16] {
+            body.extend_from_slice(&w.to_le_bytes());
+        }
+        end_word_results(&mut body, &[(1, Failure::Encode("no".into()))]);
+        let mut results = Results::new(&body, 3);
+        assert_eq!(results.next::<u64>(Some(0)).unwrap(), 4);
+        assert!(matches!(
+            results.next::<u64>(Some(1)),
+            Err(Error::Encode { index: Some(1), .. })
+        ));
+        assert_eq!(results.next::<u64>(Some(2)).unwrap(), 16);
+        assert!(!results.lost());
+        // Cut short: every item is a decode error, never garbage.
+        let mut cut = Results::new(&body[..10], 3);
+        assert!(matches!(cut.next::<u64>(None), Err(Error::Decode { .. })));
+    }
+
+    #[test]
     fn clean_eof_is_none_and_torn_frame_is_an_error() {
         assert!(
             FrameReader::new()
-                .read_frame(&mut &[][..])
+                .read_frame(&mut &[][..], None)
                 .unwrap()
                 .is_none()
         );
         let mut wire = Vec::new();
         write_frame(
             &mut wire,
+            None,
             &FromWorker::Done {
                 seq: 1,
                 count: 1,
@@ -530,8 +764,16 @@ mod tests {
         )
         .unwrap();
         wire.pop();
-        assert!(FrameReader::new().read_frame(&mut wire.as_slice()).is_err());
-        assert!(FrameReader::new().read_frame(&mut &[1, 0][..]).is_err());
+        assert!(
+            FrameReader::new()
+                .read_frame(&mut wire.as_slice(), None)
+                .is_err()
+        );
+        assert!(
+            FrameReader::new()
+                .read_frame(&mut &[1, 0][..], None)
+                .is_err()
+        );
     }
 
     #[test]
@@ -540,6 +782,7 @@ mod tests {
         for seq in 0..3 {
             write_frame(
                 &mut wire,
+                None,
                 &FromWorker::Done {
                     seq,
                     count: 1,
@@ -552,12 +795,12 @@ mod tests {
         let mut reader = FrameReader::new();
         let mut input = wire.as_slice();
         for seq in 0..3 {
-            let frame = reader.read_frame(&mut input).unwrap().unwrap();
+            let frame = reader.read_frame(&mut input, None).unwrap().unwrap();
             assert!(matches!(frame.header().unwrap(), FromWorker::Done { seq: s, .. } if s == seq));
             assert_eq!(frame.body(), &[seq as u8; 5]);
         }
         assert!(!reader.has_buffered());
-        assert!(reader.read_frame(&mut input).unwrap().is_none());
+        assert!(reader.read_frame(&mut input, None).unwrap().is_none());
     }
 
     #[test]
@@ -569,7 +812,7 @@ mod tests {
         wire.extend_from_slice(&[0; 10]);
         let mut reader = FrameReader::new();
         crate::alloc_probe::reset();
-        let err = reader.read_frame(&mut wire.as_slice()).unwrap_err();
+        let err = reader.read_frame(&mut wire.as_slice(), None).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
         let largest = crate::alloc_probe::largest_on_this_thread();
         assert!(

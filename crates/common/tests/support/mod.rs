@@ -133,18 +133,20 @@ pub fn markers(dir: &std::path::Path) -> Vec<String> {
     names
 }
 
-/// Whether `pid` is blocked sending on a descriptor above 2 (for a worker: its channel, not
-/// stdout or stderr), read from /proc/<pid>/syscall. (`UnixStream` writes with `send`.)
-pub fn in_write_to_a_channel(pid: u32) -> bool {
-    let Ok(line) = std::fs::read_to_string(format!("/proc/{pid}/syscall")) else {
-        return false;
-    };
-    let mut fields = line.split_whitespace();
-    let number = fields.next().and_then(|n| n.parse::<libc::c_long>().ok());
-    let fd = fields
-        .next()
-        .and_then(|fd| i64::from_str_radix(fd.trim_start_matches("0x"), 16).ok());
-    matches!(number, Some(libc::SYS_write | libc::SYS_sendto)) && fd.is_some_and(|fd| fd > 2)
+/// The file through which worker `pid` sends large results to its parent (a memory file; its
+/// size grows as the worker writes into it), as a path that `stat` follows.
+pub fn results_file(pid: u32) -> Option<std::path::PathBuf> {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .ok()?
+        .flatten()
+        .find(|entry| {
+            std::fs::read_link(entry.path()).is_ok_and(|target| {
+                target
+                    .to_string_lossy()
+                    .starts_with("/memfd:common-from-worker")
+            })
+        })
+        .map(|entry| entry.path())
 }
 
 /// `clone3` arguments, as far as `set_tid` (CLONE_ARGS_SIZE_VER1).
