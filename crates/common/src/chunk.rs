@@ -113,7 +113,7 @@ impl<'a> ChunkRun<'a> {
     }
 
     /// Item `item` (of the chunk) starts now.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn before(&mut self, item: usize) {
         forked::end_if_copy();
         // A traced item's start is kept too, so a death while it runs can be drawn.
@@ -128,8 +128,21 @@ impl<'a> ChunkRun<'a> {
     /// The result of the item [`before`](Self::before) started. Encoding it runs the value's
     /// own `Serialize`, which may panic: the caller catches that and reports the item with
     /// [`push_failure`](Self::push_failure).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn push_ok<R: Serialize>(&mut self, value: &R) -> io::Result<()> {
+        // The usual case first, inlined into the task's loop: one more word of the same kind.
+        if let Some(Layout::Words(kind)) = self.layout
+            && let Ok(w) = word::to_word(value)
+            && w.kind == kind
+        {
+            self.out.extend_from_slice(&w.bits.to_le_bytes());
+            return self.item_done(true);
+        }
+        self.push_ok_slow(value)
+    }
+
+    #[inline(never)]
+    fn push_ok_slow<R: Serialize>(&mut self, value: &R) -> io::Result<()> {
         if self.layout != Some(Layout::Encoded) {
             match word::to_word(value) {
                 Ok(w) => match self.layout {
@@ -207,7 +220,7 @@ impl<'a> ChunkRun<'a> {
         self.item_start = self.out.len();
     }
 
-    #[inline]
+    #[inline(always)]
     fn item_done(&mut self, ok: bool) -> io::Result<()> {
         if self.traced {
             self.times.push((self.started, sys::monotonic_nanos(), ok));

@@ -100,6 +100,37 @@ pub(crate) fn decoder<R: DeserializeOwned + Send + 'static>() -> Decoder {
         // A result type's own `Deserialize` may panic; that must fail its item, not the
         // supervisor thread running this (which would leave the items unanswered).
         let reached = Cell::new(0);
+        // Words without failures (the usual `map` of numbers): one tight loop per kind.
+        if let Some((kind, words)) = Results::new(body, count).plain_words() {
+            let mut start = 0;
+            while start < count {
+                let caught = panic::catch(|| {
+                    word::for_kind!(kind, K => {
+                        for (offset, bytes) in words.chunks_exact(8).enumerate().skip(start) {
+                            reached.set(offset);
+                            let bits = u64::from_le_bytes(bytes.try_into().expect("eight bytes"));
+                            match word::from_bits::<R, K>(bits) {
+                                Ok(value) => values.push(value),
+                                Err(e) => failures.push((first + offset, Error::Decode {
+                                    index: Some(first + offset),
+                                    message: e.to_string(),
+                                })),
+                            }
+                        }
+                    })
+                });
+                match caught {
+                    Ok(()) => break,
+                    // Words keep their places: only the item that panicked fails.
+                    Err(caught) => {
+                        let index = first + reached.get();
+                        failures.push((index, Error::decode_panicked(Some(index), &caught)));
+                        start = reached.get() + 1;
+                    }
+                }
+            }
+            return (Box::new(Decoded::<R> { values, failures }), count);
+        }
         let caught = panic::catch(|| {
             let mut outcomes = Results::new(body, count);
             for index in first..first + count {
@@ -460,6 +491,11 @@ impl<I: Iterator<Item = A>, A: Serialize> Chunker<I, A> {
             if self.words && (chunk.count == 0 || chunk.kind.is_some()) {
                 match word::to_word(&item) {
                     Ok(w) if chunk.count == 0 || chunk.kind == Some(w.kind) => {
+                        if chunk.count == 0 {
+                            // A chunk of words is 8 bytes an item: room for all of them at once.
+                            let left = self.items.size_hint().0.saturating_add(1);
+                            chunk.bytes.reserve(8 * self.size.min(left));
+                        }
                         chunk.kind = Some(w.kind);
                         chunk.bytes.extend_from_slice(&w.bits.to_le_bytes());
                         chunk.count += 1;

@@ -504,7 +504,8 @@ pub(crate) enum Results<'a> {
     Encoded(Outcomes<'a>),
     Words {
         kind: Kind,
-        words: std::slice::ChunksExact<'a, u8>,
+        /// The words not read yet.
+        words: std::slice::Iter<'a, [u8; 8]>,
         failures: std::iter::Peekable<std::vec::IntoIter<(u32, Failure)>>,
         at: u32,
     },
@@ -535,11 +536,24 @@ impl<'a> Results<'a> {
         match postcard::from_bytes::<Vec<(u32, Failure)>>(tail) {
             Ok(failures) => Results::Words {
                 kind,
-                words: words.chunks_exact(8),
+                words: words.as_chunks::<8>().0.iter(),
                 failures: failures.into_iter().peekable(),
                 at: 0,
             },
             Err(e) => Results::Broken(format!("the failures of word results: {e}")),
+        }
+    }
+
+    /// The kind and the words of results that are all words, with no failure among them.
+    pub(crate) fn plain_words(&self) -> Option<(Kind, &'a [u8])> {
+        match self {
+            Results::Words {
+                kind,
+                words,
+                failures,
+                ..
+            } if failures.len() == 0 => Some((*kind, words.as_slice().as_flattened())),
+            _ => None,
         }
     }
 
@@ -566,9 +580,7 @@ impl<'a> Results<'a> {
             } => {
                 let this = *at;
                 *at += 1;
-                let word = words
-                    .next()
-                    .map(|w| u64::from_le_bytes(w.try_into().expect("8")));
+                let word = words.next().map(|w| u64::from_le_bytes(*w));
                 if let Some((_, failure)) = failures.next_if(|(i, _)| *i == this) {
                     return Err(failure.into_error(index));
                 }

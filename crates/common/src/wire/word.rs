@@ -14,6 +14,75 @@ use std::fmt;
 use serde::de::{self, Visitor};
 use serde::{Serialize, Serializer, ser};
 
+/// Decodes a `T` from a word of kind `K` (a [`Kind`] as `u8`): the kind is a constant, so a
+/// loop over many words of one kind has no branch on it per word.
+#[inline]
+pub(crate) fn from_bits<T: de::DeserializeOwned, const K: u8>(bits: u64) -> Result<T, WordError> {
+    T::deserialize(WordDeserializer::<K>(bits))
+}
+
+/// Calls `$body` with `$k` bound to `kind` as a constant `u8`: one copy of the body per kind.
+macro_rules! for_kind {
+    ($kind:expr, $k:ident => $body:expr) => {{
+        use $crate::wire::word::Kind;
+        match $kind {
+            Kind::Bool => {
+                const $k: u8 = Kind::Bool as u8;
+                $body
+            }
+            Kind::U8 => {
+                const $k: u8 = Kind::U8 as u8;
+                $body
+            }
+            Kind::U16 => {
+                const $k: u8 = Kind::U16 as u8;
+                $body
+            }
+            Kind::U32 => {
+                const $k: u8 = Kind::U32 as u8;
+                $body
+            }
+            Kind::U64 => {
+                const $k: u8 = Kind::U64 as u8;
+                $body
+            }
+            Kind::I8 => {
+                const $k: u8 = Kind::I8 as u8;
+                $body
+            }
+            Kind::I16 => {
+                const $k: u8 = Kind::I16 as u8;
+                $body
+            }
+            Kind::I32 => {
+                const $k: u8 = Kind::I32 as u8;
+                $body
+            }
+            Kind::I64 => {
+                const $k: u8 = Kind::I64 as u8;
+                $body
+            }
+            Kind::F32 => {
+                const $k: u8 = Kind::F32 as u8;
+                $body
+            }
+            Kind::F64 => {
+                const $k: u8 = Kind::F64 as u8;
+                $body
+            }
+            Kind::Char => {
+                const $k: u8 = Kind::Char as u8;
+                $body
+            }
+            Kind::Unit => {
+                const $k: u8 = Kind::Unit as u8;
+                $body
+            }
+        }
+    }};
+}
+pub(crate) use for_kind;
+
 /// Which primitive a word holds: the `serialize_*` method the value called.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) enum Kind {
@@ -77,10 +146,9 @@ pub(crate) fn to_word<T: Serialize + ?Sized>(value: &T) -> Result<Word, WordErro
     value.serialize(WordSerializer)
 }
 
-/// Decodes a `T` from `word`.
-#[inline]
+/// Decodes a `T` from `word` (one word: see [`from_bits`] for many of one kind).
 pub(crate) fn from_word<T: de::DeserializeOwned>(word: Word) -> Result<T, WordError> {
-    T::deserialize(WordDeserializer(word))
+    for_kind!(word.kind, K => from_bits::<T, K>(word.bits))
 }
 
 /// A value of `kind` made of `bits`, as its own serde impls would write it (for turning words
@@ -216,32 +284,33 @@ impl Serializer for WordSerializer {
     }
 }
 
-/// Hands a word back to a `Deserialize` impl as the primitive it was.
-pub(crate) struct WordDeserializer(pub Word);
+/// Hands the bits of a word of kind `K` back to a `Deserialize` impl as the primitive it was.
+struct WordDeserializer<const K: u8>(u64);
 
-impl<'de> de::Deserializer<'de> for WordDeserializer {
+impl<'de, const K: u8> de::Deserializer<'de> for WordDeserializer<K> {
     type Error = WordError;
 
     #[inline]
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, WordError> {
-        let bits = self.0.bits;
-        match self.0.kind {
-            Kind::Bool => visitor.visit_bool(bits != 0),
-            Kind::U8 => visitor.visit_u8(bits as u8),
-            Kind::U16 => visitor.visit_u16(bits as u16),
-            Kind::U32 => visitor.visit_u32(bits as u32),
-            Kind::U64 => visitor.visit_u64(bits),
-            Kind::I8 => visitor.visit_i8(bits as i8),
-            Kind::I16 => visitor.visit_i16(bits as i16),
-            Kind::I32 => visitor.visit_i32(bits as i32),
-            Kind::I64 => visitor.visit_i64(bits as i64),
-            Kind::F32 => visitor.visit_f32(f32::from_bits(bits as u32)),
-            Kind::F64 => visitor.visit_f64(f64::from_bits(bits)),
-            Kind::Char => match char::from_u32(bits as u32) {
+        let bits = self.0;
+        // `K` is a constant: this match is decided at compile time.
+        match K {
+            k if k == Kind::Bool as u8 => visitor.visit_bool(bits != 0),
+            k if k == Kind::U8 as u8 => visitor.visit_u8(bits as u8),
+            k if k == Kind::U16 as u8 => visitor.visit_u16(bits as u16),
+            k if k == Kind::U32 as u8 => visitor.visit_u32(bits as u32),
+            k if k == Kind::U64 as u8 => visitor.visit_u64(bits),
+            k if k == Kind::I8 as u8 => visitor.visit_i8(bits as i8),
+            k if k == Kind::I16 as u8 => visitor.visit_i16(bits as i16),
+            k if k == Kind::I32 as u8 => visitor.visit_i32(bits as i32),
+            k if k == Kind::I64 as u8 => visitor.visit_i64(bits as i64),
+            k if k == Kind::F32 as u8 => visitor.visit_f32(f32::from_bits(bits as u32)),
+            k if k == Kind::F64 as u8 => visitor.visit_f64(f64::from_bits(bits)),
+            k if k == Kind::Char as u8 => match char::from_u32(bits as u32) {
                 Some(c) => visitor.visit_char(c),
                 None => Err(WordError::Custom(format!("{bits:#x} is not a char"))),
             },
-            Kind::Unit => visitor.visit_unit(),
+            _ => visitor.visit_unit(),
         }
     }
 
