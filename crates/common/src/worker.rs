@@ -112,7 +112,9 @@ fn serve(tasks: &[&dyn Registered]) -> io::Result<i32> {
 
     let tasks: HashMap<&str, &dyn Registered> = tasks.iter().map(|t| (t.key(), *t)).collect();
     let mut out = Vec::new();
-    let mut reader = FrameReader::new();
+    // SAFETY: the parent writes its shared file only before it sends us a task, and touches it
+    // again only once it has our answer, by which time the task's frame has been dropped.
+    let mut reader = unsafe { FrameReader::mapping() };
     loop {
         // The next task often follows at once (a loop of `apply`, the next chunk of a `map`).
         if !reader.has_buffered() {
@@ -148,6 +150,9 @@ fn serve(tasks: &[&dyn Registered]) -> io::Result<i32> {
             None => unregistered(&task, count, &mut run),
         })?;
         let ended = run.end();
+        // Done with the arguments (a mapping of the parent's file, perhaps) before answering:
+        // once it has the answer, the parent may reuse or empty that file.
+        drop(frame);
         // Output printed by the tasks reaches the terminal before the results reach the parent.
         // Flushed before the page says "idle": a flush can block (a full pipe), and until then
         // a death or a time limit is pinned on the last item, not on nobody.

@@ -17,7 +17,7 @@ pub(crate) use clone::*;
 pub(crate) use fd::*;
 pub(crate) use msg::*;
 pub(crate) use proc::*;
-pub(crate) use shm::SharedFile;
+pub(crate) use shm::{Mapping, SharedFile, reserve};
 
 fn check(ret: libc::c_int) -> io::Result<libc::c_int> {
     if ret == -1 {

@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::panic::{self, Caught};
-use crate::sys::SharedFile;
+use crate::sys::{Mapping, SharedFile};
 use word::{Kind, Word, WordError};
 
 /// Bumped whenever a frame's layout changes, so a stale worker is refused rather than misread.
@@ -127,11 +127,13 @@ impl Failure {
     }
 }
 
-/// One received frame: its header and body share one allocation.
+/// One received frame: its header and body share one allocation (or the body is the sender's
+/// shared file, mapped).
 #[derive(Debug)]
 pub(crate) struct Frame {
     buf: Vec<u8>,
     header_len: usize,
+    mapped: Option<Mapping>,
 }
 
 impl Frame {
@@ -142,7 +144,10 @@ impl Frame {
     }
 
     pub(crate) fn body(&self) -> &[u8] {
-        &self.buf[self.header_len..]
+        match &self.mapped {
+            Some(mapped) => mapped,
+            None => &self.buf[self.header_len..],
+        }
     }
 }
 
@@ -225,6 +230,8 @@ pub(crate) struct FrameReader {
     buf: Box<[u8]>,
     start: usize,
     end: usize,
+    /// Map a body from the shared file rather than copy it (see [`FrameReader::mapping`]).
+    map_shared: bool,
 }
 
 impl FrameReader {
@@ -233,6 +240,22 @@ impl FrameReader {
             buf: vec![0; 64 * 1024].into_boxed_slice(),
             start: 0,
             end: 0,
+            map_shared: false,
+        }
+    }
+
+    /// A reader that maps a body the peer put in its shared file instead of copying it out:
+    /// no copy, no buffer. The frame's body then is the file.
+    ///
+    /// # Safety
+    /// The peer must not change or shrink its shared file from the moment it sends a frame
+    /// until it receives the next frame from us (by then ours was dropped): see
+    /// [`SharedFile::map`]. A parent keeps to that; a worker, running tasks, cannot promise it,
+    /// so only a worker reads this way.
+    pub(crate) unsafe fn mapping() -> Self {
+        FrameReader {
+            map_shared: true,
+            ..FrameReader::new()
         }
     }
 
@@ -312,11 +335,22 @@ impl FrameReader {
                 return Err(io::ErrorKind::UnexpectedEof.into());
             }
             body.truncate(header_len);
+            if self.map_shared {
+                // SAFETY: a reader made by `mapping`, whose contract is `map`'s: the peer
+                // leaves the file alone until we answer; it is at least `shared_len` long.
+                let mapped = unsafe { shared.map(shared_len)? };
+                return Ok(Some(Frame {
+                    buf: body,
+                    header_len,
+                    mapped: Some(mapped),
+                }));
+            }
             shared.read_into(&mut body, shared_len)?;
         }
         Ok(Some(Frame {
             buf: body,
             header_len,
+            mapped: None,
         }))
     }
 
@@ -360,6 +394,8 @@ impl postcard::ser_flavors::Flavor for AppendTo<'_> {
             self.0.reserve(bytes.len());
             bytes.iter().for_each(|&b| self.0.push(b));
         } else {
+            // A large value (bytes, a string): room for it, on huge pages if it is large.
+            crate::sys::reserve(self.0, bytes.len());
             self.0.extend_from_slice(bytes);
         }
         Ok(())
