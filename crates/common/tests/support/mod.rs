@@ -114,9 +114,12 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "panicked".into())
 }
 
-/// A fresh empty directory for marker files that tasks write (the name says who made it).
+/// A fresh empty directory for marker files that tasks write (the name says who made it; a
+/// number makes it this call's own, as a test runs once per start method, in parallel).
 pub fn marker_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("common-test-{}-{name}", std::process::id()));
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("common-test-{}-{name}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
