@@ -226,14 +226,7 @@ fn idle_worker_of(q5_pool: &Path) -> Result<(u64, u64), String> {
     let pid = program.id();
     let mut idle = None;
     support::proc::eventually(Duration::from_secs(5), || {
-        // Its children: the workers, and the fork server (named so), which is not one.
-        let workers: Vec<u32> = support::proc::children_of(pid)
-            .into_iter()
-            .filter(|&c| {
-                std::fs::read_to_string(format!("/proc/{c}/comm"))
-                    .is_ok_and(|comm| comm.trim_end() != "fork server")
-            })
-            .collect();
+        let workers = support::proc::workers_of(pid);
         let sleeping: Vec<u32> = workers
             .iter()
             .copied()

@@ -91,6 +91,21 @@ pub fn try_reap(pid: u32) -> bool {
     ret == pid as libc::pid_t || (ret == -1 && !exists(pid))
 }
 
+/// Whether `pid` is the fork server of a program using `common` (it names itself so): a child
+/// of the program for as long as it runs, but not a worker.
+pub fn is_fork_server(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .is_ok_and(|c| c.trim_end() == "fork server")
+}
+
+/// The worker processes of `pid`: its children, its fork server aside.
+pub fn workers_of(pid: u32) -> Vec<u32> {
+    children_of(pid)
+        .into_iter()
+        .filter(|&c| !is_fork_server(c))
+        .collect()
+}
+
 /// Sends `signal` to `pid`.
 pub fn signal(pid: u32, signal: libc::c_int) {
     // SAFETY: kill takes plain integers.

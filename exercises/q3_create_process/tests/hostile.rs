@@ -18,7 +18,7 @@ use assert_cmd::cargo::cargo_bin_cmd;
 use predicates::prelude::*;
 use q3_create_process::server::{Fault, SAMPLE_FILES, Server};
 use support::hostile::{self, Limit};
-use support::proc::{children_of, eventually, is_running};
+use support::proc::{eventually, is_running, workers_of};
 
 const BIN: &str = env!("CARGO_BIN_EXE_q3_create_process");
 const PROGRAM: &str = "q3_create_process";
@@ -260,7 +260,7 @@ fn a_hang_up_or_quit_cleans_up_as_ctrl_c_does() {
     ] {
         let dir = tempfile::tempdir().unwrap();
         let (mut child, _server) = stalled_run(dir.path());
-        let workers = children_of(child.id());
+        let workers = workers_of(child.id());
         support::proc::signal(child.id(), signal);
         let ended = eventually(LIMIT, || child.try_wait().unwrap().is_some());
         if !ended {
