@@ -236,11 +236,14 @@ pub(crate) fn fork_worker(name: &str, label: &str) -> io::Result<(Arc<Child>, Un
         // What `fork` would have said (EAGAIN: too many processes).
         return Err(io::Error::from_raw_os_error(errno as i32));
     }
-    let pidfd = match (pidfds.pop(), pidfds.is_empty()) {
-        (Some(pidfd), true) => pidfd,
-        _ => return Err(server.failed("the fork server sent no pidfd")),
+    let child = match (pidfds.pop(), pidfds.is_empty()) {
+        (Some(pidfd), true) => Child::adopt_pidfd(pid, pidfd, name.to_owned())?,
+        // The worker exists, but its pidfd did not reach us (this process is out of
+        // descriptors: the kernel dropped it). It is our child, unreaped: adopting it by number
+        // makes a pidfd, or kills and reaps it, and says why.
+        (None, _) => Child::adopt(pid, name.to_owned())?,
+        _ => return Err(server.failed("the fork server sent more than a pidfd")),
     };
-    let child = Child::adopt_pidfd(pid, pidfd, name.to_owned())?;
     Ok((child, ours))
 }
 // ANCHOR_END: fork_worker

@@ -20,7 +20,7 @@ thread         static AtomicU64                              42          43     
 fork() child   its copy of the Arc<AtomicU64>                42          43            42  no
 fork() child   its copy of the static                        42          43            42  no
 Process child  the argument: a copy of the parent's          42          43            42  no
-Process child  static AtomicU64 as it was at init              0           1            42  no
+Process child  static AtomicU64 as it was at init             0           1            42  no
 ";
 
 /// The fault table: how each crash ended, Python's exit code, and what else died.

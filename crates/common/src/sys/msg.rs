@@ -70,8 +70,9 @@ pub(crate) fn send_with_fds(
 }
 
 /// Receives one message into `buf` and the descriptors that came with it (marked
-/// close-on-exec). `Ok((0, []))` at end of file. A message whose descriptors did not all fit is
-/// an error, and those that did arrive are closed rather than leaked.
+/// close-on-exec). `Ok((0, []))` at end of file. A message that did not fit `buf` is an error;
+/// descriptors that could not be received (no room in the message, or in this process's table:
+/// the kernel then drops them) come back as fewer descriptors than were sent.
 pub(crate) fn recv_with_fds(
     sock: BorrowedFd<'_>,
     buf: &mut [u8],
@@ -114,11 +115,11 @@ pub(crate) fn recv_with_fds(
             cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
         }
     }
-    if msg.msg_flags & (libc::MSG_CTRUNC | libc::MSG_TRUNC) != 0 {
+    if msg.msg_flags & libc::MSG_TRUNC != 0 {
         // Dropping `fds` closes whatever arrived.
         return Err(io::Error::new(
             io::ErrorKind::InvalidData,
-            "a message or its descriptors did not fit",
+            "a message did not fit",
         ));
     }
     Ok((received, fds))
