@@ -6,7 +6,8 @@ Run by the runner; on its own:
     python3 benches/python/side_by_side.py [--quick | --smoke] [--only TEXT] [--server MS=URL]
 
 Workloads are keyed like the Rust ones. Start methods are named in brackets: `fork` is Linux's
-default before Python 3.14, `spawn` starts a fresh interpreter (the default on macOS and
+default before Python 3.14, `forkserver` its default since (children are forked from a server
+process started on first use), `spawn` starts a fresh interpreter (the default on macOS and
 Windows). Only the standard library is used.
 """
 
@@ -185,7 +186,7 @@ class Bench:
             return time_n(n, lambda: _start_join(threading.Thread(target=noop)))
 
         self.time("spawn.thread", thread)
-        for method in ("fork", "spawn"):
+        for method in ("fork", "forkserver", "spawn"):
             ctx = mp.get_context(method)
             self.time(
                 f"spawn.process[{method}]",
@@ -198,7 +199,7 @@ class Bench:
         )
 
     def pool_startup(self):
-        for method in ("fork", "spawn"):
+        for method in ("fork", "forkserver", "spawn"):
             ctx = mp.get_context(method)
             for workers in (1, 2, 4):
                 key = f"pool.ready.{workers}[{method}]"
@@ -458,7 +459,7 @@ class Bench:
                 )
 
     def memory(self):
-        for method in ("fork", "spawn"):
+        for method in ("fork", "forkserver", "spawn"):
             key = f"rss.idle_worker[{method}]"
             if not self.wants(key):
                 continue

@@ -5,7 +5,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{Pool, Process, Task, ThreadPool};
+use common::{Pool, Process, StartMethod, Task, ThreadPool};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_bytes::ByteBuf;
@@ -50,17 +50,56 @@ pub fn thread_start_join() {
         .expect("an empty thread does not panic");
 }
 
-/// Starts a [`Process`] running a task that does nothing and joins it (the child is reaped).
-pub fn process_start_join() -> common::Result<()> {
-    Process::start(&NOOP, ())?.join()
+/// Both start methods, the default first.
+pub const START_METHODS: [StartMethod; 2] = [StartMethod::ForkServer, StartMethod::Spawn];
+
+/// Starts a [`Process`] by `method` running a task that does nothing and joins it (the child
+/// is reaped).
+pub fn process_start_join(method: StartMethod) -> common::Result<()> {
+    Process::new(&NOOP, ()).start_method(method).start()?.join()
 }
 
-/// How long `Pool::new(workers)` takes to return (every worker has said hello), and the pool,
-/// so that the caller drops it outside the timed part.
-pub fn pool_ready(workers: usize) -> common::Result<(Duration, Pool)> {
+/// How long a pool of `workers` started by `method` takes to build (every worker has said
+/// hello), and the pool, so that the caller drops it outside the timed part.
+pub fn pool_ready(workers: usize, method: StartMethod) -> common::Result<(Duration, Pool)> {
     let start = Instant::now();
-    let pool = Pool::new(workers)?;
+    let pool = Pool::builder()
+        .workers(workers)
+        .start_method(method)
+        .build()?;
     Ok((start.elapsed(), pool))
+}
+
+/// Forks this process and waits for the copy, which exits at once: what copying a process
+/// costs, the floor under a worker forked by the fork server (which is smaller than this
+/// process).
+pub fn bare_fork() -> std::io::Result<()> {
+    // SAFETY: the child calls only `_exit`, which is async-signal-safe, so forking this
+    // process (which has threads) is sound.
+    let pid = unsafe { libc::fork() };
+    match pid {
+        -1 => Err(std::io::Error::last_os_error()),
+        // SAFETY: ends the copy at once, running nothing of its parent's.
+        0 => unsafe { libc::_exit(0) },
+        pid => {
+            let mut status = 0;
+            // SAFETY: `status` is valid for writes; `pid` is our unreaped child.
+            if unsafe { libc::waitpid(pid, &mut status, 0) } != pid {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Copies `bytes` into new memory twice: the least an echo through another process must do
+/// (the worker gets its own copy of the argument, the caller a new result), at the cost of
+/// fresh memory on this machine. The floor under the payload rows.
+pub fn two_fresh_copies(bytes: &[u8]) -> usize {
+    let there = std::hint::black_box(bytes.to_vec());
+    let back = std::hint::black_box(there.clone());
+    drop(there);
+    back.len()
 }
 
 /// A thread that sends back every number it receives: the round trip between two threads.

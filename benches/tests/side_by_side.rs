@@ -58,11 +58,11 @@ fn prints_the_machine_and_one_table_with_both_columns() {
     );
     for row in [
         "| thread start + join |",
-        "| Pool(1) ready (Python: fork) |",
+        "| Pool(1) ready (Rust: forkserver; Python: fork) |",
         "| Pool(1).apply(square, 7), warm |",
         "| 3 downloads × 50 ms, one process per URL |",
         "| echo 1 KiB |",
-        "| one idle pool worker, VmRSS (Python: fork) |",
+        "| one idle pool worker, VmRSS (Rust: forkserver; Python: fork) |",
     ] {
         assert!(table.contains(row), "no `{row}` in\n{table}");
     }

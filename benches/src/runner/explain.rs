@@ -194,21 +194,40 @@ fn cause(key: &str, rust: &Results, py: &Results) -> String {
             r(&format!("cpu.{big}.rayon.{rest}")),
         );
     }
+    if key.starts_with("pool.ready") && key.ends_with("[spawn]") {
+        return format!(
+            "By \"spawn\", each worker is this binary started again, and the pool is ready once \
+             every worker has said hello: at least one bare re-exec ({} in this run) per \
+             worker, shared among the cores",
+            r("spawn.reexec"),
+        );
+    }
     if key.starts_with("pool.ready") {
         return format!(
-            "Each worker is this binary started again, and the pool is ready once every worker \
-             has said hello: at least one bare re-exec ({} in this run) per worker, shared \
-             among the cores, against Python's forks of a process that is already loaded",
+            "Each worker is forked from the fork server and the pool is ready once every \
+             worker has said hello: a fork (a bare fork of this runner, larger than the \
+             server: {}), the worker's setup, and a wake-up of the server and of the worker \
+             each, on a machine where a wake-up across cores takes tens to hundreds of \
+             microseconds",
+            r("spawn.fork"),
+        );
+    }
+    if key.starts_with("spawn.process") && key.ends_with("[spawn]") {
+        return format!(
+            "By \"spawn\", a `common::Process` is this binary started again (exec): the new \
+             program is loaded and linked before `main`. Floors in this run: a bare re-exec \
+             of the same binary {}, starting `/bin/true` {}, against Python's spawn {}",
             r("spawn.reexec"),
+            r("spawn.true"),
+            p("spawn.process[spawn]"),
         );
     }
     if key.starts_with("spawn.process") {
         return format!(
-            "A `common::Process` is this binary started again (exec), not a fork: the new \
-             program is loaded and linked before `main`. Floors in this run: a bare re-exec \
-             of the same binary {}, starting `/bin/true` {}, against Python's fork {}",
-            r("spawn.reexec"),
-            r("spawn.true"),
+            "A `common::Process` is forked from the fork server: a fork (a bare fork of this \
+             runner: {}), the setup, a hello and the task's answer, each a wake-up across \
+             processes, against Python's fork {}",
+            r("spawn.fork"),
             p("spawn.process[fork]"),
         );
     }
@@ -242,7 +261,7 @@ fn cause(key: &str, rust: &Results, py: &Results) -> String {
             over(rust),
             over(py),
             r("io.client"),
-            r("spawn.process"),
+            r("spawn.process[forkserver]"),
             p("spawn.process[fork]"),
         );
     }

@@ -226,7 +226,7 @@ fn idle_worker_of(q5_pool: &Path) -> Result<(u64, u64), String> {
     let pid = program.id();
     let mut idle = None;
     support::proc::eventually(Duration::from_secs(5), || {
-        let workers = support::proc::children_of(pid);
+        let workers = support::proc::workers_of(pid);
         let sleeping: Vec<u32> = workers
             .iter()
             .copied()

@@ -60,14 +60,16 @@ pub(super) fn sections(cores: usize) -> Vec<Section> {
             rows: vec![
                 both("thread start + join", "spawn.thread"),
                 row(
-                    "process start + join of a no-op (Python: fork)",
+                    "process start + join of a no-op (Rust: forkserver, the default; Python: fork)",
                     Some("spawn.process[fork]"),
-                    Some("spawn.process"),
+                    Some("spawn.process[forkserver]"),
                 ),
+                both("… forkserver on both sides", "spawn.process[forkserver]"),
+                both("… spawn on both sides", "spawn.process[spawn]"),
                 row(
-                    "process start + join of a no-op (Python: spawn)",
-                    Some("spawn.process[spawn]"),
-                    Some("spawn.process"),
+                    "bare fork of this process + waitpid: the floor under a forked worker",
+                    None,
+                    Some("spawn.fork"),
                 ),
                 both(
                     "bare re-exec that exits at once (Python: `python3 -c pass`)",
@@ -84,25 +86,22 @@ pub(super) fn sections(cores: usize) -> Vec<Section> {
                     None,
                 ),
                 row(
-                    "Pool(1) ready (Python: fork)",
+                    "Pool(1) ready (Rust: forkserver; Python: fork)",
                     Some("pool.ready.1[fork]"),
-                    Some("pool.ready.1"),
+                    Some("pool.ready.1[forkserver]"),
                 ),
                 row(
-                    "Pool(2) ready (Python: fork)",
+                    "Pool(2) ready (Rust: forkserver; Python: fork)",
                     Some("pool.ready.2[fork]"),
-                    Some("pool.ready.2"),
+                    Some("pool.ready.2[forkserver]"),
                 ),
                 row(
-                    "Pool(4) ready (Python: fork)",
+                    "Pool(4) ready (Rust: forkserver; Python: fork)",
                     Some("pool.ready.4[fork]"),
-                    Some("pool.ready.4"),
+                    Some("pool.ready.4[forkserver]"),
                 ),
-                row(
-                    "Pool(4) ready (Python: spawn)",
-                    Some("pool.ready.4[spawn]"),
-                    Some("pool.ready.4"),
-                ),
+                both("… forkserver on both sides", "pool.ready.4[forkserver]"),
+                both("… spawn on both sides", "pool.ready.4[spawn]"),
             ],
         },
         Section {
@@ -329,11 +328,21 @@ pub(super) fn sections(cores: usize) -> Vec<Section> {
         title: "Bytes through Pool(1).apply (there and back)",
         rows: SIDE_PAYLOADS
             .iter()
-            .map(|&size| Row {
-                label: format!("echo {}", human_bytes(size as u64)),
-                python: Some(format!("payload.{size}")),
-                rust: Some(format!("payload.{size}")),
-                kind: Kind::Bytes(size as u64),
+            .flat_map(|&size| {
+                [
+                    Row {
+                        label: format!("echo {}", human_bytes(size as u64)),
+                        python: Some(format!("payload.{size}")),
+                        rust: Some(format!("payload.{size}")),
+                        kind: Kind::Bytes(size as u64),
+                    },
+                    Row {
+                        label: "… floor: two copies of it into fresh memory".into(),
+                        python: None,
+                        rust: Some(format!("payload.{size}.fresh_copies")),
+                        kind: Kind::Bytes(size as u64),
+                    },
+                ]
             })
             .collect(),
     });
@@ -341,15 +350,21 @@ pub(super) fn sections(cores: usize) -> Vec<Section> {
         title: "Memory",
         rows: vec![
             Row {
-                label: "one idle pool worker, VmRSS (Python: fork)".into(),
+                label: "one idle pool worker, VmRSS (Rust: forkserver; Python: fork)".into(),
                 python: Some("rss.idle_worker[fork]".into()),
-                rust: Some("rss.idle_worker".into()),
+                rust: Some("rss.idle_worker[forkserver]".into()),
                 kind: Kind::Memory,
             },
             Row {
-                label: "one idle pool worker, VmRSS (Python: spawn)".into(),
+                label: "… forkserver on both sides".into(),
+                python: Some("rss.idle_worker[forkserver]".into()),
+                rust: Some("rss.idle_worker[forkserver]".into()),
+                kind: Kind::Memory,
+            },
+            Row {
+                label: "… spawn on both sides".into(),
                 python: Some("rss.idle_worker[spawn]".into()),
-                rust: Some("rss.idle_worker".into()),
+                rust: Some("rss.idle_worker[spawn]".into()),
                 kind: Kind::Memory,
             },
             Row {
@@ -359,15 +374,21 @@ pub(super) fn sections(cores: usize) -> Vec<Section> {
                 kind: Kind::Memory,
             },
             Row {
-                label: "… of which private, RssAnon (Python: fork)".into(),
+                label: "… of which private, RssAnon (Rust: forkserver; Python: fork)".into(),
                 python: Some("rss.idle_worker.anon[fork]".into()),
-                rust: Some("rss.idle_worker.anon".into()),
+                rust: Some("rss.idle_worker.anon[forkserver]".into()),
                 kind: Kind::Memory,
             },
             Row {
-                label: "… of which private, RssAnon (Python: spawn)".into(),
+                label: "… of which private, RssAnon, forkserver on both sides".into(),
+                python: Some("rss.idle_worker.anon[forkserver]".into()),
+                rust: Some("rss.idle_worker.anon[forkserver]".into()),
+                kind: Kind::Memory,
+            },
+            Row {
+                label: "… of which private, RssAnon, spawn on both sides".into(),
                 python: Some("rss.idle_worker.anon[spawn]".into()),
-                rust: Some("rss.idle_worker.anon".into()),
+                rust: Some("rss.idle_worker.anon[spawn]".into()),
                 kind: Kind::Memory,
             },
             Row {

@@ -5,7 +5,7 @@ use std::process::Command;
 use std::thread;
 use std::time::Duration;
 
-use common::{Pool, ThreadPool};
+use common::{Pool, StartMethod, ThreadPool};
 
 use super::cli::Cli;
 use super::results::{Measured, Results};
@@ -15,7 +15,7 @@ use crate::io::{self, Site};
 use crate::measure::{Budget, measure, measure_interleaved, time_n};
 use crate::tasks::{ECHO, SQUARE, XORSHIFT};
 use crate::wake::{self, Pin, SpinPair, WakePair};
-use crate::work::{self, COARSE_STEPS, COARSE_TASKS, GAMMA_VALUES, POOL_WORKERS};
+use crate::work::{self, COARSE_STEPS, COARSE_TASKS, GAMMA_VALUES, POOL_WORKERS, START_METHODS};
 
 pub(super) type BoxError = Box<dyn std::error::Error>;
 
@@ -120,14 +120,25 @@ impl Rust<'_> {
     }
 
     fn spawn(&mut self) {
-        self.time_together(vec![
+        let mut runs: Vec<Keyed<'_>> = vec![(
+            "spawn.thread".into(),
+            Box::new(|n| time_n(n, work::thread_start_join)),
+        )];
+        // Both start methods, taking turns: their ratio chose the default.
+        for method in START_METHODS {
+            runs.push((
+                format!("spawn.process[{method}]"),
+                Box::new(move |n| {
+                    time_n(n, || {
+                        work::process_start_join(method).expect("a process starts")
+                    })
+                }),
+            ));
+        }
+        let floors: [Keyed<'_>; 3] = [
             (
-                "spawn.thread".into(),
-                Box::new(|n| time_n(n, work::thread_start_join)),
-            ),
-            (
-                "spawn.process".into(),
-                Box::new(|n| time_n(n, || work::process_start_join().expect("a process starts"))),
+                "spawn.fork".into(),
+                Box::new(|n| time_n(n, || work::bare_fork().expect("this process forks"))),
             ),
             (
                 "spawn.reexec".into(),
@@ -137,20 +148,38 @@ impl Rust<'_> {
                 "spawn.true".into(),
                 Box::new(|n| time_n(n, || child::spawn_true().expect("/bin/true runs"))),
             ),
-        ]);
+        ];
+        runs.extend(floors);
+        self.time_together(runs);
     }
 
     fn pool_startup(&mut self) {
         for workers in [1, 2, 4] {
-            self.time(&format!("pool.ready.{workers}"), |n| {
-                let mut total = Duration::ZERO;
-                for _ in 0..n {
-                    let (ready, pool) = work::pool_ready(workers).expect("workers start");
-                    total += ready;
-                    drop(pool); // not timed, as in Python
-                }
-                total
-            });
+            // Both methods taking turns for the pool of the assignment; the default alone else.
+            let methods: &[StartMethod] = if workers == POOL_WORKERS {
+                &START_METHODS
+            } else {
+                &START_METHODS[..1]
+            };
+            let runs: Vec<Keyed<'_>> = methods
+                .iter()
+                .map(|&method| -> Keyed<'_> {
+                    (
+                        format!("pool.ready.{workers}[{method}]"),
+                        Box::new(move |n| {
+                            let mut total = Duration::ZERO;
+                            for _ in 0..n {
+                                let (ready, pool) =
+                                    work::pool_ready(workers, method).expect("workers start");
+                                total += ready;
+                                drop(pool); // not timed, as in Python
+                            }
+                            total
+                        }),
+                    )
+                })
+                .collect();
+            self.time_together(runs);
         }
     }
 
@@ -437,6 +466,10 @@ impl Rust<'_> {
         let pool = Pool::new(1)?;
         for size in SIDE_PAYLOADS {
             let bytes = work::payload(size);
+            // The floor: the two copies in fresh memory that any echo through a process makes.
+            self.time(&format!("payload.{size}.fresh_copies"), |k| {
+                time_n(k, || work::two_fresh_copies(&bytes))
+            });
             if pool.apply(&ECHO, bytes.clone())? != bytes {
                 return Err("the payload came back changed".into());
             }
@@ -458,17 +491,19 @@ impl Rust<'_> {
     fn memory(&mut self) -> Result<(), BoxError> {
         if self.wants("rss.idle_worker") {
             support::errln!("  rss.idle_worker");
-            // As in Python: a pool of one, one task run, a moment's rest, then /proc.
-            let pool = Pool::new(1)?;
-            pool.apply(&SQUARE, 7)?;
-            thread::sleep(Duration::from_millis(100));
-            let pid = pool.pids()[0];
-            for (key, field) in [
-                ("rss.idle_worker", "VmRSS"),
-                ("rss.idle_worker.anon", "RssAnon"),
-            ] {
-                let kib = work::status_kib(pid, field)?;
-                self.results.insert(key.into(), Measured::Kib(kib));
+            for method in START_METHODS {
+                // As in Python: a pool of one, one task run, a moment's rest, then /proc.
+                let pool = Pool::builder().workers(1).start_method(method).build()?;
+                pool.apply(&SQUARE, 7)?;
+                thread::sleep(Duration::from_millis(100));
+                let pid = pool.pids()[0];
+                for (key, field) in [
+                    (format!("rss.idle_worker[{method}]"), "VmRSS"),
+                    (format!("rss.idle_worker.anon[{method}]"), "RssAnon"),
+                ] {
+                    let kib = work::status_kib(pid, field)?;
+                    self.results.insert(key, Measured::Kib(kib));
+                }
             }
             // The floor: any small dynamically linked program, idle.
             let mut sleep = Command::new("/bin/sleep").arg("2").spawn()?;

@@ -344,6 +344,15 @@ pub const OUTPUTS: &[Output] = &[
             "python3 docs/src/q5_pool/gamma_pool.py --work-ms 1000",
         )
     },
+    // How the pool works: what each start method costs.
+    Output {
+        time_limit: Some(Duration::from_secs(600)),
+        ..varies(
+            "how_the_pool_works/start_methods.output.txt",
+            "cargo run --release -p common --example start_methods",
+            "timings, process ids, and the machine's load",
+        )
+    },
     // Measured results: the benchmark runner's table (Markdown on stdout, progress on stderr).
     Output {
         stdout_only: true,

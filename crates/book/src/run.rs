@@ -207,7 +207,8 @@ fn signal(target: &str, signal: &str) -> bool {
 
 /// A worker of the program started as `pid`: the oldest descendant that has no children of its
 /// own and runs the same executable as its parent. Pool workers are such copies of their program
-/// (re-executed in Rust, forked in Python); a compiler that `cargo run` starts is not.
+/// (re-executed or forked in Rust, forked in Python); a compiler that `cargo run` starts is not,
+/// nor is the program's fork server (which names itself so).
 fn a_worker_of(pid: u32) -> Option<u32> {
     let exe = |pid: u32| fs::read_link(format!("/proc/{pid}/exe")).ok();
     let mut workers = Vec::new();
@@ -217,7 +218,8 @@ fn a_worker_of(pid: u32) -> Option<u32> {
         .collect();
     while let Some((parent, p)) = stack.pop() {
         let children = support::proc::children_of(p);
-        if children.is_empty() && exe(p).is_some() && exe(p) == exe(parent) {
+        let worker = exe(p).is_some() && exe(p) == exe(parent) && !support::proc::is_fork_server(p);
+        if children.is_empty() && worker {
             workers.push(p);
         }
         stack.extend(children.into_iter().map(|c| (p, c)));

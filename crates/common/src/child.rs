@@ -49,6 +49,22 @@ impl Child {
                 sys::kill_fresh_child(pid);
             }
         })?;
+        Ok(Child::register(pid, pidfd, name))
+    }
+
+    /// Takes ownership of `pid`, a child of ours started with a pidfd (`pidfd`), after checking
+    /// that it is our child and not reaped.
+    pub(crate) fn adopt_pidfd(pid: u32, pidfd: OwnedFd, name: String) -> io::Result<Arc<Child>> {
+        if let Err(e) = sys::pidfd_wait(pidfd.as_fd(), false, false) {
+            let _ = sys::pidfd_send_signal(pidfd.as_fd(), libc::SIGKILL);
+            return Err(io::Error::other(format!(
+                "process {pid} is not a child of this process ({e})"
+            )));
+        }
+        Ok(Child::register(pid, pidfd, name))
+    }
+
+    fn register(pid: u32, pidfd: OwnedFd, name: String) -> Arc<Child> {
         let child = Arc::new(Child {
             pid,
             pidfd,
@@ -58,7 +74,7 @@ impl Child {
         let mut children = lock(&CHILDREN);
         children.retain(|c| c.strong_count() > 0);
         children.push(Arc::downgrade(&child));
-        Ok(child)
+        child
     }
 
     pub(crate) fn pid(&self) -> u32 {

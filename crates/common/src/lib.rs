@@ -207,6 +207,8 @@ mod chunk;
 mod descriptor;
 mod error;
 mod forked;
+mod forkserver;
+mod init;
 mod ipc;
 mod link;
 mod panic;
@@ -228,16 +230,17 @@ pub use bytemuck::{Pod, Zeroable};
 pub use chunk::ChunkRun;
 pub use descriptor::Descriptor;
 pub use error::{Error, Exit, Result, signal_name};
+pub use init::init;
 pub use ipc::{
     Array, Atomic, IpcError, Lock, LockGuard, MAX_QUEUE_SIZE, Pipe, PipePair, Queue, QueueReceiver,
     QueueSender, SharedAtomic, SharedGuard, Value,
 };
 pub use pool::{Args, AsyncResult, Call, Callbacks, IMap, Pool, PoolBuilder};
 pub use process::{ActiveChild, Process, ProcessBuilder, active_children};
+pub use spawn::{StartMethod, default_start_method, fork_server_pid};
 pub use task::{Registered, Task};
 pub use threads::{ThreadCall, ThreadIMap, ThreadPool};
 pub use trace::{Outcome, Picture, Span, Trace};
-pub use worker::init;
 
 /// What the crate's macros need, under a path of the crate's own.
 #[doc(hidden)]

@@ -14,9 +14,9 @@ use crate::attach::Attachments;
 use crate::child::Child;
 use crate::error::{Error, Exit, Result};
 use crate::progress::{Position, Progress};
-use crate::spawn;
-use crate::sys::{self, Ready};
-use crate::wire::{self, Frame, FrameReader, FromWorker, PROTOCOL, SPIN, Source, ToWorker};
+use crate::spawn::{self, StartMethod};
+use crate::sys::{self, Ready, SharedFile};
+use crate::wire::{self, Frame, FrameReader, FromWorker, Layout, PROTOCOL, SPIN, Source, ToWorker};
 
 /// How long a new worker may take to say hello before we give up on it.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(30);
@@ -67,11 +67,18 @@ pub(crate) struct Link {
     sock: UnixStream,
     reader: FrameReader,
     progress: Progress,
+    /// Large bodies: ours to the worker, and the worker's to us (see [`SharedFile`]).
+    to_worker: SharedFile,
+    from_worker: SharedFile,
     seq: u64,
     ready: bool,
     /// Chunks this worker has run, for `max_tasks_per_child`.
     pub tasks_done: usize,
 }
+
+/// A shared file that held a body at least this large is emptied once the body has been read,
+/// so that an idle worker does not keep its memory.
+const KEEP: usize = 4 << 20;
 
 /// How to run one chunk.
 #[derive(Debug, Clone, Copy, Default)]
@@ -82,6 +89,14 @@ pub(crate) struct RunOptions {
     pub exit_after: bool,
     /// Ask for each item's start and end time.
     pub traced: bool,
+}
+
+/// The arguments of one run: the bytes, how their values lie, and the descriptors they carry.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Args<'a> {
+    pub bytes: &'a [u8],
+    pub layout: Layout,
+    pub attached: &'a Attachments,
 }
 
 /// Outcomes that arrived early, in a part: `count` items from offset `first` of the chunk, with
@@ -256,20 +271,25 @@ impl Write for Attaching<'_> {
 }
 
 impl Link {
-    /// Starts a worker (see [`spawn::exec_worker`] for `name` and `label`). It is not ready
-    /// yet: see [`Link::ready`].
-    pub(crate) fn spawn(name: &str, label: &str) -> Result<Link> {
-        let (child, sock) = spawn::exec_worker(name, label).map_err(Error::spawn)?;
-        // The progress page goes out now; the worker reads it when it gets there. A one-byte
-        // message always fits in the socket buffer, so this does not wait for the worker.
+    /// Starts a worker by `method` (see [`spawn::exec_worker`] for `name` and `label`). It is
+    /// not ready yet: see [`Link::ready`].
+    pub(crate) fn spawn(name: &str, label: &str, method: StartMethod) -> Result<Link> {
+        let (child, sock) = spawn::start_worker(method, name, label).map_err(Error::spawn)?;
+        // The progress page and the shared files go out now; the worker reads them when it gets
+        // there. A one-byte message always fits in the socket buffer, so this does not wait.
         let (progress, page) = Progress::create().map_err(Error::spawn)?;
-        sys::send_fds(&sock, &[page.as_fd()]).map_err(Error::spawn)?;
+        let to_worker = SharedFile::create(c"common-to-worker").map_err(Error::spawn)?;
+        let from_worker = SharedFile::create(c"common-from-worker").map_err(Error::spawn)?;
+        let fds = [page.as_fd(), to_worker.as_fd(), from_worker.as_fd()];
+        sys::send_with_fds(sock.as_fd(), &[0], &fds, false).map_err(Error::spawn)?;
         sys::set_nonblocking(sock.as_fd()).map_err(Error::spawn)?;
         Ok(Link {
             child,
             sock,
             reader: FrameReader::new(),
             progress,
+            to_worker,
+            from_worker,
             seq: 0,
             ready: false,
             tasks_done: 0,
@@ -297,7 +317,7 @@ impl Link {
             sock: &self.sock,
             child: &self.child,
         };
-        match self.reader.read_frame(&mut watched) {
+        match self.reader.read_frame(&mut watched, None) {
             Ok(Some(frame)) => match frame.header::<FromWorker>() {
                 Ok(FromWorker::Hello {
                     protocol: PROTOCOL, ..
@@ -342,15 +362,34 @@ impl Link {
         &self.child
     }
 
-    /// Runs `task` on the `count` encoded arguments in `args`, which carry the descriptors
-    /// `attached`, and waits for the answer. Results that arrive early, in parts, go to
-    /// `on_part` as they come.
+    /// Runs `task` on the `count` arguments `args` and waits for the answer. Results that
+    /// arrive early, in parts, go to `on_part` as they come.
     pub(crate) fn run(
         &mut self,
         task: &str,
-        args: &[u8],
+        args: Args<'_>,
         count: u32,
-        attached: &Attachments,
+        options: RunOptions,
+        on_part: OnPart<'_>,
+    ) -> Reply {
+        let reply = self.exchange(task, args, count, options, on_part);
+        // Large bodies leave the shared files once read, so idle workers stay small.
+        if args.bytes.len() >= KEEP {
+            self.to_worker.clear();
+        }
+        if let Reply::Done { frame, .. } = &reply
+            && frame.body().len() >= KEEP
+        {
+            self.from_worker.clear();
+        }
+        reply
+    }
+
+    fn exchange(
+        &mut self,
+        task: &str,
+        args: Args<'_>,
+        count: u32,
         options: RunOptions,
         on_part: OnPart<'_>,
     ) -> Reply {
@@ -368,15 +407,16 @@ impl Link {
         let request = ToWorker::Run {
             seq,
             task: task.to_owned(),
+            layout: args.layout,
             timed,
             exit_after,
             traced,
             count,
-            attached: attached.ids(),
+            attached: args.attached.ids(),
         };
         let mut answered = 0;
         // ANCHOR: wait_for_answer
-        if self.send(&request, args, attached).is_err() {
+        if self.send(&request, args).is_err() {
             return self.died(seq, answered);
         }
         if !self.reader.has_buffered() {
@@ -408,7 +448,10 @@ impl Link {
                 sock: &self.sock,
                 child: &self.child,
             };
-            let frame = match self.reader.read_frame(&mut watched) {
+            let frame = match self
+                .reader
+                .read_frame(&mut watched, Some(&self.from_worker))
+            {
                 Ok(Some(frame)) => frame,
                 Ok(None) | Err(_) => return self.died(seq, answered),
             };
@@ -441,16 +484,17 @@ impl Link {
     }
 
     /// Sends a request whose arguments carry the descriptors `attached` (with its first byte).
-    fn send(&self, request: &ToWorker, args: &[u8], attached: &Attachments) -> io::Result<()> {
+    fn send(&self, request: &ToWorker, args: Args<'_>) -> io::Result<()> {
         let watched = Watched {
             sock: &self.sock,
             child: &self.child,
         };
-        if attached.is_empty() {
-            return wire::write_frame(&mut { watched }, request, args);
+        let shared = Some(&self.to_worker);
+        if args.attached.is_empty() {
+            return wire::write_frame(&mut { watched }, shared, request, args.bytes);
         }
-        let fds = Some(attached.fds());
-        wire::write_frame(&mut Attaching { watched, fds }, request, args)
+        let fds = Some(args.attached.fds());
+        wire::write_frame(&mut Attaching { watched, fds }, shared, request, args.bytes)
     }
 
     /// `Ok((item, started_ns))` if the running item has overrun `limit`, else how long to wait

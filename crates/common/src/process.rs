@@ -15,9 +15,10 @@ use serde::de::DeserializeOwned;
 use crate::attach::{self, Attachments};
 use crate::child::{self, Child};
 use crate::error::{Error, Exit, Result};
-use crate::link::{Link, RunOptions};
+use crate::link::{Args, Link, RunOptions};
+use crate::spawn::{StartMethod, default_start_method};
 use crate::task::{self, Task};
-use crate::wire;
+use crate::wire::{self, Layout};
 
 /// A task running in a child process of its own.
 ///
@@ -76,6 +77,7 @@ pub struct ProcessBuilder<R> {
     /// The descriptors the argument carries (see `attach`), closed here once it is sent.
     attached: Attachments,
     name: String,
+    start_method: Option<StartMethod>,
     _result: PhantomData<fn() -> R>,
 }
 
@@ -95,6 +97,15 @@ impl<R> ProcessBuilder<R> {
         self.name = name.into();
         self
     }
+
+    /// How the child starts (Python's `get_context(method).Process()`): see [`StartMethod`];
+    /// without it, [`default_start_method`]. Asking for [`StartMethod::ForkServer`] when there
+    /// is no fork server makes [`start`](Self::start) fail with an [`Error::Spawn`] that says
+    /// why.
+    pub fn start_method(mut self, method: StartMethod) -> Self {
+        self.start_method = Some(method);
+        self
+    }
 }
 
 impl<R> ProcessBuilder<R>
@@ -111,6 +122,7 @@ where
         let args = self.args?;
         let attached = self.attached;
         let name = self.name;
+        let method = self.start_method.unwrap_or_else(default_start_method);
         let (started_tx, started_rx) = bounded(1);
         let (result_tx, result_rx) = bounded(1);
         // The thread that spawns the child must outlive it: the child's parent-death signal
@@ -119,7 +131,7 @@ where
         let supervisor = thread::Builder::new()
             .name(thread_name)
             .spawn(move || {
-                let mut link = match Link::spawn(&name, &name) {
+                let mut link = match Link::spawn(&name, &name, method) {
                     Ok(link) => link,
                     Err(e) => return drop(started_tx.send(Err(e))),
                 };
@@ -129,7 +141,12 @@ where
                     ..RunOptions::default()
                 };
                 // One item fits one message: no part comes before `Done`.
-                let reply = link.run(key, &args, 1, &attached, options, &mut |_, _, _, _| {});
+                let sent = Args {
+                    bytes: &args,
+                    layout: Layout::Encoded,
+                    attached: &attached,
+                };
+                let reply = link.run(key, sent, 1, options, &mut |_, _, _, _| {});
                 // Sent: the parent's copies go, so the child's are the only ones left.
                 drop(attached);
                 let result = reply.into_single::<R>();
@@ -188,6 +205,7 @@ where
             args: encoded.map(|()| args),
             attached,
             name: format!("Process-{}", BUILT.fetch_add(1, Ordering::Relaxed) + 1),
+            start_method: None,
             _result: PhantomData,
         }
     }

@@ -58,6 +58,7 @@ impl Progress {
 
     // ANCHOR: begin
     /// Worker: starting item `item` of chunk `seq`.
+    #[inline(always)]
     pub(crate) fn begin(&self, seq: u64, item: usize, timed: bool) {
         let words = self.page.words();
         if timed {

@@ -12,7 +12,8 @@ use serde::de::DeserializeOwned;
 use crate::chunk::ChunkRun;
 use crate::error::{Error, Result};
 use crate::panic;
-use crate::wire::{self, Failure};
+use crate::wire::word::{self, Kind};
+use crate::wire::{self, Failure, Layout};
 
 /// A function that can run in another process: a name plus a plain `fn(A) -> R`.
 ///
@@ -146,9 +147,10 @@ pub trait Registered: Sync {
     #[doc(hidden)]
     fn types(&self) -> (&'static str, &'static str);
 
-    /// Runs the task on the `count` arguments laid end to end in `args`, in order, with panics
-    /// caught, giving each item's outcome to `run`. Stops early after an argument it cannot
-    /// decode (the next cannot be found): the rest never start. Fails only if the channel does.
+    /// Runs the task on the `count` arguments of `args`, laid out as `run` says, in order, with
+    /// panics caught, giving each item's outcome to `run`. Stops early after an encoded argument
+    /// it cannot decode (the next cannot be found): the rest never start. Fails only if the
+    /// channel does.
     #[doc(hidden)]
     fn run_chunk(&self, args: &[u8], count: usize, run: &mut ChunkRun<'_>) -> io::Result<()>;
 }
@@ -171,6 +173,81 @@ where
     }
 
     fn run_chunk(&self, args: &[u8], count: usize, run: &mut ChunkRun<'_>) -> io::Result<()> {
+        match run.args_layout() {
+            Layout::Words(kind) => self.run_words(args, kind, count, run),
+            Layout::Encoded => self.run_encoded(args, count, run),
+        }
+    }
+}
+
+impl<A, R> Task<A, R>
+where
+    A: DeserializeOwned,
+    R: Serialize,
+{
+    /// [`Registered::run_chunk`] for arguments that are words: item `i` is at byte `8 * i`,
+    /// so one that cannot be decoded fails alone and the next one runs.
+    fn run_words(
+        &self,
+        args: &[u8],
+        kind: Kind,
+        count: usize,
+        run: &mut ChunkRun<'_>,
+    ) -> io::Result<()> {
+        // One loop per kind, so that decoding a word is a move, with no branch on its kind.
+        word::for_kind!(kind, K => self.run_words_of::<K>(args, count, run))
+    }
+
+    fn run_words_of<const K: u8>(
+        &self,
+        args: &[u8],
+        count: usize,
+        run: &mut ChunkRun<'_>,
+    ) -> io::Result<()> {
+        let mut item = 0;
+        let stage = Cell::new(Stage::Decode);
+        while item < count {
+            let pass = panic::catch_captured(|| -> io::Result<Option<Failure>> {
+                while item < count {
+                    run.before(item);
+                    stage.set(Stage::Decode);
+                    let Some(bytes) = args.get(8 * item..8 * item + 8) else {
+                        return Ok(Some(Failure::Decode("argument missing".into())));
+                    };
+                    let bits = u64::from_le_bytes(bytes.try_into().expect("eight bytes"));
+                    let arg = match word::from_bits::<A, K>(bits) {
+                        Ok(arg) => arg,
+                        Err(e) => return Ok(Some(Failure::Decode(e.to_string()))),
+                    };
+                    stage.set(Stage::Run);
+                    let value = (self.f)(arg);
+                    stage.set(Stage::Encode);
+                    run.push_ok(&value)?;
+                    item += 1;
+                }
+                Ok(None)
+            });
+            let failure = match pass {
+                Ok(Ok(None)) => return Ok(()),
+                Ok(Err(channel)) => return Err(channel),
+                Ok(Ok(Some(failure))) => failure,
+                Err(caught) => match stage.get() {
+                    Stage::Decode => Failure::Decode(caught.describe("decoding")),
+                    Stage::Run => Failure::from(caught),
+                    Stage::Encode => Failure::Encode(caught.describe("encoding")),
+                },
+            };
+            run.push_failure(failure)?;
+            if args.len() < 8 * (item + 1) {
+                return Ok(()); // the arguments ran out: the parent sends the rest again
+            }
+            item += 1;
+        }
+        Ok(())
+    }
+
+    /// [`Registered::run_chunk`] for encoded arguments, laid end to end.
+    fn run_encoded(&self, args: &[u8], count: usize, run: &mut ChunkRun<'_>) -> io::Result<()> {
         // One decoder walks the whole chunk: arguments lie end to end.
         let mut decoder = postcard::Deserializer::from_bytes(args);
         let mut item = 0;

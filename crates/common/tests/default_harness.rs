@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{Callbacks, Error, Pool, Process, Task, task};
+use common::{Callbacks, Error, Pool, Process, StartMethod, Task, task};
 
 fn square(x: u64) -> u64 {
     x * x
@@ -58,15 +58,22 @@ impl Gate {
 
 #[test]
 fn pools_and_processes_work_in_ordinary_tests() {
-    support::within(LIMIT, || {
-        let pool = Pool::new(2).unwrap();
-        assert_eq!(pool.map(&SQUARE, 1..=5).unwrap(), [1, 4, 9, 16, 25]);
-        let pid = pool.apply(&WORKER_PID, ()).unwrap();
-        assert_ne!(pid, std::process::id(), "a task runs in a worker process");
-        let err = pool.apply(&FAIL_ON_ODD, 3).unwrap_err();
-        assert!(matches!(err, Error::TaskPanicked { .. }), "{err:?}");
-        assert_eq!(Process::start(&SQUARE, 9).unwrap().join().unwrap(), 81);
-    });
+    // The constructor ran `init` before the harness started any thread: the fork server runs,
+    // and is the default.
+    assert!(common::fork_server_pid().is_some());
+    assert_eq!(common::default_start_method(), StartMethod::ForkServer);
+    for method in support::METHODS {
+        support::within(LIMIT, move || {
+            let pool = support::pool(method, 2);
+            assert_eq!(pool.map(&SQUARE, 1..=5).unwrap(), [1, 4, 9, 16, 25]);
+            let pid = pool.apply(&WORKER_PID, ()).unwrap();
+            assert_ne!(pid, std::process::id(), "a task runs in a worker process");
+            let err = pool.apply(&FAIL_ON_ODD, 3).unwrap_err();
+            assert!(matches!(err, Error::TaskPanicked { .. }), "{err:?}");
+            let child = support::start(method, &SQUARE, 9).unwrap();
+            assert_eq!(child.join().unwrap(), 81);
+        });
+    }
 }
 
 #[test]
@@ -186,23 +193,29 @@ fn next_timeout_gives_up_waiting_but_not_the_item() {
 fn a_process_is_built_named_and_started_later() {
     support::within(LIMIT, || {
         let unnamed = Process::new(&SQUARE, 3);
-        let gate = Gate::new("built");
-        let built = Process::new(&WAIT_FOR, (gate.0.clone(), 7)).name("waiter-7");
-        // Built, not started: nothing runs until `start`.
-        let started = built.start().unwrap();
-        assert_eq!(started.name(), "waiter-7");
-        // `ps` shows the name after the program's. (Right after the start the kernel may not have
-        // recorded where the new program's arguments are yet: /proc then reads empty a moment.)
-        let mut argv0 = String::new();
-        let cmdline = format!("/proc/{}/cmdline", started.pid());
-        support::eventually(Duration::from_secs(10), || {
-            let bytes = std::fs::read(&cmdline).unwrap_or_default();
-            argv0 = String::from_utf8_lossy(bytes.split(|&b| b == 0).next().unwrap_or(&[])).into();
-            !argv0.is_empty()
-        });
-        assert!(argv0.ends_with(" (waiter-7)"), "{argv0:?}");
-        gate.open();
-        assert_eq!(started.join().unwrap(), 7);
+        for method in support::METHODS {
+            let gate = Gate::new(&format!("built-{method}"));
+            let built = Process::new(&WAIT_FOR, (gate.0.clone(), 7))
+                .name("waiter-7")
+                .start_method(method);
+            // Built, not started: nothing runs until `start`.
+            let started = built.start().unwrap();
+            assert_eq!(started.name(), "waiter-7");
+            // `ps` shows the name after the program's, by either method. (Right after a spawn
+            // the kernel may not have recorded where the new program's arguments are yet:
+            // /proc then reads empty a moment.)
+            let mut argv0 = String::new();
+            let cmdline = format!("/proc/{}/cmdline", started.pid());
+            support::eventually(Duration::from_secs(10), || {
+                let bytes = std::fs::read(&cmdline).unwrap_or_default();
+                let first = bytes.split(|&b| b == 0).next().unwrap_or(&[]);
+                argv0 = String::from_utf8_lossy(first).into();
+                !argv0.is_empty()
+            });
+            assert!(argv0.ends_with(" (waiter-7)"), "{method}: {argv0:?}");
+            gate.open();
+            assert_eq!(started.join().unwrap(), 7);
+        }
         let unnamed = unnamed.start().unwrap();
         let number: u64 = unnamed
             .name()

@@ -7,11 +7,13 @@ mod support;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{Error, Exit, Pool, Process, Task, task};
+use common::{Error, Exit, Pool, Process, StartMethod, Task, task};
+use libtest_mimic::Trial;
 use serde_bytes::ByteBuf;
-use support::{bounded, children_of, eventually, exists, open_fds, test};
+use support::{both, bounded_both, children_of, eventually, exists, open_fds, pool, start, test};
 
 fn square(x: u64) -> u64 {
     x * x
@@ -190,6 +192,18 @@ fn inherited(_: ()) -> (Vec<String>, u64, u64) {
     };
     (fds, mask("SigIgn:"), mask("SigBlk:"))
 }
+/// Which process last wrote each: the code before `init` (`BEFORE_INIT`) and after it.
+static BEFORE_INIT: AtomicU32 = AtomicU32::new(0);
+static AFTER_INIT: AtomicU32 = AtomicU32::new(0);
+/// What a worker has of the state its program set up before `init` and after it: the pids in
+/// the two statics, and the variable `FAULT_TEST_WHEN` of its environment.
+fn state_of_the_program(_: ()) -> (u32, u32, Option<String>) {
+    (
+        BEFORE_INIT.load(Ordering::Relaxed),
+        AFTER_INIT.load(Ordering::Relaxed),
+        std::env::var("FAULT_TEST_WHEN").ok(),
+    )
+}
 /// Closes descriptors 3 to 63, as code that daemonizes or sanitizes does.
 fn close_low_descriptors(x: u32) -> u32 {
     for fd in 3..64 {
@@ -218,8 +232,39 @@ const FORK_OR_MARK: Task<(bool, PathBuf, u32), i32> = task!(fork_or_mark);
 const FORK_THEN_STAY: Task<u64, i32> = task!(fork_then_stay);
 const INHERITED: Task<(), (Vec<String>, u64, u64)> = task!(inherited);
 const CLOSE_LOW_DESCRIPTORS: Task<u32, u32> = task!(close_low_descriptors);
+const STATE_OF_THE_PROGRAM: Task<(), (u32, u32, Option<String>)> = task!(state_of_the_program);
+
+/// Opens a file named `NAME-leak` in the temp directory without close-on-exec, as careless
+/// code does; returns the descriptor.
+fn leak_a_descriptor(name: &str) -> i32 {
+    let path =
+        std::env::temp_dir().join(format!("common-faults-{}-{name}-leak", std::process::id()));
+    std::fs::write(&path, b"").unwrap();
+    let c_path = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+    // SAFETY: a valid path; opened without O_CLOEXEC on purpose.
+    let fd = unsafe { libc::open(c_path.as_ptr(), libc::O_RDONLY) };
+    assert!(fd >= 0);
+    std::fs::remove_file(&path).unwrap();
+    fd
+}
+
+/// The start method a child mode of this binary is asked for.
+fn method_from_env() -> StartMethod {
+    match std::env::var("FAULT_TEST_METHOD").as_deref() {
+        Ok("spawn") => StartMethod::Spawn,
+        _ => StartMethod::ForkServer,
+    }
+}
 
 fn main() {
+    // Modes in which this binary is a user's program, set up before `init` as a program might.
+    let mode = std::env::var("FAULT_TEST_MODE").unwrap_or_default();
+    if mode == "threads-before-init" {
+        std::thread::spawn(|| std::thread::sleep(Duration::from_secs(60)));
+    }
+    if mode == "dirty-before-init" {
+        BEFORE_INIT.store(std::process::id(), Ordering::Relaxed);
+    }
     common::init(&[
         &SQUARE,
         &WORKER_PID,
@@ -240,16 +285,26 @@ fn main() {
         &FORK_THEN_STAY,
         &INHERITED,
         &CLOSE_LOW_DESCRIPTORS,
+        &STATE_OF_THE_PROGRAM,
     ]);
+    match mode.as_str() {
+        "threads-before-init" => return threads_before_init(),
+        "dirty-before-init" => return dirty_before_init(),
+        "server-killed" => return server_killed(),
+        "reaps-everything" => return reaps_everything(),
+        _ => {}
+    }
     // A mode in which this binary is a user's program that the test kills from outside.
-    if std::env::var("FAULT_TEST_MODE").as_deref() == Ok("parent-with-pool") {
-        let pool = Pool::new(3).unwrap();
+    if mode == "parent-with-pool" {
+        let pool = pool(method_from_env(), 3);
         let _busy = pool.apply_async(&SLEEP_MS, 60_000).unwrap();
+        // The workers, then the fork server: none may outlive us.
         println!(
             "{}",
             pool.pids()
-                .iter()
-                .map(u32::to_string)
+                .into_iter()
+                .chain(common::fork_server_pid())
+                .map(|pid| pid.to_string())
                 .collect::<Vec<_>>()
                 .join(" ")
         );
@@ -261,116 +316,349 @@ fn main() {
     args.test_threads = Some(1);
     // Reusing a pid on purpose (clone3 with set_tid) needs CAP_SYS_ADMIN; CI runs as root.
     let can_reuse_pids = support::can_choose_pids();
-    let tests = vec![
-        test(
+    let tests: Vec<Trial> = [
+        both(
             "a_trace_shows_the_killed_task_where_it_ran",
             a_trace_shows_the_killed_task_where_it_ran,
         ),
-        test(
+        both(
             "a_worker_killed_from_outside_fails_only_its_task",
             a_worker_killed_from_outside_fails_only_its_task,
         ),
-        test(
+        both(
             "a_task_that_kills_its_worker_fails_alone_at_any_chunksize",
             a_task_that_kills_its_worker_fails_alone_at_any_chunksize,
         ),
-        test(
+        both(
             "exit_and_abort_are_reported_with_code_and_signal",
             exit_and_abort_are_reported_with_code_and_signal,
         ),
-        test(
+        both(
             "a_process_killed_or_terminated_reports_the_signal",
             a_process_killed_or_terminated_reports_the_signal,
         ),
-        test(
+        both(
             "a_stuck_task_times_out_and_its_worker_is_replaced",
             a_stuck_task_times_out_and_its_worker_is_replaced,
         ),
-        test(
+        both(
             "workers_are_replaced_after_max_tasks_per_child",
             workers_are_replaced_after_max_tasks_per_child,
         ),
-        test(
+        both(
             "terminate_is_prompt_with_thousands_of_tasks_queued",
             terminate_is_prompt_with_thousands_of_tasks_queued,
         ),
-        test(
-            "killing_the_parent_kills_every_worker",
-            killing_the_parent_kills_every_worker,
+        both(
+            "killing_the_parent_kills_every_worker_and_the_fork_server",
+            killing_the_parent_kills_every_worker_and_the_fork_server,
         ),
-        test(
+        both(
             "a_pool_outlives_the_thread_that_created_it",
             a_pool_outlives_the_thread_that_created_it,
         ),
-        test(
+        both(
             "join_terminate_and_drop_leave_no_child_unreaped",
             join_terminate_and_drop_leave_no_child_unreaped,
         ),
-        bounded(
+        bounded_both(
             "descriptors_and_children_stay_flat_over_100k_tasks",
             Duration::from_secs(300),
             descriptors_and_children_stay_flat_over_100k_tasks,
         ),
-        bounded(
+        bounded_both(
             "descriptors_and_children_stay_flat_over_1000_pools",
             Duration::from_secs(300),
             descriptors_and_children_stay_flat_over_1000_pools,
         ),
-        test(
+        both(
             "payloads_of_64_mib_go_both_ways",
             payloads_of_64_mib_go_both_ways,
         ),
-        test(
+        both(
             "submitting_never_waits_for_a_busy_worker",
             submitting_never_waits_for_a_busy_worker,
         ),
-        test(
+        both(
             "encoding_errors_cost_no_worker",
             encoding_errors_cost_no_worker,
         ),
-        test(
+        both(
             "a_panicking_decoder_fails_its_items_not_the_pool",
             a_panicking_decoder_fails_its_items_not_the_pool,
         ),
-        test(
+        both(
             "a_lent_worker_does_not_hold_up_queued_work",
             a_lent_worker_does_not_hold_up_queued_work,
         ),
-        test(
+        both(
             "signals_do_not_cut_waits_short",
             signals_do_not_cut_waits_short,
         ),
-        test(
+        both(
             "a_grandchild_holding_the_channel_does_not_hide_a_death",
             a_grandchild_holding_the_channel_does_not_hide_a_death,
         ),
-        test(
+        both(
             "a_forked_copy_of_a_worker_holds_no_channel_and_runs_no_task",
             a_forked_copy_of_a_worker_holds_no_channel_and_runs_no_task,
         ),
-        test(
+        both(
             "a_copy_forked_in_the_last_item_does_not_mark_its_worker_idle",
             a_copy_forked_in_the_last_item_does_not_mark_its_worker_idle,
         ),
-        test(
+        both(
             "signals_never_reach_a_process_that_reused_a_workers_pid",
             signals_never_reach_a_process_that_reused_a_workers_pid,
         )
-        .with_ignored_flag(!can_reuse_pids),
-        test(
+        .into_iter()
+        .map(|t| t.with_ignored_flag(!can_reuse_pids))
+        .collect(),
+        both(
             "workers_inherit_no_descriptor_and_no_ignored_or_blocked_signal",
             workers_inherit_no_descriptor_and_no_ignored_or_blocked_signal,
         ),
-        test(
+        both(
             "a_task_that_closes_low_descriptors_keeps_its_channel",
             a_task_that_closes_low_descriptors_keeps_its_channel,
         ),
-        test(
+        vec![
+            test(
+                "init_with_a_thread_running_means_no_fork_server_and_spawn_by_default",
+                init_with_a_thread_running_means_no_fork_server_and_spawn_by_default,
+            ),
+            test(
+                "workers_start_clean_from_a_program_that_was_not",
+                workers_start_clean_from_a_program_that_was_not,
+            ),
+            test(
+                "a_killed_fork_server_fails_only_what_needs_it",
+                a_killed_fork_server_fails_only_what_needs_it,
+            ),
+            test(
+                "a_wait_for_any_child_never_reaps_a_forked_worker",
+                a_wait_for_any_child_never_reaps_a_forked_worker,
+            ),
+        ],
+        both(
             "a_death_after_the_last_item_ran_reruns_it",
             a_death_after_the_last_item_ran_reruns_it,
         ),
-    ];
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     libtest_mimic::run(&args, tests).exit();
+}
+
+/// Child mode: `init` ran while a second thread was running, so there is no fork server.
+fn threads_before_init() {
+    println!("fork server: {:?}", common::fork_server_pid());
+    println!("default: {}", common::default_start_method());
+    match Pool::builder()
+        .start_method(StartMethod::ForkServer)
+        .workers(1)
+        .build()
+    {
+        Ok(_) => println!("a forkserver pool started"),
+        Err(e) => println!("forkserver: {e}"),
+    }
+    let pool = Pool::new(1).unwrap();
+    println!(
+        "{} pool: {}",
+        pool.start_method(),
+        pool.apply(&SQUARE, 7).unwrap()
+    );
+}
+
+/// Child mode: started with a leaked descriptor, signals ignored and `FAULT_TEST_WHEN=before`
+/// (see `workers_start_clean_from_a_program_that_was_not`), the program set a static before
+/// `init`, and after it leaks a descriptor, sets another static and changes the variable.
+/// Prints, per start method, what a worker got.
+fn dirty_before_init() {
+    leak_a_descriptor("after");
+    AFTER_INIT.store(std::process::id(), Ordering::Relaxed);
+    // SAFETY: no other thread reads the environment now.
+    unsafe { std::env::set_var("FAULT_TEST_WHEN", "after") };
+    let me = std::process::id();
+    for method in support::METHODS {
+        let pool = pool(method, 1);
+        let worker = pool.pids()[0];
+        let (fds, ignored, blocked) = pool.apply(&INHERITED, ()).unwrap();
+        let (before, after, when) = pool.apply(&STATE_OF_THE_PROGRAM, ()).unwrap();
+        let whose = |pid: u32| match pid {
+            0 => "nobody",
+            p if p == me => "parent",
+            p if p == worker => "worker",
+            _ => "someone else",
+        };
+        let leaked = fds.iter().filter(|t| t.ends_with("-leak")).count();
+        let bits = [libc::SIGINT, libc::SIGQUIT, libc::SIGTERM]
+            .iter()
+            .fold(0u64, |m, &s| m | 1 << (s - 1));
+        println!(
+            "{method}: leaked {leaked}, ignored {:#x}, blocked {blocked:#x}, before init: {}, \
+             after init: {}, FAULT_TEST_WHEN={}",
+            ignored & bits,
+            whose(before),
+            whose(after),
+            when.as_deref().unwrap_or("unset")
+        );
+    }
+}
+
+/// Child mode: the fork server is killed under a forkserver pool.
+fn server_killed() {
+    let server = common::fork_server_pid().expect("a fork server");
+    let forked = pool(StartMethod::ForkServer, 1);
+    support::signal(server, libc::SIGKILL);
+    assert!(eventually(Duration::from_secs(20), || {
+        common::fork_server_pid().is_none()
+    }));
+    println!("default now: {}", common::default_start_method());
+    println!(
+        "its worker still serves: {}",
+        forked.apply(&SQUARE, 3).unwrap()
+    );
+    support::signal(forked.pids()[0], libc::SIGKILL);
+    // The idle worker's death is found by the next task, which cannot get a new worker.
+    match forked.apply(&SQUARE, 4) {
+        Ok(v) => println!("replaced: {v}"),
+        Err(e) => println!("then: {e}"),
+    }
+    match Pool::builder()
+        .start_method(StartMethod::ForkServer)
+        .workers(1)
+        .build()
+    {
+        Ok(_) => println!("a new forkserver pool started"),
+        Err(e) => println!("a new forkserver pool: {e}"),
+    }
+    let spawned = Pool::new(1).unwrap();
+    println!(
+        "a default pool: {} {}",
+        spawned.start_method(),
+        spawned.apply(&SQUARE, 5).unwrap()
+    );
+}
+
+/// Runs this binary in child mode `mode`, set up by `configure`, and returns its standard
+/// output; the child must succeed.
+fn run_mode(mode: &str, configure: impl FnOnce(&mut Command)) -> String {
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    command.env("FAULT_TEST_MODE", mode);
+    configure(&mut command);
+    let output = command.output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{mode}: {}\n{stdout}{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+fn init_with_a_thread_running_means_no_fork_server_and_spawn_by_default() {
+    let out = run_mode("threads-before-init", |_| {});
+    assert!(out.contains("fork server: None\ndefault: spawn\n"), "{out}");
+    assert!(
+        out.contains(
+            "forkserver: could not start a worker process: common::init ran while this \
+             process had 2 threads"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("spawn pool: 49\n"), "{out}");
+}
+
+fn workers_start_clean_from_a_program_that_was_not() {
+    // Dirty from the start (as a program started by a careless parent is: a descriptor left
+    // open, signals ignored as in a background job) and after `init` too: neither method
+    // passes on a descriptor or an ignored signal. What each passes on of the program's own
+    // state is what the book says: a spawned worker runs the code before `init` itself and
+    // gets the environment as it is now; a forked one has the program's memory and
+    // environment as they were at `init`.
+    let path =
+        std::env::temp_dir().join(format!("common-faults-{}-start-leak", std::process::id()));
+    std::fs::write(&path, b"").unwrap();
+    let c_path = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+    let out = run_mode("dirty-before-init", |command| {
+        command.env("FAULT_TEST_WHEN", "before");
+        // SAFETY: between fork and exec, only async-signal-safe calls (open, signal) on data
+        // prepared before the fork.
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(command, move || {
+                libc::open(c_path.as_ptr(), libc::O_RDONLY); // no close-on-exec: leaked
+                for signal in [libc::SIGINT, libc::SIGQUIT, libc::SIGTERM] {
+                    libc::signal(signal, libc::SIG_IGN);
+                }
+                Ok(())
+            });
+        }
+    });
+    std::fs::remove_file(&path).unwrap();
+    assert!(
+        out.contains(
+            "spawn: leaked 0, ignored 0x0, blocked 0x0, before init: worker, after init: \
+             nobody, FAULT_TEST_WHEN=after\n"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "forkserver: leaked 0, ignored 0x0, blocked 0x0, before init: parent, after init: \
+             nobody, FAULT_TEST_WHEN=before\n"
+        ),
+        "{out}"
+    );
+}
+
+fn a_killed_fork_server_fails_only_what_needs_it() {
+    let out = run_mode("server-killed", |_| {});
+    assert!(out.contains("default now: spawn\n"), "{out}");
+    assert!(out.contains("its worker still serves: 9\n"), "{out}");
+    assert!(
+        out.contains("then: could not start a worker process: ")
+            && out.contains("the fork server (process "),
+        "{out}"
+    );
+    assert!(
+        out.contains("a new forkserver pool: could not start a worker process: "),
+        "{out}"
+    );
+    assert!(out.contains("a default pool: spawn 25\n"), "{out}");
+}
+
+/// Child mode: a program with a forkserver pool reaps "every child" itself, as some libraries'
+/// SIGCHLD handlers do, while one of the workers has died.
+fn reaps_everything() {
+    let pool = pool(StartMethod::ForkServer, 2);
+    let victim = pool.pids()[0];
+    support::signal(victim, libc::SIGKILL);
+    std::thread::sleep(Duration::from_millis(50));
+    // SAFETY: waitpid with a null status pointer only reaps a child, if any.
+    let reaped = unsafe { libc::waitpid(-1, std::ptr::null_mut(), libc::WNOHANG) };
+    let errno = std::io::Error::last_os_error().raw_os_error();
+    println!("waitpid(-1) = {reaped} ({errno:?})");
+    let squares = pool.chunksize(1).map(&SQUARE, [1, 2, 3, 4]).unwrap();
+    println!("map: {squares:?}");
+    assert!(eventually(Duration::from_secs(10), || {
+        pool.pids().len() == 2 && !pool.pids().contains(&victim)
+    }));
+    println!("replaced");
+}
+
+fn a_wait_for_any_child_never_reaps_a_forked_worker() {
+    // Forked workers (and the fork server) are "clone children": `waitpid(-1)` elsewhere in the
+    // program does not see them, so it cannot take a worker's exit status (or its pid) from
+    // the pool. (In a program of its own: this one has other children.)
+    let out = run_mode("reaps-everything", |_| {});
+    assert!(
+        out.contains(&format!("waitpid(-1) = -1 (Some({}))", libc::ECHILD)),
+        "{out}"
+    );
+    assert!(out.contains("map: [1, 4, 9, 16]\nreplaced\n"), "{out}");
 }
 
 /// A fresh empty directory for marker files.
@@ -397,8 +685,8 @@ fn announced_pid(dir: &Path) -> u32 {
     pid.unwrap()
 }
 
-fn a_worker_killed_from_outside_fails_only_its_task() {
-    let pool = Pool::new(2).unwrap();
+fn a_worker_killed_from_outside_fails_only_its_task(m: StartMethod) {
+    let pool = pool(m, 2);
     let dir = marker_dir("killed");
     // Item 3 runs long and announces its worker; the others are quick.
     let items: Vec<(Option<PathBuf>, u64, u32)> = (0..8)
@@ -452,8 +740,8 @@ fn a_worker_killed_from_outside_fails_only_its_task() {
     );
 }
 
-fn a_task_that_kills_its_worker_fails_alone_at_any_chunksize() {
-    let pool = Pool::new(2).unwrap();
+fn a_task_that_kills_its_worker_fails_alone_at_any_chunksize(m: StartMethod) {
+    let pool = pool(m, 2);
     for chunksize in [1, 3, 7, 20] {
         let items: Vec<(u32, u32)> = (0..20).map(|x| (x, 7)).collect();
         let results: Vec<_> = pool
@@ -485,8 +773,8 @@ fn a_task_that_kills_its_worker_fails_alone_at_any_chunksize() {
     assert_eq!(pool.apply(&SQUARE, 9).unwrap(), 81);
 }
 
-fn a_trace_shows_the_killed_task_where_it_ran() {
-    let pool = Pool::new(2).unwrap();
+fn a_trace_shows_the_killed_task_where_it_ran(m: StartMethod) {
+    let pool = pool(m, 2);
     for chunksize in [1, 4] {
         let trace = common::Trace::new();
         let items: Vec<(u32, u32)> = (0..8).map(|x| (x, 5)).collect();
@@ -531,8 +819,8 @@ fn a_trace_shows_the_killed_task_where_it_ran() {
     assert!(timed_out.end - timed_out.start >= Duration::from_millis(50));
 }
 
-fn exit_and_abort_are_reported_with_code_and_signal() {
-    let pool = Pool::new(2).unwrap();
+fn exit_and_abort_are_reported_with_code_and_signal(m: StartMethod) {
+    let pool = pool(m, 2);
     let err = pool.apply(&EXIT_WITH, 3).unwrap_err();
     assert!(
         matches!(
@@ -571,7 +859,7 @@ fn exit_and_abort_are_reported_with_code_and_signal() {
     assert_eq!(pool.apply(&SQUARE, 4).unwrap(), 16);
 
     // The same through Process, with Python's exit codes.
-    let process = Process::start(&EXIT_WITH, 3).unwrap();
+    let process = start(m, &EXIT_WITH, 3).unwrap();
     assert_eq!(process.wait(), Exit::Code(3));
     assert_eq!(process.exitcode(), Some(3));
     assert!(matches!(
@@ -581,7 +869,7 @@ fn exit_and_abort_are_reported_with_code_and_signal() {
             ..
         })
     ));
-    let process = Process::start(&ABORT_NOW, ()).unwrap();
+    let process = start(m, &ABORT_NOW, ()).unwrap();
     assert_eq!(process.wait().python_exitcode(), Some(-6));
     assert!(matches!(
         process.join(),
@@ -592,12 +880,12 @@ fn exit_and_abort_are_reported_with_code_and_signal() {
     ));
 }
 
-fn a_process_killed_or_terminated_reports_the_signal() {
+fn a_process_killed_or_terminated_reports_the_signal(m: StartMethod) {
     for (signal, stop) in [
         (9, Process::kill as fn(&Process<u32>) -> _),
         (15, Process::terminate),
     ] {
-        let process = Process::start(&SLEEP_MS, 30_000).unwrap();
+        let process = start(m, &SLEEP_MS, 30_000).unwrap();
         assert!(process.is_alive());
         assert_eq!(
             process.join_timeout(Duration::from_millis(50)),
@@ -621,9 +909,10 @@ fn a_process_killed_or_terminated_reports_the_signal() {
     }
 }
 
-fn a_stuck_task_times_out_and_its_worker_is_replaced() {
+fn a_stuck_task_times_out_and_its_worker_is_replaced(m: StartMethod) {
     let limit = Duration::from_millis(300);
     let pool = Pool::builder()
+        .start_method(m)
         .workers(2)
         .task_timeout(limit)
         .build()
@@ -643,7 +932,7 @@ fn a_stuck_task_times_out_and_its_worker_is_replaced() {
         "one worker replaced: {before:?} → {after:?}"
     );
     // A call-level limit; the quick tasks around the stuck one are unaffected.
-    let pool = Pool::new(2).unwrap();
+    let pool = support::pool(m, 2);
     let items = [10, 10, 20_000, 10, 10];
     let results: Vec<_> = pool
         .task_timeout(Duration::from_millis(300))
@@ -669,8 +958,9 @@ fn a_stuck_task_times_out_and_its_worker_is_replaced() {
     assert!(handle.get_timeout(Duration::from_secs(20)).is_ok());
 }
 
-fn workers_are_replaced_after_max_tasks_per_child() {
+fn workers_are_replaced_after_max_tasks_per_child(m: StartMethod) {
     let pool = Pool::builder()
+        .start_method(m)
         .workers(2)
         .max_tasks_per_child(3)
         .build()
@@ -697,6 +987,7 @@ fn workers_are_replaced_after_max_tasks_per_child() {
     // The same through `apply`, which borrows an idle worker directly: the supervisor still
     // replaces each retired worker.
     let pool = Pool::builder()
+        .start_method(m)
         .workers(2)
         .max_tasks_per_child(1)
         .build()
@@ -711,6 +1002,7 @@ fn workers_are_replaced_after_max_tasks_per_child() {
     );
     // Closing while workers are due for replacement does not hang.
     let pool = Pool::builder()
+        .start_method(m)
         .workers(2)
         .max_tasks_per_child(1)
         .build()
@@ -719,8 +1011,8 @@ fn workers_are_replaced_after_max_tasks_per_child() {
     pool.join();
 }
 
-fn terminate_is_prompt_with_thousands_of_tasks_queued() {
-    let pool = Pool::new(2).unwrap();
+fn terminate_is_prompt_with_thousands_of_tasks_queued(m: StartMethod) {
+    let pool = pool(m, 2);
     let handles: Vec<_> = (0..5000)
         .map(|_| pool.apply_async(&SLEEP_MS, 10_000).unwrap())
         .collect();
@@ -740,10 +1032,11 @@ fn terminate_is_prompt_with_thousands_of_tasks_queued() {
     }
 }
 
-fn killing_the_parent_kills_every_worker() {
+fn killing_the_parent_kills_every_worker_and_the_fork_server(m: StartMethod) {
     support::become_subreaper();
     let mut parent = Command::new(std::env::current_exe().unwrap())
         .env("FAULT_TEST_MODE", "parent-with-pool")
+        .env("FAULT_TEST_METHOD", m.name())
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -757,7 +1050,8 @@ fn killing_the_parent_kills_every_worker() {
         .split_whitespace()
         .map(|p| p.parse().unwrap())
         .collect();
-    assert_eq!(workers.len(), 3, "{line:?}");
+    // Three workers and the fork server (which runs whatever the pool's method).
+    assert_eq!(workers.len(), 4, "{line:?}");
     assert!(workers.iter().all(|&pid| support::is_running(pid)));
     parent.kill().unwrap(); // SIGKILL: the parent gets no chance to clean up
     let killed = Instant::now();
@@ -778,16 +1072,16 @@ fn killing_the_parent_kills_every_worker() {
     );
 }
 
-fn a_pool_outlives_the_thread_that_created_it() {
+fn a_pool_outlives_the_thread_that_created_it(m: StartMethod) {
     // The parent-death signal follows the *thread* that spawned a worker; the pool spawns from
     // threads of its own, so a short-lived creating thread must not take the workers with it.
-    let pool = std::thread::spawn(|| Pool::new(2).unwrap()).join().unwrap();
+    let pool = std::thread::spawn(move || pool(m, 2)).join().unwrap();
     let pids = pool.pids();
     std::thread::sleep(Duration::from_millis(100));
     assert!(pids.iter().all(|&pid| support::is_running(pid)));
     assert_eq!(pool.map(&SQUARE, [1, 2, 3]).unwrap(), [1, 4, 9]);
     assert_eq!(pool.pids(), pids, "same workers");
-    let process = std::thread::spawn(|| Process::start(&SLEEP_MS, 200).unwrap())
+    let process = std::thread::spawn(move || start(m, &SLEEP_MS, 200).unwrap())
         .join()
         .unwrap();
     assert!(
@@ -796,11 +1090,11 @@ fn a_pool_outlives_the_thread_that_created_it() {
     );
 }
 
-fn join_terminate_and_drop_leave_no_child_unreaped() {
+fn join_terminate_and_drop_leave_no_child_unreaped(m: StartMethod) {
     let me = std::process::id();
     let before = children_of(me);
     for end in ["join", "terminate", "drop"] {
-        let pool = Pool::new(3).unwrap();
+        let pool = pool(m, 3);
         let pids = pool.pids();
         assert_eq!(pool.map(&SQUARE, 0..100).unwrap().len(), 100);
         match end {
@@ -819,23 +1113,23 @@ fn join_terminate_and_drop_leave_no_child_unreaped() {
         }
         assert_eq!(children_of(me), before, "{end}");
     }
-    let process = Process::start(&SLEEP_MS, 10_000).unwrap();
+    let process = start(m, &SLEEP_MS, 10_000).unwrap();
     let pid = process.pid();
     drop(process); // never joined: killed and reaped
     assert!(!exists(pid));
 }
 
-fn descriptors_and_children_stay_flat_over_100k_tasks() {
+fn descriptors_and_children_stay_flat_over_100k_tasks(m: StartMethod) {
     let me = std::process::id();
     let (fds, children) = (open_fds(), children_of(me));
-    let pool = Pool::new(2).unwrap();
+    let pool = pool(m, 2);
     let handles: Vec<_> = (0..50_000u64)
         .map(|i| pool.apply_async(&SQUARE, i).unwrap())
         .collect();
     assert_eq!(
         open_fds(),
-        fds + 2 * 2,
-        "queued tasks hold no descriptors (2 per worker)"
+        fds + 2 * 4,
+        "queued tasks hold no descriptors (4 per worker: channel, pidfd, two shared files)"
     );
     for (i, handle) in handles.into_iter().enumerate() {
         assert_eq!(handle.get().unwrap(), (i * i) as u64);
@@ -847,11 +1141,11 @@ fn descriptors_and_children_stay_flat_over_100k_tasks() {
     assert_eq!(children_of(me), children);
 }
 
-fn descriptors_and_children_stay_flat_over_1000_pools() {
+fn descriptors_and_children_stay_flat_over_1000_pools(m: StartMethod) {
     let me = std::process::id();
     let (fds, children) = (open_fds(), children_of(me));
     for i in 0..1000u64 {
-        let pool = Pool::new(2).unwrap();
+        let pool = pool(m, 2);
         if i % 100 == 0 {
             assert_eq!(pool.apply(&SQUARE, i).unwrap(), i * i);
         }
@@ -860,9 +1154,9 @@ fn descriptors_and_children_stay_flat_over_1000_pools() {
     assert_eq!(children_of(me), children);
 }
 
-fn payloads_of_64_mib_go_both_ways() {
+fn payloads_of_64_mib_go_both_ways(m: StartMethod) {
     const LEN: usize = 64 << 20;
-    let pool = Pool::new(2).unwrap();
+    let pool = pool(m, 2);
     let big = make_bytes(LEN);
     let expected = checksum(big.clone());
     assert_eq!(pool.apply(&CHECKSUM, big.clone()).unwrap(), expected);
@@ -883,8 +1177,8 @@ fn payloads_of_64_mib_go_both_ways() {
     }
 }
 
-fn submitting_never_waits_for_a_busy_worker() {
-    let pool = Pool::new(1).unwrap();
+fn submitting_never_waits_for_a_busy_worker(m: StartMethod) {
+    let pool = pool(m, 1);
     let payload = make_bytes(64 << 20);
     let busy = pool.apply_async(&SLEEP_MS, 2_000).unwrap();
     // 64 MiB, more than any pipe holds, for a worker that is busy for 2 s: submitting returns
@@ -898,8 +1192,8 @@ fn submitting_never_waits_for_a_busy_worker() {
     assert_eq!(big.get().unwrap().0, 64 << 20);
 }
 
-fn encoding_errors_cost_no_worker() {
-    let pool = Pool::new(2).unwrap();
+fn encoding_errors_cost_no_worker(m: StartMethod) {
+    let pool = pool(m, 2);
     let pids = pool.pids();
     // 13 cannot be encoded: as an argument it fails in the parent, as a result in the worker.
     let err = pool.apply(&PICKY_PRED, Picky(13)).unwrap_err();
@@ -916,10 +1210,10 @@ fn encoding_errors_cost_no_worker() {
     assert_eq!(pool.pids(), pids, "no worker lost");
 }
 
-fn a_panicking_decoder_fails_its_items_not_the_pool() {
+fn a_panicking_decoder_fails_its_items_not_the_pool(m: StartMethod) {
     // A result type's own `Deserialize` panics (for 13) while the parent decodes it: that
     // item fails with a decode error, and the pool, its workers and other calls carry on.
-    let pool = Pool::new(2).unwrap();
+    let pool = pool(m, 2);
     let pids = pool.pids();
     let err = pool.chunksize(1).map(&FRAGILE, 10..16).unwrap_err();
     assert!(
@@ -934,10 +1228,10 @@ fn a_panicking_decoder_fails_its_items_not_the_pool() {
     assert_eq!(pool.pids(), pids, "no worker lost, no supervisor lost");
 }
 
-fn a_lent_worker_does_not_hold_up_queued_work() {
+fn a_lent_worker_does_not_hold_up_queued_work(m: StartMethod) {
     // `apply` borrows an idle worker and runs on the caller's thread. While it runs, the queue
     // must be served by the other worker, not wait for the borrowed one to come back.
-    let pool = Pool::new(2).unwrap();
+    let pool = pool(m, 2);
     std::thread::scope(|scope| {
         let long = scope.spawn(|| pool.apply(&SLEEP_MS, 3_000).unwrap());
         std::thread::sleep(Duration::from_millis(100)); // the apply has borrowed its worker
@@ -951,7 +1245,7 @@ fn a_lent_worker_does_not_hold_up_queued_work() {
     });
 }
 
-fn signals_do_not_cut_waits_short() {
+fn signals_do_not_cut_waits_short(m: StartMethod) {
     // A program with a signal handler (here a no-op for SIGUSR1) gets EINTR from every wait
     // the signal interrupts; waits must resume, not report "timed out".
     extern "C" fn ignore(_: libc::c_int) {}
@@ -973,9 +1267,9 @@ fn signals_do_not_cut_waits_short() {
                 std::thread::sleep(Duration::from_millis(5));
             }
         });
-        let process = Process::start(&SLEEP_MS, 300).unwrap();
+        let process = start(m, &SLEEP_MS, 300).unwrap();
         let waited = process.join_timeout(Duration::from_secs(30));
-        let pool = Pool::new(1);
+        let pool = Pool::builder().start_method(m).workers(1).build();
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
         assert_eq!(waited, Some(Exit::Code(0)), "join_timeout gave up early");
         assert!(
@@ -986,7 +1280,7 @@ fn signals_do_not_cut_waits_short() {
     });
 }
 
-fn a_grandchild_holding_the_channel_does_not_hide_a_death() {
+fn a_grandchild_holding_the_channel_does_not_hide_a_death(m: StartMethod) {
     // The task starts a grandchild that keeps every descriptor of its worker, the channel too,
     // then the worker dies: end of file never comes, so the pool must watch the process itself.
     support::become_subreaper(); // orphaned grandchildren come to us, to be reaped
@@ -999,7 +1293,7 @@ fn a_grandchild_holding_the_channel_does_not_hide_a_death() {
         )));
         std::fs::remove_file(dir.join(pid.to_string())).unwrap();
     };
-    let pool = Pool::new(1).unwrap();
+    let pool = pool(m, 1);
     let err = pool.apply(&HIDE_DEATH, dir.clone()).unwrap_err();
     assert!(
         matches!(
@@ -1018,7 +1312,7 @@ fn a_grandchild_holding_the_channel_does_not_hide_a_death() {
         "{err:?}"
     );
     kill_grandchild(grandchild());
-    let err = Process::start(&HIDE_DEATH, dir.clone())
+    let err = start(m, &HIDE_DEATH, dir.clone())
         .unwrap()
         .join()
         .unwrap_err();
@@ -1041,8 +1335,8 @@ fn a_grandchild_holding_the_channel_does_not_hide_a_death() {
     kill_grandchild(pid);
 }
 
-fn a_forked_copy_of_a_worker_holds_no_channel_and_runs_no_task() {
-    let pool = Pool::new(1).unwrap();
+fn a_forked_copy_of_a_worker_holds_no_channel_and_runs_no_task(m: StartMethod) {
+    let pool = pool(m, 1);
     let pids = pool.pids();
     let dir = marker_dir("fork");
     // A copy made by fork() holds no descriptor of the pool's channel.
@@ -1058,12 +1352,13 @@ fn a_forked_copy_of_a_worker_holds_no_channel_and_runs_no_task() {
     assert_eq!(pool.pids(), pids, "the worker itself carries on");
 }
 
-fn a_copy_forked_in_the_last_item_does_not_mark_its_worker_idle() {
+fn a_copy_forked_in_the_last_item_does_not_mark_its_worker_idle(m: StartMethod) {
     // The copy returns from the chunk's last (here: only) item. Were it to go on through the
     // worker's loop, it would write "idle" into the progress page it shares with the worker,
     // while the worker is still inside that item: the time limit would then never fire.
     let pool = Pool::builder()
         .workers(1)
+        .start_method(m)
         .task_timeout(Duration::from_millis(500))
         .build()
         .unwrap();
@@ -1075,16 +1370,17 @@ fn a_copy_forked_in_the_last_item_does_not_mark_its_worker_idle() {
     assert_eq!(pool.apply(&SQUARE, 6).unwrap(), 36, "the pool carries on");
 }
 
-fn signals_never_reach_a_process_that_reused_a_workers_pid() {
+fn signals_never_reach_a_process_that_reused_a_workers_pid(m: StartMethod) {
     // Someone else reaps an idle worker (a `waitpid(-1)` elsewhere in the program), and an
     // unrelated process gets its pid. Ending the pool must not kill or reap that process.
     for end in ["terminate", "drop"] {
-        let pool = Pool::new(1).unwrap();
+        let pool = pool(m, 1);
         let pid = pool.pids()[0];
         support::signal(pid, libc::SIGKILL);
         let mut status = 0;
         // SAFETY: `status` is valid for writes; we reap a child of ours, as a stranger would.
-        let reaped = unsafe { libc::waitpid(pid as i32, &mut status, 0) };
+        // (__WALL: a forked worker is a "clone child"; reaping everything takes it too.)
+        let reaped = unsafe { libc::waitpid(pid as i32, &mut status, libc::__WALL) };
         assert_eq!(reaped, pid as i32);
         let stranger = support::spawn_with_pid(pid).expect("a process with the worker's pid");
         match end {
@@ -1102,7 +1398,7 @@ fn signals_never_reach_a_process_that_reused_a_workers_pid() {
     }
 }
 
-fn workers_inherit_no_descriptor_and_no_ignored_or_blocked_signal() {
+fn workers_inherit_no_descriptor_and_no_ignored_or_blocked_signal(m: StartMethod) {
     // A descriptor without close-on-exec, SIGINT, SIGQUIT and SIGTERM ignored (as in a
     // background job), SIGUSR1 blocked in the thread that makes the pool: none of it reaches a
     // worker, so `terminate` works and a task sees only its own descriptors.
@@ -1122,10 +1418,10 @@ fn workers_inherit_no_descriptor_and_no_ignored_or_blocked_signal() {
         libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
         previous
     };
-    let pool = Pool::new(1).unwrap();
+    let pool = pool(m, 1);
     let from_pool = pool.apply(&INHERITED, ()).unwrap();
-    let from_process = Process::start(&INHERITED, ()).unwrap().join().unwrap();
-    let stopped = Process::start(&SLEEP_MS, 30_000).unwrap();
+    let from_process = start(m, &INHERITED, ()).unwrap().join().unwrap();
+    let stopped = start(m, &SLEEP_MS, 30_000).unwrap();
     stopped.terminate().unwrap();
     let stop = stopped.join();
     // SAFETY: restores what was there before.
@@ -1165,32 +1461,34 @@ fn workers_inherit_no_descriptor_and_no_ignored_or_blocked_signal() {
     );
 }
 
-fn a_task_that_closes_low_descriptors_keeps_its_channel() {
-    let pool = Pool::new(1).unwrap();
+fn a_task_that_closes_low_descriptors_keeps_its_channel(m: StartMethod) {
+    let pool = pool(m, 1);
     let pids = pool.pids();
     assert_eq!(pool.apply(&CLOSE_LOW_DESCRIPTORS, 7).unwrap(), 7);
     assert_eq!(pool.apply(&SQUARE, 6).unwrap(), 36);
     assert_eq!(pool.pids(), pids, "the worker kept its channel");
-    let process = Process::start(&CLOSE_LOW_DESCRIPTORS, 8).unwrap();
+    let process = start(m, &CLOSE_LOW_DESCRIPTORS, 8).unwrap();
     assert_eq!(process.join().unwrap(), 8);
 }
 
-fn a_death_after_the_last_item_ran_reruns_it() {
+fn a_death_after_the_last_item_ran_reruns_it(m: StartMethod) {
     // The dying-worker rule: only the item that was running is blamed; any other whose result
     // was lost runs again. Here the worker is killed after its only item finished, while it
     // sends the (large) result: the item runs again on a new worker and succeeds.
     const LEN: usize = 64 << 20;
-    let pool = Pool::new(1).unwrap();
+    let pool = pool(m, 1);
     for attempt in 0..40 {
         let pid = pool.pids()[0];
+        let file = support::results_file(pid).expect("the worker's results file");
         let call = pool.apply_async(&PID_AND_BYTES, LEN).unwrap();
-        // Wait until the worker is blocked writing the result to its channel (not to stdout
-        // or stderr): then every item has finished. /proc says which call it is in; it is
-        // read in a tight loop, since each wait in the write is short.
+        // Wait until the worker is writing the result into its results file (which grows as
+        // it writes, and is emptied once read): then every item has finished. Its size is read
+        // in a tight loop, since the write is short.
         let deadline = Instant::now() + Duration::from_secs(20);
         let mut caught = false;
         while !caught && !call.ready() && Instant::now() < deadline {
-            caught = support::in_write_to_a_channel(pid);
+            let size = std::fs::metadata(&file).map_or(0, |m| m.len());
+            caught = size > 0 && size < LEN as u64;
         }
         if caught {
             support::signal(pid, libc::SIGKILL);

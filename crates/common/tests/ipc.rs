@@ -106,6 +106,11 @@ fn write_line((pipe, i): (Descriptor, u32)) -> u32 {
     }
     i
 }
+fn write_byte(pipe: Descriptor) -> u8 {
+    let mut writer = std::io::PipeWriter::from(pipe.into_owned());
+    writer.write_all(b"!").unwrap();
+    1
+}
 fn count_descriptors(pipes: Vec<Descriptor>) -> usize {
     pipes.len()
 }
@@ -131,6 +136,7 @@ const DIE_HOLDING: Task<(Lock, Pipe<u64>), ()> = task!(die_holding);
 const WAIT_FOR_LOCK: Task<Lock, String> = task!(wait_for_lock);
 const WRITE_LINE: Task<(Descriptor, u32), u32> = task!(write_line);
 const COUNT_DESCRIPTORS: Task<Vec<Descriptor>, usize> = task!(count_descriptors);
+const WRITE_BYTE: Task<Descriptor, u8> = task!(write_byte);
 
 fn main() {
     common::init(&[
@@ -148,6 +154,7 @@ fn main() {
         &WAIT_FOR_LOCK,
         &WRITE_LINE,
         &COUNT_DESCRIPTORS,
+        &WRITE_BYTE,
     ]);
     let args = libtest_mimic::Arguments::from_args();
     let tests = vec![
@@ -187,6 +194,10 @@ fn main() {
         test(
             "descriptors_are_sent_again_after_a_worker_dies",
             descriptors_are_sent_again_after_a_worker_dies,
+        ),
+        test(
+            "bare_descriptors_travel_as_items_of_a_map",
+            bare_descriptors_travel_as_items_of_a_map,
         ),
         test(
             "too_many_descriptors_in_one_chunk_is_an_encode_error",
@@ -405,6 +416,25 @@ fn descriptors_are_sent_again_after_a_worker_dies() {
         let mut text = String::new();
         reader.read_to_string(&mut text).unwrap();
         assert!(text.starts_with(&format!("item {i}\n")), "{i}: {text:?}");
+    }
+}
+
+fn bare_descriptors_travel_as_items_of_a_map() {
+    // A descriptor alone encodes as one number (its id), so a chunk of them is laid out as
+    // words: the id must still find its descriptor on the other side.
+    let pool = Pool::new(2).unwrap();
+    let (mut readers, writers): (Vec<_>, Vec<_>) = (0..6)
+        .map(|_| {
+            let (reader, writer) = std::io::pipe().unwrap();
+            (reader, Descriptor::from(writer))
+        })
+        .unzip();
+    assert_eq!(pool.chunksize(3).map(&WRITE_BYTE, writers).unwrap(), [1; 6]);
+    drop(pool);
+    for reader in &mut readers {
+        let mut text = String::new();
+        reader.read_to_string(&mut text).unwrap();
+        assert_eq!(text, "!");
     }
 }
 

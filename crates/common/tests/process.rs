@@ -8,8 +8,9 @@ mod support;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{Error, Exit, Process, Task, task};
-use support::test;
+use common::{Error, Exit, Process, StartMethod, Task, task};
+use libtest_mimic::Trial;
+use support::{both, pool, start, test};
 
 fn describe((name, n): (String, u32)) -> String {
     println!("child {} says hello to {name}", std::process::id());
@@ -52,51 +53,54 @@ fn main() {
         return;
     }
     let args = libtest_mimic::Arguments::from_args();
-    let tests = vec![
-        test("join_returns_the_result", join_returns_the_result),
-        test("exit_status_follows_python", exit_status_follows_python),
-        test(
+    let tests: Vec<Trial> = [
+        both("join_returns_the_result", join_returns_the_result),
+        both("exit_status_follows_python", exit_status_follows_python),
+        both(
             "join_timeout_waits_at_most_the_timeout",
             join_timeout_waits_at_most_the_timeout,
         ),
-        test(
+        both(
             "a_panic_is_reported_with_exit_code_1",
             a_panic_is_reported_with_exit_code_1,
         ),
-        test(
+        both(
             "a_large_argument_does_not_block_start",
             a_large_argument_does_not_block_start,
         ),
-        test(
+        vec![test(
             "children_print_to_the_same_stdout",
             children_print_to_the_same_stdout,
-        ),
-        test(
+        )],
+        both(
             "a_child_reads_end_of_file_on_stdin",
             a_child_reads_end_of_file_on_stdin,
         ),
-        test("many_processes_run_at_once", many_processes_run_at_once),
-        test(
+        both("many_processes_run_at_once", many_processes_run_at_once),
+        vec![test(
             "a_panicking_child_prints_its_panic",
             a_panicking_child_prints_its_panic,
-        ),
-        test("waits_accept_any_duration", waits_accept_any_duration),
-        test(
+        )],
+        both("waits_accept_any_duration", waits_accept_any_duration),
+        both(
             "terminate_right_after_start_reports_the_signal",
             terminate_right_after_start_reports_the_signal,
         ),
-        test(
+        vec![test(
             "a_worker_whose_parent_is_gone_stops_without_a_word",
             a_worker_whose_parent_is_gone_stops_without_a_word,
-        ),
-    ];
+        )],
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     libtest_mimic::run(&args, tests).exit();
 }
 
 fn a_worker_whose_parent_is_gone_stops_without_a_word() {
-    // What a worker sees when its parent died between starting it and its first line: a
-    // channel on stdin, but another parent (here: a parent id that was never ours). Nobody is
-    // left to tell, so it must not print a usage error meant for a person typing the flag.
+    // What a spawned worker sees when its parent died between starting it and its first line:
+    // a channel on stdin, but another parent (here: a parent id that was never ours). Nobody
+    // is left to tell, so it must not print a usage error meant for a person typing the flag.
     let (_ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
     let out = Command::new(std::env::current_exe().unwrap())
         .args(["--common-pool-worker", "1"])
@@ -108,15 +112,15 @@ fn a_worker_whose_parent_is_gone_stops_without_a_word() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), "");
 }
 
-fn join_returns_the_result() {
-    let child = Process::start(&DESCRIBE, ("x".to_owned(), 7)).unwrap();
+fn join_returns_the_result(m: StartMethod) {
+    let child = start(m, &DESCRIBE, ("x".to_owned(), 7)).unwrap();
     let pid = child.pid();
     assert_ne!(pid, std::process::id());
     assert_eq!(child.join().unwrap(), format!("x:7:{pid}"));
 }
 
-fn exit_status_follows_python() {
-    let child = Process::start(&SLEEP_MS, 100).unwrap();
+fn exit_status_follows_python(m: StartMethod) {
+    let child = start(m, &SLEEP_MS, 100).unwrap();
     assert!(child.is_alive());
     assert_eq!(child.exitcode(), None, "None while running, as in Python");
     assert_eq!(child.wait(), Exit::Code(0));
@@ -125,8 +129,8 @@ fn exit_status_follows_python() {
     assert_eq!(child.join().unwrap(), 100);
 }
 
-fn join_timeout_waits_at_most_the_timeout() {
-    let child = Process::start(&SLEEP_MS, 400).unwrap();
+fn join_timeout_waits_at_most_the_timeout(m: StartMethod) {
+    let child = start(m, &SLEEP_MS, 400).unwrap();
     assert_eq!(child.join_timeout(Duration::from_millis(20)), None);
     assert_eq!(
         child.join_timeout(Duration::from_secs(30)),
@@ -135,8 +139,8 @@ fn join_timeout_waits_at_most_the_timeout() {
     assert_eq!(child.join().unwrap(), 400);
 }
 
-fn a_panic_is_reported_with_exit_code_1() {
-    let child = Process::start(&PANICS, "no way".to_owned()).unwrap();
+fn a_panic_is_reported_with_exit_code_1(m: StartMethod) {
+    let child = start(m, &PANICS, "no way".to_owned()).unwrap();
     assert_eq!(child.wait(), Exit::Code(1));
     let err = child.join().unwrap_err();
     let Error::TaskPanicked {
@@ -154,9 +158,9 @@ fn a_panic_is_reported_with_exit_code_1() {
     );
 }
 
-fn a_large_argument_does_not_block_start() {
+fn a_large_argument_does_not_block_start(m: StartMethod) {
     // 8 MiB cannot sit in a socket buffer; start returns anyway, a helper thread sends it.
-    let child = Process::start(&BYTE_COUNT, vec![7u8; 8 << 20]).unwrap();
+    let child = start(m, &BYTE_COUNT, vec![7u8; 8 << 20]).unwrap();
     assert_eq!(child.join().unwrap(), 8 << 20);
 }
 
@@ -179,15 +183,15 @@ fn children_print_to_the_same_stdout() {
     );
 }
 
-fn a_child_reads_end_of_file_on_stdin() {
+fn a_child_reads_end_of_file_on_stdin(m: StartMethod) {
     // As in Python, a child's stdin is /dev/null: it cannot steal the parent's input (nor
     // read the pool's private channel).
-    assert_eq!(Process::start(&READ_STDIN, ()).unwrap().join().unwrap(), 0);
+    assert_eq!(start(m, &READ_STDIN, ()).unwrap().join().unwrap(), 0);
 }
 
-fn many_processes_run_at_once() {
+fn many_processes_run_at_once(m: StartMethod) {
     let children: Vec<_> = (0..16)
-        .map(|i| Process::start(&SLEEP_MS, 50 + i).unwrap())
+        .map(|i| start(m, &SLEEP_MS, 50 + i).unwrap())
         .collect();
     let pids: std::collections::BTreeSet<u32> = children.iter().map(Process::pid).collect();
     assert_eq!(pids.len(), 16);
@@ -216,20 +220,20 @@ fn a_panicking_child_prints_its_panic() {
     );
 }
 
-fn waits_accept_any_duration() {
-    let child = Process::start(&SLEEP_MS, 10).unwrap();
+fn waits_accept_any_duration(m: StartMethod) {
+    let child = start(m, &SLEEP_MS, 10).unwrap();
     assert_eq!(child.join_timeout(Duration::MAX), Some(Exit::Code(0)));
     assert_eq!(child.join().unwrap(), 10);
-    let pool = common::Pool::new(1).unwrap();
+    let pool = pool(m, 1);
     let mut handle = pool.apply_async(&SLEEP_MS, 10).unwrap();
     assert!(handle.wait_timeout(Duration::MAX));
     assert_eq!(handle.get_timeout(Duration::MAX).unwrap(), 10);
 }
 
-fn terminate_right_after_start_reports_the_signal() {
+fn terminate_right_after_start_reports_the_signal(m: StartMethod) {
     // Before the child has even said hello: the signal still ends it, and `join` says so.
     for round in 0..20 {
-        let child = Process::start(&SLEEP_MS, 30_000).unwrap();
+        let child = start(m, &SLEEP_MS, 30_000).unwrap();
         child.terminate().unwrap();
         let err = child.join().unwrap_err();
         assert!(

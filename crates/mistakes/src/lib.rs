@@ -5,7 +5,7 @@
 //! | program | the mistake |
 //! |---|---|
 //! | `forgot_init` | no `common::init` at the top of `main` |
-//! | `code_before_init` | code before `common::init`, which every worker runs too |
+//! | `code_before_init` | code before `common::init`, which every spawned worker runs too |
 //! | `short_lived_thread` | a child tied by the parent-death signal to a thread that ends |
 //! | `static_not_shared` | expecting workers to change the parent's `static` |
 //! | `panic_abort` | `panic = "abort"`, which turns every panic into the end of a process |

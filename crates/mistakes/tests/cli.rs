@@ -26,16 +26,21 @@ fn without_init_the_pool_refuses_to_start() {
 }
 
 #[test]
-fn code_before_init_runs_in_the_parent_and_in_every_worker() {
+fn code_before_init_runs_in_the_parent_and_in_every_spawned_worker() {
     let out = cargo_bin_cmd!("code_before_init").assert().success();
     let text = stdout_of(out.get_output());
-    // The workers print their line in any order: count them and their process ids.
-    let pids: HashSet<&str> = text
+    let (spawned, forked) = text
+        .split_once("a pool of two workers by forkserver:\n")
+        .expect("both pools");
+    // The spawned workers print their line in any order: count them and their process ids.
+    let pids: HashSet<&str> = spawned
         .lines()
         .filter_map(|l| l.strip_prefix("reading the settings, in process "))
         .collect();
     assert_eq!(pids.len(), 3, "the parent and 2 workers:\n{text}");
-    assert!(text.ends_with("squares: [1, 4, 9, 16]\n"), "{text}");
+    assert!(spawned.ends_with("squares: [1, 4, 9, 16]\n"), "{text}");
+    // Forked workers run none of it: no line after the second heading but the squares.
+    assert_eq!(forked, "squares: [1, 4, 9, 16]\n", "{text}");
 }
 
 #[test]

@@ -84,9 +84,27 @@ pub fn become_subreaper() {
 /// Reaps `pid` if it has ended; true if it was reaped (or is not our child any more).
 pub fn try_reap(pid: u32) -> bool {
     let mut status = 0;
+    // __WALL: a "clone child", with no exit signal, as the pool's fork server makes them, is
+    // reaped too.
+    let flags = libc::WNOHANG | libc::__WALL;
     // SAFETY: `status` is valid for writes; WNOHANG never blocks.
-    let ret = unsafe { libc::waitpid(pid as libc::pid_t, &mut status, libc::WNOHANG) };
+    let ret = unsafe { libc::waitpid(pid as libc::pid_t, &mut status, flags) };
     ret == pid as libc::pid_t || (ret == -1 && !exists(pid))
+}
+
+/// Whether `pid` is the fork server of a program using `common` (it names itself so): a child
+/// of the program for as long as it runs, but not a worker.
+pub fn is_fork_server(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .is_ok_and(|c| c.trim_end() == "fork server")
+}
+
+/// The worker processes of `pid`: its children, its fork server aside.
+pub fn workers_of(pid: u32) -> Vec<u32> {
+    children_of(pid)
+        .into_iter()
+        .filter(|&c| !is_fork_server(c))
+        .collect()
 }
 
 /// Sends `signal` to `pid`.

@@ -3,8 +3,9 @@
 //!
 //! Each run starts a worker that computes `n + 1` and hands it back: a thread through its
 //! `JoinHandle`; a `fork()` child (a copy of this process) through a socket; a
-//! `common::Process` child (this binary started again, like Python's `spawn` start method)
-//! through the pool crate's protocol. Each kind runs back to back, as a program starting many
+//! `common::Process` child through the pool crate's protocol, by each start method: forked
+//! from the fork server that `common::init` started (the default, like Python's `forkserver`),
+//! and this binary started again (like Python's `spawn`). Each kind runs back to back, as a program starting many
 //! workers would: taking turns instead would time each kind right after another one, cold
 //! caches included, and inflates the cheapest (threads) most.
 
@@ -12,7 +13,7 @@ use std::io::Read;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{Exit, Process};
+use common::{Exit, Process, StartMethod};
 use support::units::seconds;
 
 use crate::machine::Machine;
@@ -32,7 +33,7 @@ struct Kind {
 }
 
 // ANCHOR: cost
-const KINDS: [Kind; 3] = [
+const KINDS: [Kind; 4] = [
     Kind {
         name: "thread: std::thread::spawn + join",
         start_and_join: with_thread,
@@ -42,8 +43,12 @@ const KINDS: [Kind; 3] = [
         start_and_join: with_fork,
     },
     Kind {
-        name: "child process: common::Process start + join",
-        start_and_join: with_process,
+        name: "child process: common::Process start + join, forkserver",
+        start_and_join: |n| with_process(n, StartMethod::ForkServer),
+    },
+    Kind {
+        name: "child process: common::Process start + join, spawn",
+        start_and_join: |n| with_process(n, StartMethod::Spawn),
     },
 ];
 
@@ -80,8 +85,9 @@ fn with_fork(n: u64) -> Result<u64, Error> {
     }
 }
 
-fn with_process(n: u64) -> Result<u64, Error> {
-    Ok(Process::start(&PLUS_ONE, n)?.join()?)
+fn with_process(n: u64, method: StartMethod) -> Result<u64, Error> {
+    let child = Process::new(&PLUS_ONE, n).start_method(method).start()?;
+    Ok(child.join()?)
 }
 
 /// `runs` timings of one kind, back to back, after [`WARM_UP`] untimed runs.
@@ -140,14 +146,21 @@ pub fn run(runs: usize, machine: &Machine) -> Result<Outcome, Error> {
     }
     support::out!("{table}")?;
     outln!()?;
-    let (fork, process) = (summaries[1].median, summaries[2].median);
+    let (fork, forked, spawned) = (
+        summaries[1].median,
+        summaries[2].median,
+        summaries[3].median,
+    );
     outln!(
         "Reading: on {} cores, starting and joining a Process child took {} as long as a \
-         thread ({} vs {}); a bare fork(), which loads no new program, {}.",
+         thread forked from the fork server ({} vs {}), {} started again by spawn ({}); a bare \
+         fork(), which loads no new program, {}.",
         machine.cores,
-        times(process / thread),
-        seconds(process),
+        times(forked / thread),
+        seconds(forked),
         seconds(thread),
+        times(spawned / thread),
+        seconds(spawned),
         times(fork / thread),
     )?;
     if let Some(caution) = machine.load_caution() {

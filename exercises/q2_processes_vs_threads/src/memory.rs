@@ -3,8 +3,9 @@
 //! The parent sets a counter to 42; a worker adds 1 to it with the same function, `bump`,
 //! in every row; then the parent reads its counter again. Threads share one address space, so
 //! the parent reads 43. A child process has an address space of its own: a `fork()` child
-//! changes a copy (at the very same address), a `common::Process` child is this program started
-//! afresh, which never had the parent's 42 at all; the parent reads 42 either way.
+//! changes a copy (at the very same address), a `common::Process` child has the program's
+//! memory as it was at `common::init` (forked from the fork server; started again by "spawn",
+//! a new program), before the parent set 42; the parent reads 42 either way.
 
 use std::io::Read;
 use std::sync::Arc;
@@ -93,7 +94,7 @@ pub fn run() -> Result<Outcome, Error> {
         ),
         (
             "Process child",
-            "static AtomicU64 of a new program",
+            "static AtomicU64 as it was at init",
             false,
             process_static,
         ),
@@ -155,7 +156,8 @@ fn reading(
     };
     format!(
         "Reading: the parent sees a thread's change ({}) but not a child's ({}): a fork() child \
-         changed its own copy {address}; a Process child is a new program, its counter began at {}.",
+         changed its own copy {address}; a Process child has the program as it was at init, \
+         before the 42: its counter began at {}.",
         thread.parent_reads, forked.parent_reads, fresh.saw
     )
 }

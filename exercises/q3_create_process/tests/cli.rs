@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use assert_cmd::cargo::cargo_bin_cmd;
 use predicates::prelude::*;
 use q3_create_process::server::{Fault, SAMPLE_FILES, Server};
-use support::proc::{children_of, eventually, is_running};
+use support::proc::{eventually, is_running, workers_of};
 
 /// A hung download fails the test instead of blocking CI.
 const LIMIT: Duration = Duration::from_secs(60);
@@ -371,7 +371,7 @@ fn a_killed_download_process_is_reported_and_leaves_no_file() {
     assert!(first.starts_with("Downloaded "), "{first}");
     let deadline = Instant::now() + LIMIT;
     let worker = loop {
-        let children = children_of(parent.id());
+        let children = workers_of(parent.id());
         if let [only] = children[..] {
             break only;
         }
@@ -419,7 +419,7 @@ fn an_interrupted_download_leaves_no_file_and_ends_by_the_signal() {
             eventually(LIMIT, || server.connections() == 1),
             "the download never reached the server"
         );
-        let workers = children_of(parent.id());
+        let workers = workers_of(parent.id());
         let [worker] = workers[..] else {
             panic!("one download process: {workers:?}")
         };

@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use support::proc::{
-    become_subreaper, children_of, cpu_time, eventually, is_running, signal, try_reap,
+    become_subreaper, cpu_time, eventually, is_running, signal, try_reap, workers_of,
 };
 
 const Q5: &str = env!("CARGO_BIN_EXE_q5_pool");
@@ -25,7 +25,7 @@ fn start(args: &[&str], workers: usize) -> (Child, Vec<u32>) {
     let mut pids = Vec::new();
     assert!(
         eventually(Duration::from_secs(20), || {
-            pids = children_of(child.id());
+            pids = workers_of(child.id());
             pids.len() == workers
         }),
         "q5_pool never had {workers} workers: {pids:?}"

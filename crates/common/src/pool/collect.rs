@@ -41,13 +41,8 @@ pub(crate) fn map_async<A: Serialize, R: DeserializeOwned + Send + 'static>(
     let mut chunks = Chunker::new(items, chunksize);
     for piece in chunks.by_ref() {
         match piece {
-            Piece::Chunk {
-                first,
-                args,
-                lens,
-                attached,
-            } => {
-                let job = spec.job(first, (args, lens, attached), &call, &reply);
+            Piece::Chunk { first, args } => {
+                let job = spec.job(first, args, &call, &reply);
                 if let Err(e) = shared.submit(job) {
                     call.skip_from(0);
                     return Err(e);

@@ -7,10 +7,10 @@ use serde::de::DeserializeOwned;
 use super::shared::Shared;
 use crate::attach::Attachments;
 use crate::error::{Error, Result};
-use crate::link::{self, Reply, RunOptions};
+use crate::link::{self, Args, Reply, RunOptions};
 use crate::progress::Position;
 use crate::trace::Trace;
-use crate::wire;
+use crate::wire::{self, Layout};
 
 /// One encoded task for [`apply`].
 #[derive(Debug)]
@@ -44,14 +44,12 @@ pub(crate) fn apply<R: DeserializeOwned + Send + 'static>(
     };
     let pid = link.pid();
     // One item fits one message: no part comes before `Done`.
-    let ran = link.run(
-        one.task,
-        one.arg,
-        1,
-        one.attached,
-        options,
-        &mut |_, _, _, _| {},
-    );
+    let args = Args {
+        bytes: one.arg,
+        layout: Layout::Encoded,
+        attached: one.attached,
+    };
+    let ran = link.run(one.task, args, 1, options, &mut |_, _, _, _| {});
     let (at, error) = match ran {
         Reply::Done { frame, times, .. } => {
             if let Some((trace, index)) = one.trace {

@@ -200,17 +200,11 @@ where
                     self.submitted += 1;
                     self.store(index, Err(error));
                 }
-                Some(Piece::Chunk {
-                    first,
-                    args,
-                    lens,
-                    attached,
-                }) => {
-                    let count = lens.len();
+                Some(Piece::Chunk { first, args }) => {
+                    let count = args.len();
                     self.submitted += count;
                     let reply: Arc<dyn Deliver> = self.reply.clone();
-                    let chunk = (args, lens, attached);
-                    let job = self.spec.job(first, chunk, &self.call, &reply);
+                    let job = self.spec.job(first, args, &self.call, &reply);
                     if let Err(error) = self.shared.submit(job) {
                         // The pool stopped taking work: fail this chunk and end the input.
                         for index in first..first + count {

@@ -16,9 +16,11 @@ use serde::de::DeserializeOwned;
 
 use crate::attach::{self, Attachments};
 use crate::error::Error;
+use crate::link::Args;
 use crate::panic;
 use crate::trace::Trace;
-use crate::wire::{self, Frame, Outcomes};
+use crate::wire::word::{self, AsValue, Kind, Word, WordError};
+use crate::wire::{self, Frame, Layout, Results};
 
 /// State shared by one call (`map`, `imap`…) and the jobs it submitted.
 #[derive(Debug)]
@@ -100,8 +102,39 @@ pub(crate) fn decoder<R: DeserializeOwned + Send + 'static>() -> Decoder {
         // A result type's own `Deserialize` may panic; that must fail its item, not the
         // supervisor thread running this (which would leave the items unanswered).
         let reached = Cell::new(0);
+        // Words without failures (the usual `map` of numbers): one tight loop per kind.
+        if let Some((kind, words)) = Results::new(body, count).plain_words() {
+            let mut start = 0;
+            while start < count {
+                let caught = panic::catch(|| {
+                    word::for_kind!(kind, K => {
+                        for (offset, bytes) in words.chunks_exact(8).enumerate().skip(start) {
+                            reached.set(offset);
+                            let bits = u64::from_le_bytes(bytes.try_into().expect("eight bytes"));
+                            match word::from_bits::<R, K>(bits) {
+                                Ok(value) => values.push(value),
+                                Err(e) => failures.push((first + offset, Error::Decode {
+                                    index: Some(first + offset),
+                                    message: e.to_string(),
+                                })),
+                            }
+                        }
+                    })
+                });
+                match caught {
+                    Ok(()) => break,
+                    // Words keep their places: only the item that panicked fails.
+                    Err(caught) => {
+                        let index = first + reached.get();
+                        failures.push((index, Error::decode_panicked(Some(index), &caught)));
+                        start = reached.get() + 1;
+                    }
+                }
+            }
+            return (Box::new(Decoded::<R> { values, failures }), count);
+        }
         let caught = panic::catch(|| {
-            let mut outcomes = Outcomes::new(body);
+            let mut outcomes = Results::new(body, count);
             for index in first..first + count {
                 reached.set(index - first);
                 match outcomes.next(Some(index)) {
@@ -138,11 +171,11 @@ impl Deliver for Sender<Delivery> {
 }
 
 impl Spec {
-    /// A job of this call for items `first..first + lens.len()`.
+    /// A job of this call for items `first..first + args.len()`.
     pub(crate) fn job(
         &self,
         first: usize,
-        (args, lens, attached): (Vec<u8>, Vec<u32>, Attachments),
+        args: ChunkArgs,
         call: &Arc<CallState>,
         reply: &Arc<dyn Deliver>,
     ) -> Job {
@@ -150,8 +183,6 @@ impl Spec {
             task: self.task,
             first,
             args,
-            lens,
-            attached,
             limit: self.limit,
             trace: self.trace.clone(),
             decode: self.decode,
@@ -166,13 +197,7 @@ pub(crate) struct Job {
     pub task: &'static str,
     /// Input index of the chunk's first item.
     pub first: usize,
-    /// The items' encodings, end to end.
-    pub args: Vec<u8>,
-    /// Each item's encoded length.
-    pub lens: Vec<u32>,
-    /// The descriptors the items' encodings carry (see `attach`), held until the job is done,
-    /// since a worker's death may make it send them again.
-    pub attached: Attachments,
+    pub args: ChunkArgs,
     /// Time limit per item.
     pub limit: Option<Duration>,
     /// Where to record each item's run, if the call is traced.
@@ -192,21 +217,81 @@ impl std::fmt::Debug for Job {
     }
 }
 
+/// A chunk's arguments, as the wire carries them.
+#[derive(Debug)]
+pub(crate) struct ChunkArgs {
+    bytes: Vec<u8>,
+    lens: Lens,
+    /// The descriptors the encodings carry (see `attach`), held until the job is done, since a
+    /// worker's death may make it send them again.
+    attached: Attachments,
+}
+
+/// Where each argument of a chunk starts.
+#[derive(Debug)]
+enum Lens {
+    /// `count` words of this kind: item `i` is at byte `8 * i`.
+    Words(Kind, usize),
+    /// Encoded values end to end, with each one's length.
+    Encoded(Vec<u32>),
+}
+
+impl ChunkArgs {
+    /// Encoded values end to end, of these lengths.
+    pub(crate) fn encoded(bytes: Vec<u8>, lens: Vec<u32>, attached: Attachments) -> Self {
+        ChunkArgs {
+            bytes,
+            lens: Lens::Encoded(lens),
+            attached,
+        }
+    }
+
+    /// Number of items.
+    pub(crate) fn len(&self) -> usize {
+        match &self.lens {
+            Lens::Words(_, count) => *count,
+            Lens::Encoded(lens) => lens.len(),
+        }
+    }
+
+    /// Whether every argument is a word of one kind.
+    #[cfg(test)]
+    fn is_words(&self) -> bool {
+        matches!(self.lens, Lens::Words(..))
+    }
+}
+
 impl Job {
     /// Number of items.
     pub(crate) fn len(&self) -> usize {
-        self.lens.len()
+        self.args.len()
     }
 
-    /// The encodings of items `range` (offsets into this job), and how many there are.
-    pub(crate) fn slice(&self, range: Range<usize>) -> (&[u8], u32) {
-        // The whole job is the common case; only a split after a worker's death needs sums.
-        if range == (0..self.len()) {
-            return (&self.args, self.len() as u32);
-        }
-        let start: usize = self.lens[..range.start].iter().map(|&l| l as usize).sum();
-        let len: usize = self.lens[range.clone()].iter().map(|&l| l as usize).sum();
-        (&self.args[start..start + len], range.len() as u32)
+    /// The arguments of items `range` (offsets into this job), and how many there are. The
+    /// descriptors go with every slice: which items hold which is not tracked.
+    pub(crate) fn slice(&self, range: Range<usize>) -> (Args<'_>, u32) {
+        Job::slice_of(&self.args, range)
+    }
+
+    fn slice_of(args: &ChunkArgs, range: Range<usize>) -> (Args<'_>, u32) {
+        let bytes = &args.bytes;
+        let count = range.len() as u32;
+        let (bytes, layout) = match &args.lens {
+            Lens::Words(kind, _) => (&bytes[8 * range.start..8 * range.end], Layout::Words(*kind)),
+            // The whole job is the common case; only a split after a worker's death needs sums.
+            Lens::Encoded(_) if range == (0..args.len()) => (&bytes[..], Layout::Encoded),
+            Lens::Encoded(lens) => {
+                let start: usize = lens[..range.start].iter().map(|&l| l as usize).sum();
+                let len: usize = lens[range].iter().map(|&l| l as usize).sum();
+                (&bytes[start..start + len], Layout::Encoded)
+            }
+        };
+        let args = Args {
+            bytes,
+            layout,
+            attached: &args.attached,
+        };
+        (args, count)
     }
 
     /// Reports items `range` (offsets into this job) as done by a worker. Returns how many of
@@ -251,16 +336,8 @@ pub(crate) enum Delivery {
 /// A piece of a call's input: a chunk ready to submit, or an item that could not be encoded.
 #[derive(Debug)]
 pub(crate) enum Piece {
-    Chunk {
-        first: usize,
-        args: Vec<u8>,
-        lens: Vec<u32>,
-        attached: Attachments,
-    },
-    Unencodable {
-        index: usize,
-        error: Error,
-    },
+    Chunk { first: usize, args: ChunkArgs },
+    Unencodable { index: usize, error: Error },
 }
 
 /// Cuts an input into chunks of at most `size` items, encoding them on the way.
@@ -283,6 +360,8 @@ pub(crate) struct Chunker<I, A> {
     /// The previous chunk's encoded size: the next one is likely alike, so its buffer starts
     /// that large rather than doubling its way there.
     last_len: usize,
+    /// Whether to try items as words (until one is not a number).
+    words: bool,
     _arg: PhantomData<fn(A)>,
 }
 
@@ -317,6 +396,7 @@ impl<I: Iterator<Item = A>, A: Serialize> Chunker<I, A> {
             carried: None,
             carried_mark: 0,
             last_len: 0,
+            words: true,
             _arg: PhantomData,
         }
     }
@@ -333,85 +413,175 @@ impl<I: Iterator<Item = A>, A: Serialize> Iterator for Chunker<I, A> {
             return None;
         }
         let mut first = self.next_index;
-        let mut args = Vec::with_capacity(self.last_len);
-        let mut lens = Vec::with_capacity(self.size.min(1 << 16));
+        let mut chunk = Building {
+            bytes: Vec::with_capacity(self.last_len),
+            lens: Vec::new(),
+            kind: None,
+            count: 0,
+        };
         let mut carried_fds = Attachments::default();
         if let Some((index, bytes, fds)) = self.carried.take() {
-            (first, args, carried_fds) = (index, bytes, fds);
-            lens.push(args.len() as u32);
+            first = index;
+            chunk.lens.push(bytes.len() as u32);
+            chunk.bytes = bytes;
+            chunk.count = 1;
+            carried_fds = fds;
         }
         // One catch for the chunk, not one per item (small items are that cheap); one
         // collection of descriptors for the chunk too.
-        let (filled, mut attached) = attach::collect(|| {
-            std_panic::catch_unwind(AssertUnwindSafe(|| self.fill(&mut args, &mut lens)))
-        });
+        let (filled, mut attached) =
+            attach::collect(|| std_panic::catch_unwind(AssertUnwindSafe(|| self.fill(&mut chunk))));
         attached.extend(carried_fds);
         if let Some((_, _, fds)) = &mut self.carried {
             // The carried item's descriptors were collected with this chunk: they go with it.
-            let mark = self.carried_mark;
-            fds.extend(attached.split_from(mark));
+            fds.extend(attached.split_from(self.carried_mark));
         }
         match filled {
             Ok(Some(unencodable)) => return Some(unencodable),
             Ok(None) => {}
             Err(payload) => {
                 // The items before the panic stay; the bytes of the one being encoded go.
-                let complete = lens.iter().map(|&len| len as usize).sum();
-                args.truncate(complete);
+                let complete = match chunk.kind {
+                    Some(_) => 8 * chunk.count,
+                    None => chunk.lens.iter().map(|&len| len as usize).sum(),
+                };
+                chunk.bytes.truncate(complete);
                 self.panic = Some(payload);
                 self.ended = true;
             }
         }
-        self.last_len = args.len();
-        (!lens.is_empty()).then_some(Piece::Chunk {
+        self.last_len = chunk.bytes.len();
+        (chunk.count > 0).then(|| Piece::Chunk {
             first,
-            args,
-            lens,
-            attached,
+            args: chunk.finish(attached),
         })
+    }
+}
+
+/// A chunk's arguments as the [`Chunker`] fills it: words while every item is a word of one
+/// kind, encoded values from the first that is not.
+struct Building {
+    bytes: Vec<u8>,
+    /// Each value's length, once encoded.
+    lens: Vec<u32>,
+    /// `Some` while the chunk is words.
+    kind: Option<Kind>,
+    count: usize,
+}
+
+impl Building {
+    /// The words so far become encoded values.
+    #[cold]
+    fn words_become_values(&mut self) {
+        let Some(kind) = self.kind.take() else {
+            return;
+        };
+        let words = std::mem::take(&mut self.bytes);
+        for bytes in words.chunks_exact(8) {
+            let bits = u64::from_le_bytes(bytes.try_into().expect("eight bytes"));
+            let before = self.bytes.len();
+            wire::encode_value(&AsValue(Word { kind, bits }), &mut self.bytes)
+                .expect("a number always encodes");
+            self.lens.push((self.bytes.len() - before) as u32);
+        }
+    }
+
+    fn finish(self, attached: Attachments) -> ChunkArgs {
+        ChunkArgs {
+            bytes: self.bytes,
+            lens: match self.kind {
+                Some(kind) => Lens::Words(kind, self.count),
+                None => Lens::Encoded(self.lens),
+            },
+            attached,
+        }
     }
 }
 
 impl<I: Iterator<Item = A>, A: Serialize> Chunker<I, A> {
     /// Adds items to the chunk until it is full or the input ends. Returns an unencodable
     /// first item, which is a piece of its own.
-    fn fill(&mut self, args: &mut Vec<u8>, lens: &mut Vec<u32>) -> Option<Piece> {
-        while lens.len() < self.size {
+    fn fill(&mut self, chunk: &mut Building) -> Option<Piece> {
+        while chunk.count < self.size {
             let Some(item) = self.items.next() else {
                 self.ended = true;
                 break;
             };
             let index = self.next_index;
             self.next_index += 1;
-            let before = args.len();
+            // A word, if the items so far were words of its kind (or there are none yet).
+            if self.words && (chunk.count == 0 || chunk.kind.is_some()) {
+                match word::to_word(&item) {
+                    Ok(w) if chunk.count == 0 || chunk.kind == Some(w.kind) => {
+                        if chunk.count == 0 {
+                            // A chunk of words is 8 bytes an item: room for all of them at once.
+                            let left = self.items.size_hint().0.saturating_add(1);
+                            chunk.bytes.reserve(8 * self.size.min(left));
+                        }
+                        chunk.kind = Some(w.kind);
+                        chunk.bytes.extend_from_slice(&w.bits.to_le_bytes());
+                        chunk.count += 1;
+                        if chunk.bytes.len() + 8 > wire::MAX_BODY {
+                            break;
+                        }
+                        continue;
+                    }
+                    Ok(_) => chunk.words_become_values(),
+                    Err(WordError::NotAWord) => {
+                        // Not a number: this input is encoded from here on, all of it.
+                        self.words = false;
+                        chunk.words_become_values();
+                    }
+                    Err(WordError::Custom(message)) => {
+                        match self.unencodable(index, message, chunk.count) {
+                            Some(bad) => return Some(bad),
+                            None => break,
+                        }
+                    }
+                }
+            }
+            let before = chunk.bytes.len();
             let mark = attach::mark();
-            match wire::encode_value(&item, args) {
+            match wire::encode_value(&item, &mut chunk.bytes) {
                 // One value always fits a message; with the others it may not: it starts the
                 // next chunk.
-                Ok(()) if args.len() > wire::MAX_BODY => {
-                    self.carried = Some((index, args.split_off(before), Attachments::default()));
+                Ok(()) if chunk.bytes.len() > wire::MAX_BODY => {
+                    let bytes = chunk.bytes.split_off(before);
+                    self.carried = Some((index, bytes, Attachments::default()));
                     self.carried_mark = mark;
                     break;
                 }
-                Ok(()) => lens.push((args.len() - before) as u32),
+                Ok(()) => {
+                    chunk.lens.push((chunk.bytes.len() - before) as u32);
+                    chunk.count += 1;
+                }
                 Err(message) => {
-                    args.truncate(before);
-                    let bad = Piece::Unencodable {
-                        index,
-                        error: Error::Encode {
-                            index: Some(index),
-                            message,
-                        },
-                    };
-                    // Chunks hold consecutive items: end this one before the bad item.
-                    if lens.is_empty() {
-                        return Some(bad);
+                    chunk.bytes.truncate(before);
+                    match self.unencodable(index, message, chunk.count) {
+                        Some(bad) => return Some(bad),
+                        None => break,
                     }
-                    self.held = Some(bad);
-                    break;
                 }
             }
         }
+        None
+    }
+
+    /// Item `index` cannot be encoded: it is a piece of its own. Chunks hold consecutive
+    /// items, so a chunk of `count` items so far ends before it: returns the piece to give
+    /// now if the chunk is empty, else holds it for next time (`None`: end the chunk).
+    fn unencodable(&mut self, index: usize, message: String, count: usize) -> Option<Piece> {
+        let bad = Piece::Unencodable {
+            index,
+            error: Error::Encode {
+                index: Some(index),
+                message,
+            },
+        };
+        if count == 0 {
+            return Some(bad);
+        }
+        self.held = Some(bad);
         None
     }
 }
@@ -444,7 +614,7 @@ mod tests {
         let shape: Vec<String> = pieces
             .iter()
             .map(|p| match p {
-                Piece::Chunk { first, lens, .. } => format!("{first}+{}", lens.len()),
+                Piece::Chunk { first, args } => format!("{first}+{}", args.len()),
                 Piece::Unencodable { index, .. } => format!("!{index}"),
             })
             .collect();
@@ -458,7 +628,7 @@ mod tests {
         let lens: Vec<usize> = chunks
             .by_ref()
             .map(|p| match p {
-                Piece::Chunk { lens, .. } => lens.len(),
+                Piece::Chunk { args, .. } => args.len(),
                 Piece::Unencodable { .. } => 0,
             })
             .collect();
@@ -466,6 +636,47 @@ mod tests {
         assert_eq!(chunks.items_read(), 5);
         assert!(chunks.take_panic().is_some());
         assert!(chunks.next().is_none());
+    }
+
+    #[test]
+    fn numbers_are_chunked_as_words_until_one_is_not() {
+        let words: Vec<_> = Chunker::new(0..10u64, 4).collect();
+        assert!(
+            words
+                .iter()
+                .all(|p| matches!(p, Piece::Chunk { args, .. } if args.is_words()))
+        );
+        // Words, then a value that is not one: that chunk and every later one are encoded,
+        // and the words before it come out as the values they were.
+        let items = [Some(1u64), Some(2), None, Some(4), Some(5)];
+        let mixed: Vec<_> = Chunker::new(items.iter().map(|i| i.map(|x| x)), 2).collect();
+        assert!(
+            mixed
+                .iter()
+                .all(|p| matches!(p, Piece::Chunk { args, .. } if !args.is_words()))
+        );
+        // Option<u64> is not a word (Some is not a single number): all encoded from the start.
+        let kinds = [1u64, 2, 3].map(|x| x as f64);
+        let floats: Vec<_> = Chunker::new(kinds.into_iter(), 8).collect();
+        let Piece::Chunk { args, .. } = &floats[0] else {
+            panic!("a chunk")
+        };
+        let (Args { bytes, layout, .. }, count) = Job::slice_of(args, 1..3);
+        assert_eq!((layout, count), (Layout::Words(Kind::F64), 2));
+        assert_eq!(
+            bytes,
+            [
+                2.0f64.to_bits().to_le_bytes(),
+                3.0f64.to_bits().to_le_bytes()
+            ]
+            .concat()
+        );
+        // A number and then a different number: encoded, and each value still round-trips.
+        let pieces: Vec<_> = Chunker::new([Picky(7), Picky(8)].into_iter(), 8).collect();
+        let Piece::Chunk { args, .. } = &pieces[0] else {
+            panic!("a chunk")
+        };
+        assert!(args.is_words());
     }
 
     #[test]

@@ -22,11 +22,12 @@ pub use self::async_result::{AsyncResult, Callbacks};
 use self::async_result::{OneSink, Slot};
 use self::direct::OneTask;
 pub use self::imap::IMap;
-use self::job::{CallState, Deliver, Spec, decoder, default_chunksize};
+use self::job::{CallState, ChunkArgs, Deliver, Spec, decoder, default_chunksize};
 use self::shared::{Initializer, Shared};
 use self::supervisor::Supervisor;
 use crate::attach::{self, Attachments};
 use crate::error::{Error, Result};
+use crate::spawn::{StartMethod, default_start_method};
 use crate::task::{self, Task};
 use crate::trace::Trace;
 use crate::wire;
@@ -99,6 +100,7 @@ pub struct PoolBuilder {
     initializer: Option<Result<Initializer>>,
     max_tasks_per_child: Option<usize>,
     task_timeout: Option<Duration>,
+    start_method: Option<StartMethod>,
 }
 
 impl fmt::Debug for PoolBuilder {
@@ -107,6 +109,7 @@ impl fmt::Debug for PoolBuilder {
             .field("workers", &self.workers)
             .field("max_tasks_per_child", &self.max_tasks_per_child)
             .field("task_timeout", &self.task_timeout)
+            .field("start_method", &self.start_method)
             .finish_non_exhaustive()
     }
 }
@@ -150,9 +153,19 @@ impl PoolBuilder {
         self
     }
 
+    /// How the workers start (Python's `get_context(method).Pool()`): see [`StartMethod`].
+    /// Without it, [`default_start_method`](crate::default_start_method). Asking for
+    /// [`StartMethod::ForkServer`] when there is no fork server makes [`build`](Self::build)
+    /// fail with an [`Error::Spawn`] that says why.
+    pub fn start_method(mut self, method: StartMethod) -> Self {
+        self.start_method = Some(method);
+        self
+    }
+
     /// Starts the workers and waits until every one is ready.
     pub fn build(self) -> Result<Pool> {
         task::ensure_initialized()?;
+        let start_method = self.start_method.unwrap_or_else(default_start_method);
         let workers = match self.workers {
             Some(0) => {
                 return Err(Error::InvalidArgument(
@@ -173,6 +186,7 @@ impl PoolBuilder {
             initializer,
             self.max_tasks_per_child,
             self.task_timeout,
+            start_method,
         ));
         let (ready_tx, ready_rx) = crossbeam_channel::bounded(workers);
         let mut pool = Pool {
@@ -215,7 +229,13 @@ impl Pool {
             initializer: None,
             max_tasks_per_child: None,
             task_timeout: None,
+            start_method: None,
         }
+    }
+
+    /// How this pool's workers start.
+    pub fn start_method(&self) -> StartMethod {
+        self.shared.start_method
     }
 
     /// Number of worker processes.
@@ -647,7 +667,7 @@ impl<'p> Call<'p> {
         if let Some(result) = direct::apply(&self.pool.shared, &one) {
             return result;
         }
-        let encoded = (args, vec![len], attached);
+        let encoded = ChunkArgs::encoded(args, vec![len], attached);
         self.submit_one(task.key(), encoded, index, None)?.get()
     }
 
@@ -671,7 +691,7 @@ impl<'p> Call<'p> {
         task::ensure_registered(task)?;
         let (args, len, attached) = encode_one(&arg)?;
         let index = self.apply_index();
-        let encoded = (args, vec![len], attached);
+        let encoded = ChunkArgs::encoded(args, vec![len], attached);
         self.submit_one(task.key(), encoded, index, Some(callbacks))
     }
 
@@ -683,7 +703,7 @@ impl<'p> Call<'p> {
     fn submit_one<R: DeserializeOwned + Send + 'static>(
         &self,
         key: &'static str,
-        encoded: (Vec<u8>, Vec<u32>, Attachments),
+        args: ChunkArgs,
         index: usize,
         callbacks: Option<Callbacks<R>>,
     ) -> Result<AsyncResult<R>> {
@@ -691,7 +711,7 @@ impl<'p> Call<'p> {
         let reply: Arc<dyn Deliver> = Arc::new(OneSink::new(Arc::clone(&slot), callbacks));
         let job = self
             .spec::<R>(key)
-            .job(index, encoded, &CallState::new(), &reply);
+            .job(index, args, &CallState::new(), &reply);
         self.pool.shared.submit(job)?;
         Ok(AsyncResult::new(slot))
     }

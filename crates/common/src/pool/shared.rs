@@ -7,6 +7,7 @@ use std::time::Duration;
 use super::job::Job;
 use super::slots::{Slots, State};
 use crate::error::{Error, Result};
+use crate::spawn::StartMethod;
 
 /// The encoded initializer every new worker runs first.
 #[derive(Debug)]
@@ -32,6 +33,8 @@ pub(crate) struct Shared {
     pub initializer: Option<Initializer>,
     pub max_tasks_per_child: Option<usize>,
     pub task_timeout: Option<Duration>,
+    /// How workers start, for good: replacements start the same way.
+    pub start_method: StartMethod,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -44,6 +47,7 @@ impl Shared {
         initializer: Option<Initializer>,
         max_tasks_per_child: Option<usize>,
         task_timeout: Option<Duration>,
+        start_method: StartMethod,
     ) -> Self {
         Shared {
             spawned: AtomicUsize::new(0),
@@ -53,6 +57,7 @@ impl Shared {
             initializer,
             max_tasks_per_child,
             task_timeout,
+            start_method,
         }
     }
 

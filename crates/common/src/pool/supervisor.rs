@@ -15,8 +15,9 @@ use super::job::Job;
 use super::shared::{Shared, SupervisorGuard};
 use super::slots::Wakeup;
 use crate::error::{Error, Result};
-use crate::link::{self, AfterLoss, Link, Reply, RunOptions};
+use crate::link::{self, AfterLoss, Args, Link, Reply, RunOptions};
 use crate::progress::Position;
+use crate::wire::Layout;
 
 /// The name of the next pool worker, as Python's `ForkPoolWorker-3`: what `ps` shows after the
 /// program's name, and what [`active_children`](crate::active_children) lists.
@@ -77,7 +78,8 @@ impl Supervisor {
     }
 
     fn start_worker(&mut self) -> Result<()> {
-        let mut link = Link::spawn(&worker_name(), "pool worker")?;
+        let method = self.shared.start_method;
+        let mut link = Link::spawn(&worker_name(), "pool worker", method)?;
         self.shared.count_spawn();
         // Publish the child before anything can block, so `terminate` can always reach it.
         self.shared
@@ -109,9 +111,12 @@ impl Supervisor {
             let options = RunOptions::default();
             link.run(
                 init.task,
-                &init.arg,
+                Args {
+                    bytes: &init.arg,
+                    layout: Layout::Encoded,
+                    attached: &init.attached,
+                },
                 1,
-                &init.attached,
                 options,
                 &mut |_, _, _, _| {},
             )
@@ -169,7 +174,7 @@ impl Supervisor {
                 let found = job.done(start..start + count, frame);
                 lost.push(start + found..start + count);
             };
-            let reply = link.run(job.task, args, count, &job.attached, options, &mut deliver);
+            let reply = link.run(job.task, args, count, options, &mut deliver);
             let (at, answered, error) = match reply {
                 Reply::Done {
                     frame,

@@ -6,7 +6,7 @@ use std::fs::File;
 use std::io;
 use std::mem;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
-use std::os::unix::net::UnixStream;
+
 use std::ptr::{self, NonNull};
 use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
@@ -82,112 +82,6 @@ impl Drop for SharedPage {
         // from `words` can outlive `self`.
         unsafe { libc::munmap(self.ptr.as_ptr().cast(), PAGE) };
     }
-}
-
-/// Sends descriptors over a Unix socket (SCM_RIGHTS) with a one-byte message.
-pub(crate) fn send_fds(sock: &UnixStream, fds: &[BorrowedFd<'_>]) -> io::Result<()> {
-    let mut byte = [0u8; 1];
-    let mut iov = libc::iovec {
-        iov_base: byte.as_mut_ptr().cast(),
-        iov_len: 1,
-    };
-    let data_len = mem::size_of_val(fds) as u32;
-    // SAFETY: CMSG_SPACE is a pure computation.
-    let space_len = unsafe { libc::CMSG_SPACE(data_len) } as usize;
-    let mut space = vec![0u64; space_len.div_ceil(8)]; // u64s keep the header aligned
-    // SAFETY: msghdr is a plain C struct for which all-zero is a valid value.
-    let mut msg: libc::msghdr = unsafe { mem::zeroed() };
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = space.as_mut_ptr().cast();
-    msg.msg_controllen = space_len;
-    // SAFETY: msg_control points at `space`, large enough for one header plus the ints, so
-    // CMSG_FIRSTHDR returns a valid, aligned header pointer inside it.
-    unsafe {
-        let cmsg = libc::CMSG_FIRSTHDR(&msg);
-        (*cmsg).cmsg_level = libc::SOL_SOCKET;
-        (*cmsg).cmsg_type = libc::SCM_RIGHTS;
-        (*cmsg).cmsg_len = libc::CMSG_LEN(data_len) as usize;
-        let data = libc::CMSG_DATA(cmsg).cast::<RawFd>();
-        for (i, fd) in fds.iter().enumerate() {
-            ptr::write_unaligned(data.add(i), fd.as_raw_fd());
-        }
-    }
-    loop {
-        // SAFETY: `msg` and everything it points to are alive for the call.
-        let sent = unsafe { libc::sendmsg(sock.as_raw_fd(), &msg, libc::MSG_NOSIGNAL) };
-        match sent {
-            1 => return Ok(()),
-            -1 if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted => continue,
-            -1 => return Err(io::Error::last_os_error()),
-            _ => return Err(io::ErrorKind::WriteZero.into()),
-        }
-    }
-}
-
-/// Receives exactly one descriptor sent by [`send_fds`] (marked close-on-exec). A message with
-/// more, or whose descriptors did not all fit (`MSG_CTRUNC`), is an error, and every descriptor
-/// that did arrive is closed rather than leaked.
-pub(crate) fn recv_fd(sock: &UnixStream) -> io::Result<OwnedFd> {
-    let mut byte = [0u8; 1];
-    let mut iov = libc::iovec {
-        iov_base: byte.as_mut_ptr().cast(),
-        iov_len: 1,
-    };
-    // Room for a few, so that a message with too many is seen (and its descriptors closed).
-    let mut space = [0u64; 8];
-    // SAFETY: msghdr is a plain C struct for which all-zero is a valid value.
-    let mut msg: libc::msghdr = unsafe { mem::zeroed() };
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = space.as_mut_ptr().cast();
-    msg.msg_controllen = mem::size_of_val(&space);
-    let received = loop {
-        // SAFETY: `msg` and the buffers it points to are alive and writable for the call.
-        let n = unsafe { libc::recvmsg(sock.as_raw_fd(), &mut msg, libc::MSG_CMSG_CLOEXEC) };
-        if n == -1 && io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
-            continue;
-        }
-        break check(n as libc::c_int)?;
-    };
-    if received == 0 {
-        return Err(io::ErrorKind::UnexpectedEof.into());
-    }
-    let mut fds = Vec::new();
-    // SAFETY: the kernel filled `msg`; CMSG_FIRSTHDR and CMSG_NXTHDR return null or a complete
-    // header inside `space`.
-    let mut cmsg = unsafe { libc::CMSG_FIRSTHDR(&msg) };
-    while !cmsg.is_null() {
-        // SAFETY: a non-null `cmsg` points at a complete header written by the kernel; for
-        // SCM_RIGHTS its data is `cmsg_len - CMSG_LEN(0)` bytes of ints, each a descriptor the
-        // kernel installed in our table, which we alone own.
-        unsafe {
-            if ((*cmsg).cmsg_level, (*cmsg).cmsg_type) == (libc::SOL_SOCKET, libc::SCM_RIGHTS) {
-                let count = ((*cmsg).cmsg_len - libc::CMSG_LEN(0) as usize) / 4;
-                let data = libc::CMSG_DATA(cmsg).cast::<RawFd>();
-                for i in 0..count {
-                    fds.push(OwnedFd::from_raw_fd(ptr::read_unaligned(data.add(i))));
-                }
-            }
-            cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
-        }
-    }
-    if msg.msg_flags & libc::MSG_CTRUNC != 0 || fds.len() != 1 {
-        // Dropping `fds` closes whatever arrived.
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!(
-                "expected one descriptor, got {}{}",
-                fds.len(),
-                if msg.msg_flags & libc::MSG_CTRUNC != 0 {
-                    " and a truncated message"
-                } else {
-                    ""
-                }
-            ),
-        ));
-    }
-    Ok(fds.pop().expect("exactly one"))
 }
 
 /// Makes reads and writes on `fd` return `WouldBlock` instead of waiting.
@@ -353,7 +247,6 @@ pub(crate) fn replace_with_dev_null(fd: RawFd) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::fd::AsFd;
 
     #[test]
     fn a_sealed_memfd_cannot_be_resized() {
@@ -364,20 +257,5 @@ mod tests {
             let err = file.set_len(len).unwrap_err();
             assert_eq!(err.raw_os_error(), Some(libc::EPERM), "set_len({len})");
         }
-    }
-
-    #[test]
-    fn exactly_one_descriptor_is_received() {
-        let (a, b) = UnixStream::pair().unwrap();
-        let (x, y) = UnixStream::pair().unwrap();
-        send_fds(&a, &[x.as_fd()]).unwrap();
-        assert!(recv_fd(&b).is_ok());
-        // Two in one message, or more than the message has room for: refused, none kept.
-        send_fds(&a, &[x.as_fd(), y.as_fd()]).unwrap();
-        assert_eq!(recv_fd(&b).unwrap_err().kind(), io::ErrorKind::InvalidData);
-        let many = vec![x.as_fd(); 40];
-        send_fds(&a, &many).unwrap();
-        let err = recv_fd(&b).unwrap_err();
-        assert!(err.to_string().contains("truncated"), "{err}");
     }
 }

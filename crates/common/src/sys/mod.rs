@@ -1,21 +1,27 @@
 //! Thin safe wrappers over the Linux calls the crate needs: descriptors, sockets and shared
 //! memory in `fd`, processes and signals in `proc`, descriptors beside bytes in `pass`, futexes
-//! and the robust mutex in `sync`. Every system call's `unsafe` lives here; the only other
-//! `unsafe` blocks are the shared-memory views of `ipc`, `ThreadPool::map`'s writes into
-//! uninitialised slots (`threads.rs`), `gettid` in `trace`, and a test-only allocator.
+//! and the robust mutex in `sync`, copies of this process made without `exec` in `clone`, the
+//! files large bodies go through in `shm`. Every system call's `unsafe` lives here. Elsewhere
+//! `unsafe` marks what a wrapper cannot check for its caller: the shared-memory views of `ipc`
+//! and `wire`, the fork server's copies of the process (`forkserver`), `ThreadPool::map`'s
+//! writes into uninitialised slots (`threads`), `gettid` in `trace`, and test-only code.
 
+mod clone;
 mod fd;
 mod pass;
 mod proc;
+mod shm;
 mod sync;
 
 use std::io;
 use std::mem::MaybeUninit;
 use std::time::{Duration, Instant};
 
+pub(crate) use clone::*;
 pub(crate) use fd::*;
 pub(crate) use pass::*;
 pub(crate) use proc::*;
+pub(crate) use shm::{Mapping, SharedFile, reserve};
 pub(crate) use sync::*;
 
 fn check(ret: libc::c_int) -> io::Result<libc::c_int> {

@@ -91,7 +91,8 @@ pub(crate) fn recv_with_fds(
     nonblocking: bool,
 ) -> io::Result<Received> {
     buf.reserve(room);
-    let got = recv_raw(
+    let before = fds.len();
+    let (got, dropped) = recv_raw(
         sock,
         &mut buf.spare_capacity_mut()[..room],
         fds,
@@ -99,10 +100,20 @@ pub(crate) fn recv_with_fds(
     )?;
     // SAFETY: recvmsg wrote `got.len` bytes (at most `room`) at the start of the spare room.
     unsafe { buf.set_len(buf.len() + got.len) };
+    if dropped {
+        fds.truncate(before); // closes what arrived
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "a message carried more descriptors than could be received",
+        ));
+    }
     Ok(got)
 }
 
-/// [`recv_with_fds`] into a slice, blocking: a `read` that keeps the descriptors that come.
+/// A blocking `read` into a slice that keeps the descriptors that come (appended to `fds`).
+/// Unlike [`recv_with_fds`], descriptors the kernel dropped (this process's table was full)
+/// are not an error: they come back as fewer descriptors than were sent, for the caller to
+/// notice; what did arrive is kept.
 pub(crate) fn read_with_fds(
     sock: BorrowedFd<'_>,
     buf: &mut [u8],
@@ -111,15 +122,17 @@ pub(crate) fn read_with_fds(
     // SAFETY: the slice is only written to, by the kernel, with initialised bytes, so it stays
     // a valid `[u8]`.
     let room = unsafe { &mut *(buf as *mut [u8] as *mut [MaybeUninit<u8>]) };
-    recv_raw(sock, room, fds, false).map(|got| got.len)
+    recv_raw(sock, room, fds, false).map(|(got, _)| got.len)
 }
 
+/// One `recvmsg`; also says whether descriptors were dropped (MSG_CTRUNC: no room in the
+/// message's control data, or in this process's descriptor table).
 fn recv_raw(
     sock: BorrowedFd<'_>,
     room: &mut [MaybeUninit<u8>],
     fds: &mut Vec<OwnedFd>,
     nonblocking: bool,
-) -> io::Result<Received> {
+) -> io::Result<(Received, bool)> {
     let mut iov = libc::iovec {
         iov_base: room.as_mut_ptr().cast(),
         iov_len: room.len(),
@@ -147,7 +160,6 @@ fn recv_raw(
             return Err(err);
         }
     };
-    let before = fds.len();
     // SAFETY: the kernel filled `msg`; CMSG_FIRSTHDR and CMSG_NXTHDR return null or a complete
     // header inside `space`. For SCM_RIGHTS the data is `cmsg_len - CMSG_LEN(0)` bytes of ints,
     // each a descriptor the kernel installed in our table, which we alone own.
@@ -164,17 +176,11 @@ fn recv_raw(
             cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
         }
     }
-    if msg.msg_flags & libc::MSG_CTRUNC != 0 {
-        fds.truncate(before); // closes what arrived
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            "a message carried more descriptors than there was room for",
-        ));
-    }
-    Ok(Received {
+    let received = Received {
         len,
         truncated: msg.msg_flags & libc::MSG_TRUNC != 0,
-    })
+    };
+    Ok((received, msg.msg_flags & libc::MSG_CTRUNC != 0))
 }
 
 /// A connected pair of `SOCK_SEQPACKET` Unix sockets (close-on-exec): each `send` is one

@@ -126,7 +126,9 @@ pub(crate) fn pidfd_wait(
     block: bool,
     reap: bool,
 ) -> io::Result<Option<Exit>> {
-    let mut flags = libc::WEXITED;
+    // __WALL: children forked by the fork server are "clone children" (no exit signal), which
+    // waitid skips without it.
+    let mut flags = libc::WEXITED | libc::__WALL;
     if !block {
         flags |= libc::WNOHANG;
     }
@@ -278,7 +280,7 @@ pub(crate) fn kill_fresh_child(pid: u32) {
     // unreaped (the caller's guarantee), so its number cannot have been reused.
     unsafe {
         libc::kill(pid as libc::pid_t, libc::SIGKILL);
-        while libc::waitpid(pid as libc::pid_t, &mut status, 0) == -1
+        while libc::waitpid(pid as libc::pid_t, &mut status, libc::__WALL) == -1
             && io::Error::last_os_error().kind() == io::ErrorKind::Interrupted
         {}
     }

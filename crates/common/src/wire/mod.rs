@@ -7,12 +7,19 @@
 //! ```
 //!
 //! The header is a small enum; the body carries the bulk (encoded arguments or results) so big
-//! payloads are never copied through serde a second time. Arguments and outcomes are postcard
-//! values laid end to end, with no length before each: postcard values delimit themselves, and
-//! only the parent, which encoded them, needs to know where each starts (to send part of a
-//! chunk again).
+//! payloads are never copied through serde a second time. A body of 64 KiB or more does not go
+//! through the socket: the sender writes it into its shared file ([`SharedFile`]), sets the top
+//! bit of the header length, and sends the body's length (a u64) in its place.
+//!
+//! A body's values are laid out one of two ways ([`Layout`]). Values that are one number each
+//! (`u64`, `f64`, a newtype of one: see `word`) are 8-byte words, item `i` at byte `8 * i`.
+//! Any other values are postcard values laid end to end, with no length before each: postcard
+//! values delimit themselves, and only the parent, which encoded them, needs to know where each
+//! starts (to send part of a chunk again). The arguments' layout is in the `Run` header; results
+//! say theirs in the body's first byte (see [`Results`]).
 
 mod custom;
+pub(crate) mod word;
 
 use std::io::{self, Read, Write};
 use std::time::Duration;
@@ -22,9 +29,20 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::panic::{self, Caught};
+use crate::sys::{Mapping, SharedFile};
+use word::{Kind, Word, WordError};
 
 /// Bumped whenever a frame's layout changes, so a stale worker is refused rather than misread.
-pub(crate) const PROTOCOL: u32 = 3;
+pub(crate) const PROTOCOL: u32 = 4;
+
+/// How the values of a body lie: see the module docs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum Layout {
+    /// Postcard values end to end.
+    Encoded,
+    /// One 8-byte little-endian word per value, each a primitive of this kind.
+    Words(Kind),
+}
 
 /// How long to wait for an answer awake before blocking (see
 /// [`spin_until_readable`](crate::sys::spin_until_readable)); both sides use it.
@@ -34,10 +52,11 @@ pub(crate) const SPIN: Duration = Duration::from_micros(50);
 /// Parent → worker.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) enum ToWorker {
-    /// Run `task` on each of the `count` arguments laid end to end in the body, in order.
+    /// Run `task` on each of the `count` arguments of the body, laid out as `layout`, in order.
     Run {
         seq: u64,
         task: String,
+        layout: Layout,
         /// Record each item's start time, for a task time limit.
         timed: bool,
         /// Exit after answering (a [`Process`](crate::Process) runs one task).
@@ -111,11 +130,13 @@ impl Failure {
     }
 }
 
-/// One received frame: its header and body share one allocation.
+/// One received frame: its header and body share one allocation (or the body is the sender's
+/// shared file, mapped).
 #[derive(Debug)]
 pub(crate) struct Frame {
     buf: Vec<u8>,
     header_len: usize,
+    mapped: Option<Mapping>,
 }
 
 impl Frame {
@@ -126,17 +147,27 @@ impl Frame {
     }
 
     pub(crate) fn body(&self) -> &[u8] {
-        &self.buf[self.header_len..]
+        match &self.mapped {
+            Some(mapped) => mapped,
+            None => &self.buf[self.header_len..],
+        }
     }
 }
+
+/// Bodies at least this large go through the shared file, not the socket.
+pub(crate) const SHARED_MIN: usize = 64 * 1024;
+
+/// The header-length bit that says the body is in the sender's shared file.
+const IN_SHARED: u32 = 1 << 31;
 
 /// Below this size a frame is copied into one buffer and sent with one `write`; above it the
 /// body goes out on its own so a large payload is not copied again.
 const COALESCE: usize = 64 * 1024;
 
-/// Writes one frame.
+/// Writes one frame; a large body goes through `shared` if given.
 pub(crate) fn write_frame<H: Serialize>(
     w: &mut (impl Write + ?Sized),
+    shared: Option<&SharedFile>,
     header: &H,
     body: &[u8],
 ) -> io::Result<()> {
@@ -150,6 +181,15 @@ pub(crate) fn write_frame<H: Serialize>(
     buf.extend_from_slice(&[0; 8]);
     postcard::to_io(header, &mut buf).map_err(io::Error::other)?;
     let header_len = buf.len() - 8;
+    if let Some(shared) = shared.filter(|_| body.len() >= SHARED_MIN) {
+        // The body first: once the frame is read, it must all be there.
+        shared.write(body)?;
+        buf.extend_from_slice(&(body.len() as u64).to_le_bytes());
+        let rest = (buf.len() - 4) as u32; // a header of a few bytes
+        buf[..4].copy_from_slice(&rest.to_le_bytes());
+        buf[4..8].copy_from_slice(&(header_len as u32 | IN_SHARED).to_le_bytes());
+        return w.write_all(&buf);
+    }
     let rest = u32::try_from(header_len + 4 + body.len())
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "frame larger than 4 GiB"))?;
     buf[..4].copy_from_slice(&rest.to_le_bytes());
@@ -193,6 +233,8 @@ pub(crate) struct FrameReader {
     buf: Box<[u8]>,
     start: usize,
     end: usize,
+    /// Map a body from the shared file rather than copy it (see [`FrameReader::mapping`]).
+    map_shared: bool,
 }
 
 impl FrameReader {
@@ -201,6 +243,22 @@ impl FrameReader {
             buf: vec![0; 64 * 1024].into_boxed_slice(),
             start: 0,
             end: 0,
+            map_shared: false,
+        }
+    }
+
+    /// A reader that maps a body the peer put in its shared file instead of copying it out:
+    /// no copy, no buffer. The frame's body then is the file.
+    ///
+    /// # Safety
+    /// The peer must not change or shrink its shared file from the moment it sends a frame
+    /// until it receives the next frame from us (by then ours was dropped): see
+    /// [`SharedFile::map`]. A parent keeps to that; a worker, running tasks, cannot promise it,
+    /// so only a worker reads this way.
+    pub(crate) unsafe fn mapping() -> Self {
+        FrameReader {
+            map_shared: true,
+            ..FrameReader::new()
         }
     }
 
@@ -210,8 +268,13 @@ impl FrameReader {
         self.end > self.start
     }
 
-    /// Reads one frame; `Ok(None)` when the peer closed the connection between frames.
-    pub(crate) fn read_frame(&mut self, r: &mut impl Source) -> io::Result<Option<Frame>> {
+    /// Reads one frame; `Ok(None)` when the peer closed the connection between frames. A body
+    /// the peer put in its shared file is read from `shared`.
+    pub(crate) fn read_frame(
+        &mut self,
+        r: &mut impl Source,
+        shared: Option<&SharedFile>,
+    ) -> io::Result<Option<Frame>> {
         while self.end - self.start < 8 {
             if !self.fill(r)? {
                 return if self.has_buffered() {
@@ -225,7 +288,15 @@ impl FrameReader {
             let bytes: [u8; 4] = self.buf[at..at + 4].try_into().expect("four bytes");
             u32::from_le_bytes(bytes) as usize
         };
-        let (rest, header_len) = (word(self.start), word(self.start + 4));
+        let (rest, flagged) = (word(self.start), word(self.start + 4));
+        let in_shared = flagged as u32 & IN_SHARED != 0;
+        let header_len = (flagged as u32 & !IN_SHARED) as usize;
+        if in_shared && rest != 4 + header_len + 8 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "bad shared-body frame",
+            ));
+        }
         if rest < 4 {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
@@ -252,9 +323,37 @@ impl FrameReader {
             // A large frame: the rest goes straight into place, not through the buffer.
             r.append_exact(&mut body, len - here)?;
         }
+        if in_shared {
+            let bytes: [u8; 8] = body[header_len..].try_into().expect("eight bytes");
+            let shared_len = usize::try_from(u64::from_le_bytes(bytes))
+                .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "body too large"))?;
+            let shared = shared.ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "a shared body with no shared file",
+                )
+            })?;
+            // As above: never room for more than the bytes that are there.
+            if shared.len() < shared_len as u64 {
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            }
+            body.truncate(header_len);
+            if self.map_shared {
+                // SAFETY: a reader made by `mapping`, whose contract is `map`'s: the peer
+                // leaves the file alone until we answer; it is at least `shared_len` long.
+                let mapped = unsafe { shared.map(shared_len)? };
+                return Ok(Some(Frame {
+                    buf: body,
+                    header_len,
+                    mapped: Some(mapped),
+                }));
+            }
+            shared.read_into(&mut body, shared_len)?;
+        }
         Ok(Some(Frame {
             buf: body,
             header_len,
+            mapped: None,
         }))
     }
 
@@ -298,6 +397,8 @@ impl postcard::ser_flavors::Flavor for AppendTo<'_> {
             self.0.reserve(bytes.len());
             bytes.iter().for_each(|&b| self.0.push(b));
         } else {
+            // A large value (bytes, a string): room for it, on huge pages if it is large.
+            crate::sys::reserve(self.0, bytes.len());
             self.0.extend_from_slice(bytes);
         }
         Ok(())
@@ -425,8 +526,128 @@ fn decode_error<T: DeserializeOwned>(bytes: &[u8], error: postcard::Error) -> St
 /// Decodes the one outcome in `body` (an `apply`, a [`Process`](crate::Process)); a panicking
 /// `Deserialize` becomes an error, as in the supervisors' decoders.
 pub(crate) fn decode_single<R: DeserializeOwned>(body: &[u8]) -> Result<R> {
-    panic::catch(|| Outcomes::new(body).next(None))
+    panic::catch(|| Results::new(body, 1).next(None))
         .unwrap_or_else(|caught| Err(Error::decode_panicked(None, &caught)))
+}
+
+// ANCHOR: results
+/// The first byte of a body of results: how the results lie.
+pub(crate) const ENCODED_RESULTS: u8 = 0;
+/// Then the kind (one byte), the words, and the failures (a postcard `Vec<(u32, Failure)>`,
+/// by offset in the body; a failed item's word is 0).
+pub(crate) const WORD_RESULTS: u8 = 1;
+
+/// Reads a body of results, laid out either way.
+#[derive(Debug)]
+pub(crate) enum Results<'a> {
+    Encoded(Outcomes<'a>),
+    Words {
+        kind: Kind,
+        /// The words not read yet.
+        words: std::slice::Iter<'a, [u8; 8]>,
+        failures: std::iter::Peekable<std::vec::IntoIter<(u32, Failure)>>,
+        at: u32,
+    },
+    /// A malformed body: every item is a decode error.
+    Broken(String),
+}
+// ANCHOR_END: results
+
+impl<'a> Results<'a> {
+    /// The results of `count` items in `body`.
+    pub(crate) fn new(body: &'a [u8], count: usize) -> Self {
+        match body.split_first() {
+            Some((&ENCODED_RESULTS, rest)) => Results::Encoded(Outcomes::new(rest)),
+            Some((&WORD_RESULTS, rest)) => Self::words(rest, count),
+            _ => Results::Broken("results missing or of an unknown layout".into()),
+        }
+    }
+
+    fn words(rest: &'a [u8], count: usize) -> Self {
+        let kind = rest
+            .split_first()
+            .and_then(|(&k, _)| postcard::from_bytes::<Kind>(&[k]).ok());
+        let words_len = count.checked_mul(8).filter(|&n| n < rest.len());
+        let (Some(kind), Some(words_len)) = (kind, words_len) else {
+            return Results::Broken("word results cut short".into());
+        };
+        let (words, tail) = rest[1..].split_at(words_len);
+        match postcard::from_bytes::<Vec<(u32, Failure)>>(tail) {
+            Ok(failures) => Results::Words {
+                kind,
+                words: words.as_chunks::<8>().0.iter(),
+                failures: failures.into_iter().peekable(),
+                at: 0,
+            },
+            Err(e) => Results::Broken(format!("the failures of word results: {e}")),
+        }
+    }
+
+    /// The kind and the words of results that are all words, with no failure among them.
+    pub(crate) fn plain_words(&self) -> Option<(Kind, &'a [u8])> {
+        match self {
+            Results::Words {
+                kind,
+                words,
+                failures,
+                ..
+            } if failures.len() == 0 => Some((*kind, words.as_slice().as_flattened())),
+            _ => None,
+        }
+    }
+
+    /// Whether an outcome could not be decoded, so those after it cannot be found (only
+    /// values end to end lose their place).
+    pub(crate) fn lost(&self) -> bool {
+        match self {
+            Results::Encoded(outcomes) => outcomes.lost(),
+            Results::Words { .. } => false,
+            Results::Broken(_) => true,
+        }
+    }
+
+    /// The next outcome; `index` labels a failure.
+    #[inline]
+    pub(crate) fn next<R: DeserializeOwned>(&mut self, index: Option<usize>) -> Result<R> {
+        match self {
+            Results::Encoded(outcomes) => outcomes.next(index),
+            Results::Words {
+                kind,
+                words,
+                failures,
+                at,
+            } => {
+                let this = *at;
+                *at += 1;
+                let word = words.next().map(|w| u64::from_le_bytes(*w));
+                if let Some((_, failure)) = failures.next_if(|(i, _)| *i == this) {
+                    return Err(failure.into_error(index));
+                }
+                let Some(bits) = word else {
+                    return Err(Error::Decode {
+                        index,
+                        message: "result missing".into(),
+                    });
+                };
+                word::from_word(Word { kind: *kind, bits }).map_err(|e| Error::Decode {
+                    index,
+                    message: match e {
+                        WordError::Custom(message) => message,
+                        e => e.to_string(),
+                    },
+                })
+            }
+            Results::Broken(message) => Err(Error::Decode {
+                index,
+                message: message.clone(),
+            }),
+        }
+    }
+}
+
+/// Appends the failures of a body of word results (see [`WORD_RESULTS`]).
+pub(crate) fn end_word_results(out: &mut Vec<u8>, failures: &[(u32, Failure)]) {
+    encode_value(failures, out).expect("failures always encode");
 }
 
 /// Reads outcomes laid end to end by [`encode_ok`] and [`encode_failure`].
@@ -485,6 +706,7 @@ impl<'a> Outcomes<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::fd::AsFd;
 
     #[test]
     fn frames_round_trip_small_and_large() {
@@ -493,6 +715,7 @@ mod tests {
             let mut wire = Vec::new();
             write_frame(
                 &mut wire,
+                None,
                 &FromWorker::Done {
                     seq: 9,
                     count: 1,
@@ -502,7 +725,7 @@ mod tests {
             )
             .unwrap();
             let frame = FrameReader::new()
-                .read_frame(&mut wire.as_slice())
+                .read_frame(&mut wire.as_slice(), None)
                 .unwrap()
                 .unwrap();
             assert!(matches!(
@@ -514,16 +737,75 @@ mod tests {
     }
 
     #[test]
+    fn a_large_body_goes_through_the_shared_file() {
+        let sender = SharedFile::create(c"test").unwrap();
+        let receiver = SharedFile::from_fd(sender.as_fd().try_clone_to_owned().unwrap());
+        let done = FromWorker::Done {
+            seq: 3,
+            count: 1,
+            times: vec![],
+        };
+        for size in [10, SHARED_MIN, 3 * SHARED_MIN + 7] {
+            let body: Vec<u8> = (0..size).map(|i| (i * 7) as u8).collect();
+            let mut wire = Vec::new();
+            write_frame(&mut wire, Some(&sender), &done, &body).unwrap();
+            if size >= SHARED_MIN {
+                assert!(wire.len() < 100, "only the length goes inline");
+            }
+            let frame = FrameReader::new()
+                .read_frame(&mut wire.as_slice(), Some(&receiver))
+                .unwrap()
+                .unwrap();
+            assert_eq!(frame.body(), &body[..]);
+        }
+        // Without a shared file, or with a file shorter than announced: an error.
+        let mut wire = Vec::new();
+        write_frame(&mut wire, Some(&sender), &done, &[1; SHARED_MIN]).unwrap();
+        assert!(
+            FrameReader::new()
+                .read_frame(&mut wire.as_slice(), None)
+                .is_err()
+        );
+        sender.clear();
+        let err = FrameReader::new()
+            .read_frame(&mut wire.as_slice(), Some(&receiver))
+            .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+    }
+
+    #[test]
+    fn word_results_and_their_failures_come_back_in_order() {
+        let mut body = vec![WORD_RESULTS];
+        encode_value(&Kind::U64, &mut body).unwrap();
+        for w in [4u64, 0, 16] {
+            body.extend_from_slice(&w.to_le_bytes());
+        }
+        end_word_results(&mut body, &[(1, Failure::Encode("no".into()))]);
+        let mut results = Results::new(&body, 3);
+        assert_eq!(results.next::<u64>(Some(0)).unwrap(), 4);
+        assert!(matches!(
+            results.next::<u64>(Some(1)),
+            Err(Error::Encode { index: Some(1), .. })
+        ));
+        assert_eq!(results.next::<u64>(Some(2)).unwrap(), 16);
+        assert!(!results.lost());
+        // Cut short: every item is a decode error, never garbage.
+        let mut cut = Results::new(&body[..10], 3);
+        assert!(matches!(cut.next::<u64>(None), Err(Error::Decode { .. })));
+    }
+
+    #[test]
     fn clean_eof_is_none_and_torn_frame_is_an_error() {
         assert!(
             FrameReader::new()
-                .read_frame(&mut &[][..])
+                .read_frame(&mut &[][..], None)
                 .unwrap()
                 .is_none()
         );
         let mut wire = Vec::new();
         write_frame(
             &mut wire,
+            None,
             &FromWorker::Done {
                 seq: 1,
                 count: 1,
@@ -533,8 +815,16 @@ mod tests {
         )
         .unwrap();
         wire.pop();
-        assert!(FrameReader::new().read_frame(&mut wire.as_slice()).is_err());
-        assert!(FrameReader::new().read_frame(&mut &[1, 0][..]).is_err());
+        assert!(
+            FrameReader::new()
+                .read_frame(&mut wire.as_slice(), None)
+                .is_err()
+        );
+        assert!(
+            FrameReader::new()
+                .read_frame(&mut &[1, 0][..], None)
+                .is_err()
+        );
     }
 
     #[test]
@@ -543,6 +833,7 @@ mod tests {
         for seq in 0..3 {
             write_frame(
                 &mut wire,
+                None,
                 &FromWorker::Done {
                     seq,
                     count: 1,
@@ -555,12 +846,12 @@ mod tests {
         let mut reader = FrameReader::new();
         let mut input = wire.as_slice();
         for seq in 0..3 {
-            let frame = reader.read_frame(&mut input).unwrap().unwrap();
+            let frame = reader.read_frame(&mut input, None).unwrap().unwrap();
             assert!(matches!(frame.header().unwrap(), FromWorker::Done { seq: s, .. } if s == seq));
             assert_eq!(frame.body(), &[seq as u8; 5]);
         }
         assert!(!reader.has_buffered());
-        assert!(reader.read_frame(&mut input).unwrap().is_none());
+        assert!(reader.read_frame(&mut input, None).unwrap().is_none());
     }
 
     #[test]
@@ -572,7 +863,7 @@ mod tests {
         wire.extend_from_slice(&[0; 10]);
         let mut reader = FrameReader::new();
         crate::alloc_probe::reset();
-        let err = reader.read_frame(&mut wire.as_slice()).unwrap_err();
+        let err = reader.read_frame(&mut wire.as_slice(), None).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
         let largest = crate::alloc_probe::largest_on_this_thread();
         assert!(

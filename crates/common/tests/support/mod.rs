@@ -7,11 +7,55 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
+use common::{Pool, Process, StartMethod, Task};
 use libtest_mimic::{Failed, Trial};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// Both start methods: every test of a pool or a process runs under each.
+pub const METHODS: [StartMethod; 2] = [StartMethod::Spawn, StartMethod::ForkServer];
+
+/// A pool of `n` workers started by `method` (a forkserver pool fails to build where there is
+/// no fork server, so a test under "forkserver" never runs on spawned workers by mistake).
+pub fn pool(method: StartMethod, n: usize) -> Pool {
+    let pool = Pool::builder()
+        .start_method(method)
+        .workers(n)
+        .build()
+        .unwrap_or_else(|e| panic!("a pool of {n} by {method}: {e}"));
+    assert_eq!(pool.start_method(), method);
+    pool
+}
+
+/// `task(arg)` in a new child process started by `method`.
+pub fn start<A: Serialize, R: DeserializeOwned + Send + 'static>(
+    method: StartMethod,
+    task: &Task<A, R>,
+    arg: A,
+) -> common::Result<Process<R>> {
+    Process::new(task, arg).start_method(method).start()
+}
+
+/// The test `body` under each start method, named `NAME::spawn` and `NAME::forkserver`.
+pub fn both(name: &str, body: fn(StartMethod)) -> Vec<Trial> {
+    bounded_both(name, Duration::from_secs(60), body)
+}
+
+/// [`both`], each bounded by `limit` (see [`bounded`]).
+pub fn bounded_both(name: &str, limit: Duration, body: fn(StartMethod)) -> Vec<Trial> {
+    METHODS
+        .into_iter()
+        .map(|method| run_bounded(format!("{name}::{method}"), limit, move || body(method)))
+        .collect()
+}
 
 /// A test whose body runs on its own thread and fails (instead of hanging CI) if it takes
 /// longer than `limit`. This bounds a wait; it is not a speed assertion.
 pub fn bounded(name: &str, limit: Duration, body: fn()) -> Trial {
+    run_bounded(name.to_owned(), limit, body)
+}
+
+fn run_bounded(name: String, limit: Duration, body: impl FnOnce() + Send + 'static) -> Trial {
     Trial::test(name, move || {
         let (done_tx, done_rx) = mpsc::channel();
         let worker = thread::Builder::new()
@@ -70,9 +114,12 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "panicked".into())
 }
 
-/// A fresh empty directory for marker files that tasks write (the name says who made it).
+/// A fresh empty directory for marker files that tasks write (the name says who made it; a
+/// number makes it this call's own, as a test runs once per start method, in parallel).
 pub fn marker_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("common-test-{}-{name}", std::process::id()));
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("common-test-{}-{name}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -89,18 +136,20 @@ pub fn markers(dir: &std::path::Path) -> Vec<String> {
     names
 }
 
-/// Whether `pid` is blocked sending on a descriptor above 2 (for a worker: its channel, not
-/// stdout or stderr), read from /proc/<pid>/syscall. (`UnixStream` writes with `send`.)
-pub fn in_write_to_a_channel(pid: u32) -> bool {
-    let Ok(line) = std::fs::read_to_string(format!("/proc/{pid}/syscall")) else {
-        return false;
-    };
-    let mut fields = line.split_whitespace();
-    let number = fields.next().and_then(|n| n.parse::<libc::c_long>().ok());
-    let fd = fields
-        .next()
-        .and_then(|fd| i64::from_str_radix(fd.trim_start_matches("0x"), 16).ok());
-    matches!(number, Some(libc::SYS_write | libc::SYS_sendto)) && fd.is_some_and(|fd| fd > 2)
+/// The file through which worker `pid` sends large results to its parent (a memory file; its
+/// size grows as the worker writes into it), as a path that `stat` follows.
+pub fn results_file(pid: u32) -> Option<std::path::PathBuf> {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .ok()?
+        .flatten()
+        .find(|entry| {
+            std::fs::read_link(entry.path()).is_ok_and(|target| {
+                target
+                    .to_string_lossy()
+                    .starts_with("/memfd:common-from-worker")
+            })
+        })
+        .map(|entry| entry.path())
 }
 
 /// `clone3` arguments, as far as `set_tid` (CLONE_ARGS_SIZE_VER1).

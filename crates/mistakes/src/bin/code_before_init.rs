@@ -5,7 +5,7 @@ static ALLOCATOR: support::alloc::ExitOnOutOfMemory =
 
 // ANCHOR: main
 fn main() -> std::process::ExitCode {
-    // The mistake: this line comes before `init`, so every worker runs it too.
+    // The mistake: this line comes before `init`, so every spawned worker runs it too.
     let said = support::outln!("reading the settings, in process {}", std::process::id());
     common::init(mistakes::TASKS);
     mistakes::code_before_init::run(support::cli::parse(), said)
