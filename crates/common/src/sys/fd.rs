@@ -1,5 +1,5 @@
-//! Descriptors: a sealed memfd and its shared page, passing a descriptor over a socket,
-//! waiting on two descriptors at once, and what a worker does with its descriptors at start.
+//! Descriptors: a sealed memfd and its shared page, waiting on two descriptors at once, and
+//! what a worker does with its descriptors at start.
 
 use std::ffi::CStr;
 use std::fs::File;
@@ -17,16 +17,13 @@ use super::{check, poll_timeout};
 /// growing. Whoever holds it can write its bytes but never resize it, so a mapping of it cannot
 /// fault (SIGBUS) because the other side truncated the file.
 pub(crate) fn sealed_memfd(name: &CStr, len: usize) -> io::Result<OwnedFd> {
-    let flags = libc::MFD_CLOEXEC | libc::MFD_ALLOW_SEALING;
-    // SAFETY: `name` is a valid NUL-terminated string; the flags are valid.
-    let fd = check(unsafe { libc::memfd_create(name.as_ptr(), flags) })?;
-    // SAFETY: memfd_create returned a fresh descriptor that nothing else owns.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-    File::from(fd.try_clone()?).set_len(len as u64)?;
-    let seals = libc::F_SEAL_SHRINK | libc::F_SEAL_GROW | libc::F_SEAL_SEAL;
-    // SAFETY: F_ADD_SEALS takes an integer set of seals; `fd` is an open memfd that allows them.
-    check(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_ADD_SEALS, seals) })?;
-    Ok(fd)
+    let file = super::memfd(name)?;
+    file.set_len(len as u64)?;
+    super::add_seals(
+        &file,
+        libc::F_SEAL_SHRINK | libc::F_SEAL_GROW | libc::F_SEAL_SEAL,
+    )?;
+    Ok(file.into())
 }
 
 /// A shared, writable mapping of the first page of a file, viewed as 64-bit atomics.

@@ -14,7 +14,6 @@ use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::fs::FileExt;
 
-
 /// One direction's shared file.
 #[derive(Debug)]
 pub(crate) struct SharedFile {
