@@ -32,17 +32,21 @@
 //!
 //! # Design
 //!
-//! **Workers are this binary, started again.** Python on Linux long used `fork` (3.14 made
-//! `forkserver` the default): the child gets a copy of the parent's page tables, its memory
-//! shared copy-on-write, locks included, but only the thread that forked. Forking a
-//! multi-threaded program is not unsound in itself; running code in the child that is not
-//! async-signal-safe before it calls `exec` is. Another thread may have held the allocator's
-//! lock at the moment of the fork, and the child, where that thread does not exist, would wait
-//! for it forever. A worker runs arbitrary Rust code, so it is a fresh `exec` of
-//! `/proc/self/exe`, marked by a first argument, `--common-pool-worker <parent pid>`. [`init`],
-//! the first line of `main`, sees the mark and turns the process into a worker that never
-//! returns to `main`. Without the mark it records the task
-//! list and returns. Pools refuse to start until it has run, so forgetting it is an error
+//! **Workers are this binary, never a fork of the running program.** Python on Linux long used
+//! `fork` (3.14 made `forkserver` the default): the child gets a copy of the parent's page
+//! tables, its memory shared copy-on-write, locks included, but only the thread that forked.
+//! Forking a multi-threaded program is not unsound in itself; running code in the child that is
+//! not async-signal-safe before it calls `exec` is. Another thread may have held the
+//! allocator's lock at the moment of the fork, and the child, where that thread does not exist,
+//! would wait for it forever. A worker runs arbitrary Rust code, so it is made one of two ways
+//! ([`StartMethod`]). By default, [`init`], the first line of `main`, checks that the process
+//! still has one thread and forks a small *fork server* from it; each worker is a copy of that
+//! server (`clone3` with `CLONE_PARENT`: a child of the program, known by a pidfd), so it has
+//! the program as it was at `init` and no thread but its own. With [`StartMethod::Spawn`], or
+//! when a thread already ran at `init` (then there is no server), a worker is a fresh `exec` of
+//! `/proc/self/exe`, marked by a first argument, `--common-pool-worker <parent pid>`; `init`
+//! sees the mark and turns the process into a worker that never returns to `main`. Pools
+//! refuse to start until `init` has run, so forgetting it is an error
 //! ([`Error::NotInitialized`]), not a fork bomb. In tests, [`enable_test_support!`] runs `init`
 //! before the test harness.
 //!

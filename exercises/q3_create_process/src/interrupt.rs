@@ -148,9 +148,19 @@ impl Cleanup {
 
     /// Removes `dir` and what it still holds, and forgets it. Only once no worker can write
     /// there any more: when every worker of the batch has ended.
+    /// A directory that cannot be removed (no descriptor left to walk it, say) is reported
+    /// in one line and left for the next run in the same place to remove.
     fn remove(&self, dir: &Path) {
         let mut dirs = self.lock();
-        let _ = fs::remove_dir_all(dir);
+        if let Err(e) = fs::remove_dir_all(dir)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            support::errln!(
+                "{}: error: cannot remove {}: {e} (the next run in this directory removes it)",
+                env!("CARGO_PKG_NAME"),
+                dir.display()
+            );
+        }
         dirs.retain(|listed| listed != dir);
     }
 
