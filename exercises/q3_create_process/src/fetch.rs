@@ -5,6 +5,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::net::IpAddr;
 use std::path::Path;
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use reqwest::Url;
@@ -82,8 +83,8 @@ pub fn check_url(url: &str) -> Result<(), String> {
 }
 
 // ANCHOR: fetch
-/// Fetches the body into `job.temp`, checks it is whole, and renames it into place. Builds its
-/// own HTTP client unless given one (threads share one).
+/// Fetches the body into `job.temp`, checks it is whole, and renames it into place, with the
+/// HTTP client given, or else this process's own (see [`process_client`]).
 pub(crate) fn fetch(job: &Job, shared: Option<&Client>) -> Result<u64, DownloadError> {
     let start = Instant::now();
     let url = parse_url(&job.url)?;
@@ -91,7 +92,7 @@ pub(crate) fn fetch(job: &Job, shared: Option<&Client>) -> Result<u64, DownloadE
     let client = match shared {
         Some(client) => client,
         None => {
-            own = client([&url], job.timeout)?;
+            own = process_client(&url, job.timeout)?;
             &own
         }
     };
@@ -131,6 +132,23 @@ pub(crate) fn fetch(job: &Job, shared: Option<&Client>) -> Result<u64, DownloadE
     Ok(received)
 }
 // ANCHOR_END: fetch
+
+/// This process's client for downloads like `url` with `timeout`, built on first use and kept:
+/// building one reads the system's certificates and starts a thread, a few milliseconds that a
+/// pool worker running many downloads, or a loop of them, then pays once. (A cheap clone: the
+/// client is shared inside.)
+fn process_client(url: &Url, timeout: Duration) -> Result<Client, DownloadError> {
+    type Key = (Duration, bool);
+    static CLIENTS: Mutex<Vec<(Key, Client)>> = Mutex::new(Vec::new());
+    let key = (timeout, is_loopback(url));
+    let mut clients = CLIENTS.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((_, client)) = clients.iter().find(|(k, _)| *k == key) {
+        return Ok(client.clone());
+    }
+    let built = client([url], timeout)?;
+    clients.push((key, built.clone()));
+    Ok(built)
+}
 
 /// A blocking HTTP client for downloads of `urls`.
 pub(crate) fn client<'u>(
