@@ -4,8 +4,9 @@
 //! code block for a misspelt anchor, and the rest of the file for a missing `ANCHOR_END`; it
 //! leaves a misspelt directive (`{{#inlcude …}}`) on the page as text; it renders a link to a
 //! missing chapter or heading as a link that leads nowhere; and it ignores a chapter file that
-//! SUMMARY.md forgot. [`check`] reads the book the way mdBook does and reports each of these as
-//! a [`Problem`] with its file and line.
+//! SUMMARY.md forgot. It also holds listings short: an included anchor may show at most
+//! [`MAX_ANCHOR_LINES`] lines, counted as mdBook shows them. [`check`] reads the book the way
+//! mdBook does and reports each of these as a [`Problem`] with its file and line.
 //!
 //! Directives are found the way mdBook finds them: in the raw text, code blocks included
 //! (that is where `{{#include}}` usually sits). Links and headings come from pulldown-cmark with
@@ -355,7 +356,10 @@ fn check_directives(
                     Err(e) => problems.push(complain(format!("includes `{path}`: {e}"))),
                     Ok(content) => {
                         included.insert(normalise(&target));
-                        if let Some(message) = spec.and_then(|spec| check_spec(&content, spec)) {
+                        let every_pair = directive.name == "rustdoc_include";
+                        if let Some(message) =
+                            spec.and_then(|spec| check_spec(&content, spec, every_pair))
+                        {
                             problems.push(complain(format!("includes `{arg}`: {message}")));
                         }
                     }
@@ -368,14 +372,15 @@ fn check_directives(
     }
 }
 
-/// What is wrong with a `:range` or `:anchor` suffix given the included file's `content`.
-fn check_spec(content: &str, spec: &str) -> Option<String> {
+/// What is wrong with a `:range` or `:anchor` suffix given the included file's `content`;
+/// `every_pair` as in [`shown_lines`].
+fn check_spec(content: &str, spec: &str, every_pair: bool) -> Option<String> {
     let lines: Vec<&str> = content.lines().collect();
     let mut parts = spec.splitn(3, ':');
     let first = parts.next().unwrap_or("");
     // mdBook: a first part that is neither empty nor a number is an anchor name.
     if !first.is_empty() && first.parse::<usize>().is_err() {
-        return check_anchor(&lines, first);
+        return check_anchor(&lines, first, every_pair);
     }
     let start = first.parse::<usize>().ok().map(|n| n.saturating_sub(1));
     let end = match parts.next() {
@@ -412,27 +417,59 @@ pub(crate) fn marker_name<'a>(line: &'a str, marker: &str) -> Option<&'a str> {
     None
 }
 
-fn check_anchor(lines: &[&str], anchor: &str) -> Option<String> {
-    let Some(start) = lines
+/// The most lines an included anchor may show. A listing shows the idea, short; printing and
+/// plumbing stay out of the anchor (narrow it, or split a long function into named helpers).
+pub const MAX_ANCHOR_LINES: usize = 30;
+
+fn check_anchor(lines: &[&str], anchor: &str, every_pair: bool) -> Option<String> {
+    if !lines
         .iter()
-        .position(|l| marker_name(l, "ANCHOR:") == Some(anchor))
-    else {
+        .any(|l| marker_name(l, "ANCHOR:") == Some(anchor))
+    {
         return Some(format!("the file has no `ANCHOR: {anchor}`"));
-    };
-    let Some(len) = lines[start + 1..]
-        .iter()
-        .position(|l| marker_name(l, "ANCHOR_END:") == Some(anchor))
-    else {
+    }
+    let Some(shown) = shown_lines(lines, anchor, every_pair) else {
         return Some(format!(
             "`ANCHOR: {anchor}` has no `ANCHOR_END: {anchor}` after it \
              (mdBook would show the rest of the file)"
         ));
     };
-    let shown = lines[start + 1..start + 1 + len]
-        .iter()
-        .filter(|l| marker_name(l, "ANCHOR:").is_none() && marker_name(l, "ANCHOR_END:").is_none())
-        .count();
-    (shown == 0).then(|| format!("anchor `{anchor}` marks no lines"))
+    if shown.is_empty() {
+        Some(format!("anchor `{anchor}` marks no lines"))
+    } else if shown.len() > MAX_ANCHOR_LINES {
+        Some(format!(
+            "anchor `{anchor}` shows {} lines, more than {MAX_ANCHOR_LINES}: show the idea \
+             (narrow the anchor, or split the function into named helpers)",
+            shown.len()
+        ))
+    } else {
+        None
+    }
+}
+
+/// The lines mdBook shows for `anchor`, without marker lines, or `None` if an `ANCHOR` it reads
+/// has no `ANCHOR_END` (mdBook would show the rest of the file). `{{#include}}` shows the first
+/// `ANCHOR` … `ANCHOR_END` pair only; `{{#rustdoc_include}}` (`every_pair`) joins every pair of
+/// that name in the file, in order (mdBook 0.5's `take_anchored_lines` and
+/// `take_rustdoc_include_anchored_lines`).
+fn shown_lines<'a>(lines: &[&'a str], anchor: &str, every_pair: bool) -> Option<Vec<&'a str>> {
+    let mut shown = Vec::new();
+    let mut inside = false;
+    for line in lines {
+        if !inside {
+            inside = marker_name(line, "ANCHOR:") == Some(anchor);
+        } else if let Some(end) = marker_name(line, "ANCHOR_END:") {
+            if end == anchor {
+                if !every_pair {
+                    return Some(shown);
+                }
+                inside = false;
+            }
+        } else if marker_name(line, "ANCHOR:").is_none() {
+            shown.push(*line);
+        }
+    }
+    (!inside).then_some(shown)
 }
 
 // ----------------------------------------------------------------------------------------------
@@ -703,6 +740,68 @@ fn rest() {}
         assert_eq!(problems.len(), 2, "{problems:?}");
         assert!(problems[0].contains("`ANCHOR: open` has no `ANCHOR_END: open`"));
         assert!(problems[1].contains("anchor `empty` marks no lines"));
+    }
+
+    #[test]
+    fn an_anchor_longer_than_the_limit_is_named_with_its_length() {
+        let body = |n: usize| {
+            (0..n)
+                .map(|i| format!("let _ = {i};\n"))
+                .collect::<String>()
+        };
+        // `split`: two pairs of one name, each short. rustdoc_include joins them (too long
+        // together); include shows the first pair only (short).
+        let half = MAX_ANCHOR_LINES / 2 + 1;
+        let code = format!(
+            "// ANCHOR: limit\n{}// ANCHOR_END: limit\n\
+             // ANCHOR: long\n{}// ANCHOR: inner\nx\n// ANCHOR_END: inner\n// ANCHOR_END: long\n\
+             // ANCHOR: split\n{}// ANCHOR_END: split\nfn between() {{}}\n\
+             // ANCHOR: split\n{}// ANCHOR_END: split\n",
+            body(MAX_ANCHOR_LINES),
+            body(MAX_ANCHOR_LINES),
+            body(half),
+            body(half),
+        );
+        let one = "{{#rustdoc_include ../code/long.rs:limit}}\n\
+                   {{#rustdoc_include ../code/long.rs:long}}\n\
+                   {{#include ../code/long.rs:split}}\n\
+                   {{#rustdoc_include ../code/long.rs:split}}\n";
+        let problems = problems_of(&[
+            ("SUMMARY.md", "- [One](one.md)\n"),
+            ("one.md", one),
+            ("../code/long.rs", &code),
+        ]);
+        let too_long = |line: usize, anchor: &str, n: usize| {
+            format!(
+                "src/one.md:{line}: includes `../code/long.rs:{anchor}`: anchor `{anchor}` shows \
+                 {n} lines, more than {MAX_ANCHOR_LINES}: show the idea (narrow the anchor, or \
+                 split the function into named helpers)"
+            )
+        };
+        assert_eq!(
+            problems,
+            [
+                too_long(2, "long", MAX_ANCHOR_LINES + 1),
+                too_long(4, "split", 2 * half)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_second_pair_without_its_end_shows_the_rest_of_the_file() {
+        let problems = problems_of(&[
+            ("SUMMARY.md", "- [One](one.md)\n"),
+            ("one.md", "{{#rustdoc_include ../code/x.rs:a}}\n"),
+            (
+                "../code/x.rs",
+                "// ANCHOR: a\nx\n// ANCHOR_END: a\n// ANCHOR: a\ny\n",
+            ),
+        ]);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].contains("has no `ANCHOR_END: a`"),
+            "{problems:?}"
+        );
     }
 
     #[test]

@@ -10,7 +10,8 @@
 //!   (those whose file or command contains `q5_pool`), `… -- --check` (compare without
 //!   writing).
 //! - [`check::check`] finds what `mdbook build` lets through: an include of a missing file or
-//!   anchor, a link to a missing chapter or heading, a chapter left out of `SUMMARY.md`, an
+//!   anchor, an included anchor longer than [`check::MAX_ANCHOR_LINES`] (a listing shows the
+//!   idea, short), a link to a missing chapter or heading, a chapter left out of `SUMMARY.md`, an
 //!   output file no command produces, and a [claim](claims) that the output it names no
 //!   longer supports. `cargo test -p book` runs it on `docs/`, so `cargo test --workspace`
 //!   fails on a broken book.

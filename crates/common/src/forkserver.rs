@@ -115,7 +115,13 @@ unsafe fn start_server(tasks: &[&dyn Registered]) -> Result<Server, String> {
             drop(ours);
             // Never unwind out of here: above is `init`, and the program's `main`.
             let _ = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                serve_requests(theirs, tasks, parent, &identity, &dispositions)
+                let setup = Setup {
+                    tasks,
+                    parent,
+                    identity: &identity,
+                    dispositions: &dispositions,
+                };
+                serve_requests(theirs, &setup)
             }));
             sys::exit_now(101)
         }
@@ -187,77 +193,145 @@ impl Server {
 /// name). Returns it (our child, watched through a pidfd) and our end of its channel, as
 /// [`exec_worker`](crate::spawn::exec_worker) does.
 pub(crate) fn fork_worker(name: &str, label: &str) -> io::Result<(Arc<Child>, UnixStream)> {
-    let server = match SERVER.get() {
-        Some(Ok(server)) => server,
-        _ => {
-            let why = unavailable().unwrap_or_default();
-            return Err(io::Error::new(io::ErrorKind::Unsupported, why));
-        }
-    };
+    let server = running_server()?;
     let (ours, theirs) = UnixStream::pair()?;
     // The worker's standard output and error are the program's now, not those it had at init.
     let (stdout, stderr) = (io::stdout(), io::stderr());
+    let (flags, fds) = attachments(theirs.as_fd(), stdout.as_fd(), stderr.as_fd());
+    let control = lock(&server.control);
+    if sys::send_with_fds(control.as_fd(), &request(flags, label), &fds, false).is_err() {
+        return Err(server.failed("the fork server took no request"));
+    }
+    drop(fds);
+    drop(theirs); // the server has its own copy now
+    let (pid, pidfds) = server.answer(control)?;
+    Ok((server.adopt(pid, pidfds, name)?, ours))
+}
+// ANCHOR_END: fork_worker
+
+/// The fork server, or why workers cannot be forked.
+fn running_server() -> io::Result<&'static Server> {
+    match SERVER.get() {
+        Some(Ok(server)) => Ok(server),
+        _ => {
+            let why = unavailable().unwrap_or_default();
+            Err(io::Error::new(io::ErrorKind::Unsupported, why))
+        }
+    }
+}
+
+/// What a request carries: the worker's end of its channel, then the program's standard output
+/// and error, each only if it is open; the flags say which of the two came.
+fn attachments<'a>(
+    channel: BorrowedFd<'a>,
+    stdout: BorrowedFd<'a>,
+    stderr: BorrowedFd<'a>,
+) -> (u32, Vec<BorrowedFd<'a>>) {
     let mut flags = 0;
-    let mut fds: Vec<BorrowedFd<'_>> = vec![theirs.as_fd()];
-    for (flag, fd) in [(WITH_STDOUT, stdout.as_fd()), (WITH_STDERR, stderr.as_fd())] {
+    let mut fds = vec![channel];
+    for (flag, fd) in [(WITH_STDOUT, stdout), (WITH_STDERR, stderr)] {
         if sys::is_open(fd.as_raw_fd()) {
             flags |= flag;
             fds.push(fd);
         }
     }
+    (flags, fds)
+}
+
+impl Server {
+    /// Waits for the answer to the request just sent on `control` (held until it is read):
+    /// the new worker's pid and the descriptors that came with it, or the error `fork` gave.
+    fn answer(&self, control: MutexGuard<'_, OwnedFd>) -> io::Result<(u32, Vec<OwnedFd>)> {
+        let waited = sys::poll_either(
+            control.as_fd(),
+            libc::POLLIN,
+            self.pidfd.as_fd(),
+            sys::deadline(ANSWER_TIMEOUT),
+        )?;
+        if waited != Ready::First {
+            return Err(self.failed("the fork server did not answer"));
+        }
+        let mut answer = [0u8; 8];
+        let mut pidfds = Vec::new();
+        let n = sys::read_with_fds(control.as_fd(), &mut answer, &mut pidfds)?;
+        drop(control);
+        if n != answer.len() {
+            return Err(self.failed("the fork server gave no answer"));
+        }
+        let word = |at: usize| u32::from_le_bytes(answer[at..at + 4].try_into().expect("4 bytes"));
+        let (errno, pid) = (word(0), word(4));
+        if errno != 0 {
+            // What `fork` would have said (EAGAIN: too many processes).
+            return Err(io::Error::from_raw_os_error(errno as i32));
+        }
+        Ok((pid, pidfds))
+    }
+
+    /// Takes the new worker `pid` as our child named `name`, through the pidfd that came with
+    /// the answer.
+    fn adopt(&self, pid: u32, mut pidfds: Vec<OwnedFd>, name: &str) -> io::Result<Arc<Child>> {
+        match (pidfds.pop(), pidfds.is_empty()) {
+            (Some(pidfd), true) => Child::adopt_pidfd(pid, pidfd, name.to_owned()),
+            // The worker exists, but its pidfd did not reach us (this process is out of
+            // descriptors: the kernel dropped it). It is our child, unreaped: adopting it by
+            // number makes a pidfd, or kills and reaps it, and says why.
+            (None, _) => Child::adopt(pid, name.to_owned()),
+            _ => Err(self.failed("the fork server sent more than a pidfd")),
+        }
+    }
+}
+
+/// The request for a worker labelled `label`, with the descriptors `flags` says.
+fn request(flags: u32, label: &str) -> Vec<u8> {
     let mut request = Vec::with_capacity(8 + MAX_LABEL);
     request.extend_from_slice(&REQUEST.to_le_bytes());
     request.extend_from_slice(&flags.to_le_bytes());
     request.extend(label.bytes().filter(|&b| b != 0).take(MAX_LABEL));
-    let control = lock(&server.control);
-    if sys::send_with_fds(control.as_fd(), &request, &fds, false).is_err() {
-        return Err(server.failed("the fork server took no request"));
-    }
-    drop(fds);
-    drop(theirs); // the server has its own copy now
-    let waited = sys::poll_either(
-        control.as_fd(),
-        libc::POLLIN,
-        server.pidfd.as_fd(),
-        sys::deadline(ANSWER_TIMEOUT),
-    )?;
-    if waited != Ready::First {
-        return Err(server.failed("the fork server did not answer"));
-    }
-    let mut answer = [0u8; 8];
-    let mut pidfds = Vec::new();
-    let n = sys::read_with_fds(control.as_fd(), &mut answer, &mut pidfds)?;
-    drop(control);
-    if n != answer.len() {
-        return Err(server.failed("the fork server gave no answer"));
-    }
-    let word = |at: usize| u32::from_le_bytes(answer[at..at + 4].try_into().expect("4 bytes"));
-    let (errno, pid) = (word(0), word(4));
-    if errno != 0 {
-        // What `fork` would have said (EAGAIN: too many processes).
-        return Err(io::Error::from_raw_os_error(errno as i32));
-    }
-    let child = match (pidfds.pop(), pidfds.is_empty()) {
-        (Some(pidfd), true) => Child::adopt_pidfd(pid, pidfd, name.to_owned())?,
-        // The worker exists, but its pidfd did not reach us (this process is out of
-        // descriptors: the kernel dropped it). It is our child, unreaped: adopting it by number
-        // makes a pidfd, or kills and reaps it, and says why.
-        (None, _) => Child::adopt(pid, name.to_owned())?,
-        _ => return Err(server.failed("the fork server sent more than a pidfd")),
-    };
-    Ok((child, ours))
+    request
 }
-// ANCHOR_END: fork_worker
+
+/// What the server makes a worker of, besides a copy of itself.
+struct Setup<'a> {
+    tasks: &'a [&'a dyn Registered],
+    /// The program's process id: a copy whose parent is another process ends at once.
+    parent: u32,
+    /// The server's thread, as a copy must register it again (see [`sys::copy_this_process`]).
+    identity: &'a ThreadIdentity,
+    /// The program's signal dispositions at `init`, the ignored ones reset.
+    dispositions: &'a Dispositions,
+}
 
 // ANCHOR: serve_requests
 /// The server: forks a worker for each request, until the program closes its end.
-fn serve_requests(
-    control: OwnedFd,
-    tasks: &[&dyn Registered],
-    parent: u32,
-    identity: &ThreadIdentity,
-    dispositions: &Dispositions,
-) -> ! {
+fn serve_requests(control: OwnedFd, setup: &Setup<'_>) -> ! {
+    let control = stand_apart(control, setup.parent);
+    let command_line = CommandLine::of_the_server();
+    loop {
+        let answer = match receive(&control) {
+            Received::Gone => sys::exit_now(0),
+            Received::Malformed => Answer::failed(libc::EPROTO),
+            Received::Request(request) => {
+                // The copy is born with its own title (the original takes its own back below).
+                command_line.show_worker(&request.label);
+                // SAFETY: the server has one thread (it never starts one) and holds no lock;
+                // `identity` is that thread's, read in the program before the server was copied.
+                match unsafe { sys::copy_this_process(setup.identity, true) } {
+                    Ok(Copied::Copy) => become_worker(setup, request, control),
+                    Ok(Copied::Original { pid, pidfd }) => Answer::forked(pid, pidfd),
+                    Err(e) => Answer::failed(e.raw_os_error().unwrap_or(libc::EAGAIN)),
+                }
+            }
+        };
+        command_line.show_server();
+        if answer.send(&control).is_err() {
+            sys::exit_now(0);
+        }
+    }
+}
+// ANCHOR_END: serve_requests
+
+/// Sets the server apart from the program it is a copy of, or ends it; returns `control`.
+fn stand_apart(control: OwnedFd, parent: u32) -> OwnedFd {
     // The server ends when the program does: at once if it dies (the signal), or when it
     // closes the socket (it exited, or exec'd another program).
     if sys::set_parent_death_signal(libc::SIGKILL).is_err() || sys::parent_pid() != parent {
@@ -269,67 +343,111 @@ fn serve_requests(
     // dispositions.
     sys::block_all_signals();
     // Hold nothing of the program's: its descriptors (the channel aside) and its terminal.
-    let control = match keep_only(control) {
+    match keep_only(control) {
         Ok(control) => control,
         Err(_) => sys::exit_now(1),
-    };
-    // `ps` shows the program's command line for the server and for each worker (copies of
-    // it): make it say what each process is, as a spawned worker's does.
-    let program = std::env::current_exe()
-        .ok()
-        .and_then(|path| path.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .unwrap_or_else(|| "common".into());
-    let title = format!("{program} (fork server)");
-    sys::rewrite_command_line(&title);
-    sys::set_process_name("fork server");
-    let mut request = [0u8; 8 + MAX_LABEL];
-    loop {
-        let mut fds = Vec::new();
-        let n = match sys::read_with_fds(control.as_fd(), &mut request, &mut fds) {
-            Ok(0) | Err(_) => sys::exit_now(0), // the program is gone
-            Ok(n) => n,
-        };
-        let flags = u32::from_le_bytes(request[4..8].try_into().expect("4 bytes"));
-        let expected =
-            1 + (flags & WITH_STDOUT != 0) as usize + (flags & WITH_STDERR != 0) as usize;
-        let well_formed = n >= 8
-            && u32::from_le_bytes(request[..4].try_into().expect("4 bytes")) == REQUEST
-            && fds.len() == expected;
-        let answer = if !well_formed {
-            (libc::EPROTO as u32, 0, None)
-        } else {
-            // The copy is born with its own title (the original takes its own back below).
-            let label = String::from_utf8_lossy(&request[8..n]);
-            sys::rewrite_command_line(&format!("{program} ({label})"));
-            // SAFETY: the server has one thread (it never starts one), `identity` is that
-            // thread's (it was read in the program before the server was copied from it), and
-            // no lock is held here.
-            match unsafe { sys::copy_this_process(identity, true) } {
-                Ok(Copied::Copy) => {
-                    drop(control);
-                    // Never unwind out of here, into the server's loop.
-                    let _ = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                        become_worker(tasks, parent, dispositions, fds, flags)
-                    }));
-                    sys::exit_now(101)
-                }
-                Ok(Copied::Original { pid, pidfd }) => (0, pid, Some(pidfd)),
-                Err(e) => (e.raw_os_error().unwrap_or(libc::EAGAIN) as u32, 0, None),
-            }
-        };
-        sys::rewrite_command_line(&title);
-        drop(fds);
-        let (errno, pid, pidfd) = answer;
-        let mut reply = [0u8; 8];
-        reply[..4].copy_from_slice(&errno.to_le_bytes());
-        reply[4..].copy_from_slice(&pid.to_le_bytes());
-        let attached: Vec<BorrowedFd<'_>> = pidfd.iter().map(|fd| fd.as_fd()).collect();
-        if sys::send_with_fds(control.as_fd(), &reply, &attached, false).is_err() {
-            sys::exit_now(0);
-        }
     }
 }
-// ANCHOR_END: serve_requests
+
+/// `ps` shows the program's command line for the server and for each worker (copies of it):
+/// this makes it say what each process is, as a spawned worker's does.
+struct CommandLine {
+    program: String,
+    server: String,
+}
+
+impl CommandLine {
+    /// Names this process the fork server.
+    fn of_the_server() -> CommandLine {
+        let program = std::env::current_exe()
+            .ok()
+            .and_then(|path| path.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "common".into());
+        let server = format!("{program} (fork server)");
+        sys::rewrite_command_line(&server);
+        sys::set_process_name("fork server");
+        CommandLine { program, server }
+    }
+
+    fn show_worker(&self, label: &str) {
+        sys::rewrite_command_line(&format!("{} ({label})", self.program));
+    }
+
+    fn show_server(&self) {
+        sys::rewrite_command_line(&self.server);
+    }
+}
+
+/// A request for a worker, as the server received it.
+struct Request {
+    /// Which of the program's standard streams came after the channel.
+    flags: u32,
+    label: String,
+    /// The worker's end of its channel, then the streams.
+    fds: Vec<OwnedFd>,
+}
+
+/// What the server read from the program.
+enum Received {
+    /// The program closed its end (or the socket failed): it is gone.
+    Gone,
+    /// Not a request this server understands (its descriptors are closed).
+    Malformed,
+    Request(Request),
+}
+
+/// Reads the next request.
+fn receive(control: &OwnedFd) -> Received {
+    let mut request = [0u8; 8 + MAX_LABEL];
+    let mut fds = Vec::new();
+    let n = match sys::read_with_fds(control.as_fd(), &mut request, &mut fds) {
+        Ok(0) | Err(_) => return Received::Gone,
+        Ok(n) => n,
+    };
+    let word = |at: usize| u32::from_le_bytes(request[at..at + 4].try_into().expect("4 bytes"));
+    let flags = word(4);
+    let expected = 1 + (flags & WITH_STDOUT != 0) as usize + (flags & WITH_STDERR != 0) as usize;
+    if n < 8 || word(0) != REQUEST || fds.len() != expected {
+        return Received::Malformed;
+    }
+    let label = String::from_utf8_lossy(&request[8..n]).into_owned();
+    Received::Request(Request { flags, label, fds })
+}
+
+/// The server's answer to a request: the new worker's pid and a pidfd for it, or the error
+/// number `fork` would have given.
+struct Answer {
+    errno: u32,
+    pid: u32,
+    pidfd: Option<OwnedFd>,
+}
+
+impl Answer {
+    fn forked(pid: u32, pidfd: OwnedFd) -> Answer {
+        Answer {
+            errno: 0,
+            pid,
+            pidfd: Some(pidfd),
+        }
+    }
+
+    fn failed(errno: i32) -> Answer {
+        Answer {
+            errno: errno as u32,
+            pid: 0,
+            pidfd: None,
+        }
+    }
+
+    /// Sends the answer (its pidfd attached), read by [`Server::answer`].
+    fn send(&self, control: &OwnedFd) -> io::Result<usize> {
+        let mut reply = [0u8; 8];
+        reply[..4].copy_from_slice(&self.errno.to_le_bytes());
+        reply[4..].copy_from_slice(&self.pid.to_le_bytes());
+        let attached: Vec<BorrowedFd<'_>> = self.pidfd.iter().map(|fd| fd.as_fd()).collect();
+        sys::send_with_fds(control.as_fd(), &reply, &attached, false)
+    }
+}
 
 /// Closes every descriptor but `control` (moved to 3) and puts `/dev/null` on the standard
 /// streams.
@@ -346,14 +464,24 @@ fn keep_only(control: OwnedFd) -> io::Result<OwnedFd> {
     Ok(control)
 }
 
-/// In a copy of the server: set up as a new worker of the program `parent` and serve it.
-fn become_worker(
-    tasks: &[&dyn Registered],
-    parent: u32,
-    dispositions: &Dispositions,
-    fds: Vec<OwnedFd>,
-    flags: u32,
-) -> ! {
+/// In a copy of the server: closes the server's end of `control`, becomes a new worker of the
+/// program and serves it.
+fn become_worker(setup: &Setup<'_>, request: Request, control: OwnedFd) -> ! {
+    drop(control);
+    // Never unwind out of here, into the server's loop.
+    let _ = std::panic::catch_unwind(AssertUnwindSafe(|| serve_as_worker(setup, request)));
+    sys::exit_now(101)
+}
+
+/// Sets up as a new worker of the program and serves it.
+fn serve_as_worker(setup: &Setup<'_>, request: Request) -> ! {
+    let Setup {
+        tasks,
+        parent,
+        dispositions,
+        ..
+    } = *setup;
+    let Request { flags, fds, .. } = request;
     // If the program died before we asked for the signal, our parent is someone else now.
     if sys::set_parent_death_signal(libc::SIGKILL).is_err() || sys::parent_pid() != parent {
         sys::exit_now(0);

@@ -423,52 +423,17 @@ impl Link {
             sys::spin_until_readable(self.sock.as_fd(), SPIN);
         }
         loop {
-            if let Some(limit) = limit {
-                match self.overran(seq, limit) {
-                    Ok((item, started_ns)) => {
-                        self.child.kill_and_wait();
-                        return Reply::TimedOut {
-                            item,
-                            started_ns,
-                            answered,
-                        };
-                    }
-                    Err(_) if self.reader.has_buffered() => {}
-                    Err(wait) => {
-                        let (sock, pidfd) = (self.sock.as_fd(), self.child.pidfd());
-                        match sys::poll_either(sock, libc::POLLIN, pidfd, sys::deadline(wait)) {
-                            Ok(Ready::TimedOut) => continue,
-                            Ok(_) => {} // an answer, or the end: reading tells which
-                            Err(_) => return self.died(seq, answered),
-                        }
-                    }
-                }
-            }
-            let mut watched = Watched {
-                sock: &self.sock,
-                child: &self.child,
-            };
-            let frame = match self
-                .reader
-                .read_frame(&mut watched, Some(&self.from_worker))
-            {
-                Ok(Some(frame)) => frame,
-                Ok(None) | Err(_) => return self.died(seq, answered),
+            // No frame: the worker is gone (end of file), or overran its time limit.
+            let frame = match self.next_frame(seq, limit, answered) {
+                Ok(frame) => frame,
+                Err(reply) => return reply,
             };
             match frame.header::<FromWorker>() {
-                Ok(FromWorker::Part {
-                    seq: part,
-                    count,
-                    times,
-                }) if part == seq => {
+                Ok(FromWorker::Part { seq, count, times }) if seq == self.seq => {
                     on_part(frame, answered, count as usize, times);
                     answered += count as usize;
                 }
-                Ok(FromWorker::Done {
-                    seq: done,
-                    count,
-                    times,
-                }) if done == seq => {
+                Ok(FromWorker::Done { seq, count, times }) if seq == self.seq => {
                     return Reply::Done {
                         frame,
                         first: answered,
@@ -481,6 +446,62 @@ impl Link {
             }
         }
         // ANCHOR_END: wait_for_answer
+    }
+
+    /// The worker's next frame, or the reply that ends the wait for one: the running item
+    /// overran `limit` (and the worker was killed), or the worker is gone (end of file, an
+    /// error, or a wait that failed).
+    fn next_frame(
+        &mut self,
+        seq: u64,
+        limit: Option<Duration>,
+        answered: usize,
+    ) -> std::result::Result<Frame, Reply> {
+        if let Some(limit) = limit {
+            self.watch_the_clock(seq, limit, answered)?;
+        }
+        let mut watched = Watched {
+            sock: &self.sock,
+            child: &self.child,
+        };
+        match self
+            .reader
+            .read_frame(&mut watched, Some(&self.from_worker))
+        {
+            Ok(Some(frame)) => Ok(frame),
+            Ok(None) | Err(_) => Err(self.died(seq, answered)),
+        }
+    }
+
+    /// For a timed call: waits until the worker has something to read (an answer, or the
+    /// end), checking the running item's clock. If it overruns `limit` first, kills the worker.
+    fn watch_the_clock(
+        &self,
+        seq: u64,
+        limit: Duration,
+        answered: usize,
+    ) -> std::result::Result<(), Reply> {
+        loop {
+            match self.overran(seq, limit) {
+                Ok((item, started_ns)) => {
+                    self.child.kill_and_wait();
+                    return Err(Reply::TimedOut {
+                        item,
+                        started_ns,
+                        answered,
+                    });
+                }
+                Err(_) if self.reader.has_buffered() => return Ok(()),
+                Err(wait) => {
+                    let (sock, pidfd) = (self.sock.as_fd(), self.child.pidfd());
+                    match sys::poll_either(sock, libc::POLLIN, pidfd, sys::deadline(wait)) {
+                        Ok(Ready::TimedOut) => {}
+                        Ok(_) => return Ok(()), // an answer, or the end: reading tells which
+                        Err(_) => return Err(self.died(seq, answered)),
+                    }
+                }
+            }
+        }
     }
 
     /// Sends a request whose arguments carry the descriptors `attached` (with its first byte).

@@ -98,26 +98,7 @@ pub(crate) fn exec_worker(name: &str, label: &str) -> io::Result<(Arc<Child>, Un
     sys::kernel_support().map_err(|why| io::Error::new(io::ErrorKind::Unsupported, why))?;
     let (ours, theirs) = UnixStream::pair()?;
     let theirs = sys::above_stdio(OwnedFd::from(theirs))?;
-    let program = std::env::current_exe()
-        .ok()
-        .and_then(|path| path.file_name().map(OsStr::to_owned))
-        .unwrap_or_else(|| OsString::from("common"));
-    let mut argv0 = program.into_vec();
-    argv0.extend_from_slice(format!(" ({label})").as_bytes());
-    let argv = [
-        c_string(argv0),
-        c_string(WORKER_ARG.as_bytes().to_vec()),
-        c_string(std::process::id().to_string().into_bytes()),
-    ];
-    // The environment as std sees it (it guards `environ` against concurrent changes).
-    let envp: Vec<CString> = std::env::vars_os()
-        .map(|(key, value)| {
-            let mut pair = key.into_vec();
-            pair.push(b'=');
-            pair.extend_from_slice(value.as_bytes());
-            c_string(pair)
-        })
-        .collect();
+    let (argv, envp) = (worker_argv(label), environment());
     // /proc/self/exe names the running binary even if its file was replaced since.
     let pid =
         sys::spawn(c"/proc/self/exe", &argv, &envp, theirs.as_fd()).map_err(name_the_binary)?;
@@ -128,6 +109,35 @@ pub(crate) fn exec_worker(name: &str, label: &str) -> io::Result<(Arc<Child>, Un
     Ok((child, ours))
 }
 // ANCHOR_END: spawn
+
+/// A worker's command line: the program's name followed by `label` (what `ps` shows), then
+/// the worker flag and this process's id.
+fn worker_argv(label: &str) -> [CString; 3] {
+    let program = std::env::current_exe()
+        .ok()
+        .and_then(|path| path.file_name().map(OsStr::to_owned))
+        .unwrap_or_else(|| OsString::from("common"));
+    let mut argv0 = program.into_vec();
+    argv0.extend_from_slice(format!(" ({label})").as_bytes());
+    [
+        c_string(argv0),
+        c_string(WORKER_ARG.as_bytes().to_vec()),
+        c_string(std::process::id().to_string().into_bytes()),
+    ]
+}
+
+/// The environment as std sees it (it guards `environ` against concurrent changes), as
+/// `KEY=value` C strings.
+fn environment() -> Vec<CString> {
+    std::env::vars_os()
+        .map(|(key, value)| {
+            let mut pair = key.into_vec();
+            pair.push(b'=');
+            pair.extend_from_slice(value.as_bytes());
+            c_string(pair)
+        })
+        .collect()
+}
 
 /// A failure to run `/proc/self/exe` that is about the file names it (where `/proc` is not
 /// mounted, the bare "No such file or directory" would not say which file).

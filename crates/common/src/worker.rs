@@ -50,16 +50,22 @@ fn stopped(e: io::Error) -> i32 {
 }
 
 /// A spawned worker makes sure it dies with its parent; `false` if the parent is gone already.
-// ANCHOR: serve_start
+// ANCHOR: parent_death
 fn spawned(parent: &OsString) -> io::Result<bool> {
     // If the parent dies, so do we, even in the middle of a long task. The signal is tied to
     // the parent *thread* that spawned us; the parent keeps that thread alive while we live.
     sys::set_parent_death_signal(libc::SIGKILL)?;
-    let parent: u32 = parent
+    let parent = parent_pid_argument(parent)?;
+    Ok(sys::parent_pid() == parent)
+}
+// ANCHOR_END: parent_death
+
+/// The parent's process id, as the argument after [`WORKER_ARG`] gives it.
+fn parent_pid_argument(parent: &OsString) -> io::Result<u32> {
+    parent
         .to_str()
         .and_then(|p| p.parse().ok())
-        .ok_or_else(|| io::Error::other(format!("{WORKER_ARG} needs the parent's process id")))?;
-    Ok(sys::parent_pid() == parent)
+        .ok_or_else(|| io::Error::other(format!("{WORKER_ARG} needs the parent's process id")))
 }
 
 /// A line on stderr that cannot panic (`eprintln!` does when stderr is closed or full).
@@ -67,12 +73,13 @@ pub(crate) fn say(line: std::fmt::Arguments<'_>) {
     let _ = writeln!(io::stderr(), "{line}");
 }
 
-/// Runs tasks for the parent, on the channel that is our standard input; returns the exit code.
-fn serve(tasks: &[&dyn Registered]) -> io::Result<i32> {
-    // Start clean, before any task runs: descriptors the parent left open without
-    // close-on-exec are not ours to hold (Python closes them too). Our channel is stdin; it
-    // moves high, out of the way of a task that closes descriptors 3, 4, 5…, and a task that
-    // reads stdin sees end of file. (Signals were reset to their defaults at the start.)
+// ANCHOR: serve_start
+/// Sets the worker up before any task runs; returns the channel, no longer on standard input.
+fn start_clean() -> io::Result<OwnedFd> {
+    // Descriptors the parent left open without close-on-exec are not ours to hold (Python
+    // closes them too). Our channel is stdin; it moves high, out of the way of a task that
+    // closes descriptors 3, 4, 5…, and a task that reads stdin sees end of file. (Signals were
+    // reset to their defaults at the start.)
     sys::close_from(3)?;
     let channel = sys::move_high(io::stdin().as_fd())?;
     sys::stdin_from_dev_null()?;
@@ -80,29 +87,14 @@ fn serve(tasks: &[&dyn Registered]) -> io::Result<i32> {
     // never reaches): a broken pipe is an error, not a death.
     sys::ignore_sigpipe();
     forked::guard(channel.as_raw_fd())?;
-    // Spawned as /proc/self/exe, the kernel named us "exe"; forked, we have the server's
-    // name. Take the program's name back, so `top` shows which program a worker belongs to.
-    if let Some(name) = std::env::current_exe()
-        .ok()
-        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-    {
-        sys::set_process_name(&name);
-    }
-    let mut sock = UnixStream::from(channel);
-    // The progress page, mapped, then closed; the two shared files for large bodies (the
-    // parent's, read, and ours, written), kept high like the channel.
-    let mut fds = Vec::new();
-    sys::read_with_fds(sock.as_fd(), &mut [0], &mut fds)?;
-    let [page, theirs, ours]: [OwnedFd; 3] = fds.try_into().map_err(|fds: Vec<OwnedFd>| {
-        io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("expected 3 descriptors, got {}", fds.len()),
-        )
-    })?;
-    let progress = Progress::open(page)?;
-    let from_parent = SharedFile::from_fd(sys::move_high(theirs.as_fd())?);
-    let to_parent = SharedFile::from_fd(sys::move_high(ours.as_fd())?);
-    drop((theirs, ours));
+    take_the_programs_name();
+    Ok(channel)
+}
+
+/// Runs tasks for the parent, on the channel it gave us as standard input; returns the exit code.
+fn serve(tasks: &[&dyn Registered]) -> io::Result<i32> {
+    let mut sock = UnixStream::from(start_clean()?);
+    let (progress, from_parent, to_parent) = receive_shared(&sock)?;
     let hello = FromWorker::Hello {
         pid: std::process::id(),
         protocol: PROTOCOL,
@@ -186,6 +178,36 @@ fn serve(tasks: &[&dyn Registered]) -> io::Result<i32> {
         }
     }
     Ok(0)
+}
+
+/// Spawned as /proc/self/exe, the kernel named us "exe"; forked, we have the server's name.
+/// Takes the program's name back, so `top` shows which program a worker belongs to.
+fn take_the_programs_name() {
+    if let Some(name) = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+    {
+        sys::set_process_name(&name);
+    }
+}
+
+/// Receives what the parent sends first, on `sock`: the progress page (mapped, then closed) and
+/// the two shared files for large bodies (the parent's, which we read, and ours, which we
+/// write), kept high like the channel.
+fn receive_shared(sock: &UnixStream) -> io::Result<(Progress, SharedFile, SharedFile)> {
+    let mut fds = Vec::new();
+    sys::read_with_fds(sock.as_fd(), &mut [0], &mut fds)?;
+    let [page, theirs, ours]: [OwnedFd; 3] = fds.try_into().map_err(|fds: Vec<OwnedFd>| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("expected 3 descriptors, got {}", fds.len()),
+        )
+    })?;
+    let progress = Progress::open(page)?;
+    let from_parent = SharedFile::from_fd(sys::move_high(theirs.as_fd())?);
+    let to_parent = SharedFile::from_fd(sys::move_high(ours.as_fd())?);
+    drop((theirs, ours));
+    Ok((progress, from_parent, to_parent))
 }
 
 /// Every item of a chunk whose task this binary does not have fails (the parent checks first,

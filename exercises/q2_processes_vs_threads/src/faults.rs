@@ -49,28 +49,27 @@ fn segfault_child(_: ()) -> String {
     "the process survived SIGSEGV".to_owned()
 }
 
-/// In a sacrificial child process: a second thread aborts while the main thread waits for it.
-fn abort_in_a_thread(_: ()) -> String {
+/// In a sacrificial child process: a second thread runs `crash` while the main thread waits.
+fn crash_in_a_thread(crash: fn(), survived: &str) -> String {
     sys::no_core_dump();
-    let worker = match thread::Builder::new().spawn(|| std::process::abort()) {
+    let worker = match thread::Builder::new().spawn(crash) {
         Ok(worker) => worker,
         Err(e) => return format!("could not start a thread: {e}"),
     };
-    // Never returns: the abort ends the process, this waiting thread included.
+    // Never returns: the crash ends the process, this waiting thread included.
     let _ = worker.join();
-    "the process survived the abort".to_owned()
+    survived.to_owned()
+}
+// ANCHOR_END: fault_tasks
+
+/// In a sacrificial child process: a second thread aborts.
+fn abort_in_a_thread(_: ()) -> String {
+    crash_in_a_thread(|| std::process::abort(), "the process survived the abort")
 }
 
-/// In a sacrificial child process: a second thread gets SIGSEGV while the main thread waits.
+/// In a sacrificial child process: a second thread gets SIGSEGV.
 fn segfault_in_a_thread(_: ()) -> String {
-    sys::no_core_dump();
-    match thread::Builder::new().spawn(sys::raise_sigsegv) {
-        Ok(worker) => {
-            let _ = worker.join();
-            "the process survived SIGSEGV".to_owned()
-        }
-        Err(e) => format!("could not start a thread: {e}"),
-    }
+    crash_in_a_thread(sys::raise_sigsegv, "the process survived SIGSEGV")
 }
 
 pub const PANIC_IN_CHILD: Task<(), String> = task!(panic_in_child);
@@ -78,7 +77,6 @@ pub const ABORT_CHILD: Task<(), String> = task!(abort_child);
 pub const SEGFAULT_CHILD: Task<(), String> = task!(segfault_child);
 pub const ABORT_IN_A_THREAD: Task<(), String> = task!(abort_in_a_thread);
 pub const SEGFAULT_IN_A_THREAD: Task<(), String> = task!(segfault_in_a_thread);
-// ANCHOR_END: fault_tasks
 
 /// One crash and how it ended.
 #[derive(Debug, Clone, PartialEq, Eq)]

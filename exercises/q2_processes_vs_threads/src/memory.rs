@@ -163,6 +163,34 @@ fn reading(
 }
 
 // ANCHOR: memory
+/// A thread bumps the global: one process, one `COUNTER`.
+fn thread_with_static() -> Result<Observed, Error> {
+    COUNTER.store(START, Ordering::SeqCst);
+    let worker = thread::Builder::new()
+        .spawn(|| bump(&COUNTER))
+        .map_err(Error::thread)?;
+    let in_thread = worker.join().expect("bump does not panic");
+    Ok(Observed::new(in_thread, COUNTER.load(Ordering::SeqCst)))
+}
+
+/// A `fork()` child bumps its copy of the global. Also returns the global's address in the
+/// parent and in the child.
+fn fork_with_static() -> Result<(Observed, (usize, usize)), Error> {
+    COUNTER.store(START, Ordering::SeqCst);
+    let (in_child, child_address) = bump_in_fork(&COUNTER)?;
+    let parent_address = std::ptr::from_ref(&COUNTER) as usize;
+    let observed = Observed::new(in_child, COUNTER.load(Ordering::SeqCst));
+    Ok((observed, (parent_address, child_address)))
+}
+
+/// A `common::Process` child bumps its own global, as it was at `common::init`: before the 42.
+fn process_with_static() -> Result<Observed, Error> {
+    COUNTER.store(START, Ordering::SeqCst);
+    let in_child = Process::start(&BUMP_STATIC, ())?.join()?;
+    Ok(Observed::new(in_child, COUNTER.load(Ordering::SeqCst)))
+}
+// ANCHOR_END: memory
+
 /// A thread bumps a counter the parent holds through an `Arc`: one heap allocation, shared.
 fn thread_with_arc() -> Result<Observed, Error> {
     let counter = Arc::new(AtomicU64::new(START));
@@ -176,16 +204,6 @@ fn thread_with_arc() -> Result<Observed, Error> {
     Ok(Observed::new(in_thread, counter.load(Ordering::SeqCst)))
 }
 
-/// A thread bumps the global: one process, one `COUNTER`.
-fn thread_with_static() -> Result<Observed, Error> {
-    COUNTER.store(START, Ordering::SeqCst);
-    let worker = thread::Builder::new()
-        .spawn(|| bump(&COUNTER))
-        .map_err(Error::thread)?;
-    let in_thread = worker.join().expect("bump does not panic");
-    Ok(Observed::new(in_thread, COUNTER.load(Ordering::SeqCst)))
-}
-
 /// A `fork()` child bumps its copy of an `Arc`'s allocation (the child gets a copy of all
 /// memory, the heap included).
 fn fork_with_arc() -> Result<Observed, Error> {
@@ -194,29 +212,12 @@ fn fork_with_arc() -> Result<Observed, Error> {
     Ok(Observed::new(in_child, counter.load(Ordering::SeqCst)))
 }
 
-/// A `fork()` child bumps its copy of the global. Also returns the global's address in the
-/// parent and in the child.
-fn fork_with_static() -> Result<(Observed, (usize, usize)), Error> {
-    COUNTER.store(START, Ordering::SeqCst);
-    let (in_child, child_address) = bump_in_fork(&COUNTER)?;
-    let parent_address = std::ptr::from_ref(&COUNTER) as usize;
-    let observed = Observed::new(in_child, COUNTER.load(Ordering::SeqCst));
-    Ok((observed, (parent_address, child_address)))
-}
-
 /// A `common::Process` child (this binary, started again) bumps the value it was sent: data
 /// reaches it only as a copy, sent over a socket.
 fn process_with_argument() -> Result<Observed, Error> {
     let value = START;
     let in_child = Process::start(&BUMP_ARGUMENT, value)?.join()?;
     Ok(Observed::new(in_child, value))
-}
-
-/// A `common::Process` child bumps its own global, which starts from its initial value.
-fn process_with_static() -> Result<Observed, Error> {
-    COUNTER.store(START, Ordering::SeqCst);
-    let in_child = Process::start(&BUMP_STATIC, ())?.join()?;
-    Ok(Observed::new(in_child, COUNTER.load(Ordering::SeqCst)))
 }
 
 /// Bumps `counter` in a `fork()` child; returns what the child saw and set, and the address at
@@ -256,7 +257,6 @@ fn bump_in_fork(counter: &AtomicU64) -> Result<((u64, u64), usize), Error> {
         |i: usize| u64::from_ne_bytes(message[i * 8..i * 8 + 8].try_into().expect("8 bytes"));
     Ok(((word(0), word(1)), word(2) as usize))
 }
-// ANCHOR_END: memory
 
 #[cfg(test)]
 mod tests {

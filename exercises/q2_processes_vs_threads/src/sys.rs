@@ -9,7 +9,6 @@ use std::os::unix::net::UnixStream;
 
 use common::Exit;
 
-// ANCHOR: fork
 /// A child made by `fork()`: a copy of this process, running one closure, with one end of a
 /// socket pair. The parent holds the other end in [`Forked::sock`].
 #[derive(Debug)]
@@ -20,6 +19,7 @@ pub(crate) struct Forked {
     exit: Option<Exit>,
 }
 
+// ANCHOR: fork
 /// Forks this process. The child runs `child` with its end of a socket pair, then `_exit`s with
 /// the code `child` returns; the parent gets a [`Forked`] at once.
 ///
@@ -37,26 +37,36 @@ pub(crate) unsafe fn fork(child: impl FnOnce(BorrowedFd<'_>) -> i32) -> io::Resu
     match unsafe { libc::fork() } {
         -1 => Err(io::Error::last_os_error()),
         0 => {
-            // The child's copy of the parent's end would keep the socket open: close it, so
-            // the parent closing its end is an end-of-file here. `forget` skips the destructor
-            // that would close it again (and runs no code).
-            // SAFETY: close is async-signal-safe; the descriptor is ours and is not used again.
-            unsafe { libc::close(ours.as_raw_fd()) };
-            mem::forget(ours);
+            close_in_child(ours);
             let code = child(theirs.as_fd());
             // SAFETY: _exit is async-signal-safe and never returns. Unlike `exit`, it runs no
             // destructors or atexit handlers and flushes no buffer copied from the parent.
             unsafe { libc::_exit(code) }
         }
-        pid => Ok(Forked {
-            pid,
-            sock: ours,
-            exit: None,
-        }),
+        pid => Ok(Forked::parent_of(pid, ours)),
     }
+}
+// ANCHOR_END: fork
+
+/// In the child: closes its copy of the parent's end, which would keep the socket open, so that
+/// the parent closing its end is an end of file here. `forget` skips the destructor that would
+/// close it again (and runs no code).
+fn close_in_child(ours: UnixStream) {
+    // SAFETY: close is async-signal-safe; the descriptor is ours and is not used again.
+    unsafe { libc::close(ours.as_raw_fd()) };
+    mem::forget(ours);
 }
 
 impl Forked {
+    /// The parent's handle on its new child `pid`, talking through `sock`.
+    fn parent_of(pid: libc::pid_t, sock: UnixStream) -> Forked {
+        Forked {
+            pid,
+            sock,
+            exit: None,
+        }
+    }
+
     /// Waits for the child to end and says how (Python's exit-code convention via [`Exit`]).
     pub(crate) fn wait(mut self) -> io::Result<Exit> {
         self.reap()
@@ -98,7 +108,6 @@ impl Drop for Forked {
         }
     }
 }
-// ANCHOR_END: fork
 
 /// Fills `buf` from `fd`. `Ok(false)` on end-of-file before the first byte, an error on one in
 /// the middle. Async-signal-safe: a forked child may call it (the tests' children do).

@@ -48,44 +48,45 @@ pub(crate) enum Layout {
 /// [`spin_until_readable`](crate::sys::spin_until_readable)); both sides use it.
 pub(crate) const SPIN: Duration = Duration::from_micros(50);
 
-// ANCHOR: messages
-/// Parent → worker.
+/// Parent → worker. `Run` asks for `task` on each of the `count` arguments of the body, laid
+/// out as `layout`, in order. The descriptors in `attached` arrive with the frame's first byte
+/// (SCM_RIGHTS), in that order.
 #[derive(Debug, Serialize, Deserialize)]
+// ANCHOR: messages
 pub(crate) enum ToWorker {
-    /// Run `task` on each of the `count` arguments of the body, laid out as `layout`, in order.
     Run {
         seq: u64,
         task: String,
         layout: Layout,
-        /// Record each item's start time, for a task time limit.
-        timed: bool,
-        /// Exit after answering (a [`Process`](crate::Process) runs one task).
-        exit_after: bool,
-        /// Report each item's start and end time.
-        traced: bool,
+        timed: bool,      // record each item's start time, for a task time limit
+        exit_after: bool, // exit after answering (a `Process` runs one task)
+        traced: bool,     // report each item's start and end time
         count: u32,
-        /// The ids of the descriptors the arguments carry (see `attach`), in the order they
-        /// arrive with the frame's first byte (SCM_RIGHTS).
-        attached: Vec<u64>,
+        attached: Vec<u64>, // ids of the descriptors the arguments carry (see `attach`)
     },
 }
 
+// ANCHOR_END: messages
 /// Worker → parent.
+///
+/// `Part` and `Done` carry the outcomes of a `Run`'s items in the body. A `Part` is sent early,
+/// when with the next outcome they would not fit in one message; more follow. When the parts
+/// and the `Done` hold fewer outcomes than the chunk had items, the worker stopped early (after
+/// an argument it could not decode, the next cannot be found) and the rest never started. With
+/// `traced`, `times` holds each item's start and end on the monotonic clock, and whether it
+/// succeeded.
 #[derive(Debug, Serialize, Deserialize)]
+// ANCHOR: messages
 pub(crate) enum FromWorker {
     /// Sent once, when the worker is ready for work.
     Hello { pid: u32, protocol: u32 },
-    /// The outcomes of the next `count` items of `Run { seq }`, in the body, sent early because
-    /// with the next one they would not fit in one message; more follow. With `traced`, each
-    /// item's start and end on the monotonic clock, and whether it succeeded.
+    /// The outcomes of the next `count` items of `Run { seq }`, sent early: more follow.
     Part {
         seq: u64,
         count: u32,
         times: Vec<(u64, u64, bool)>,
     },
-    /// The last outcomes of `Run { seq }`: `count` of them. When the parts and this hold fewer
-    /// outcomes than the chunk had items, the worker stopped early (after an argument it could
-    /// not decode, the next cannot be found) and the rest never started.
+    /// The last outcomes of `Run { seq }`: `count` of them.
     Done {
         seq: u64,
         count: u32,

@@ -95,10 +95,10 @@ fn common_pipe_echo((end, len): (Pipe<Answer, Ask>, usize)) -> Result<(), IpcErr
     }
 }
 
-// ANCHOR: shared_child
 /// Request words with this bit set ask for the bulk block.
 pub(super) const BULK_BIT: u64 = 1 << 63;
 
+// ANCHOR: shared_child
 /// Watches `words[0]` for a new request and answers in `words[1]` (the request plus one),
 /// after `on_bulk` when the request asks for the block. No system call, no sleep: it polls, and
 /// so takes a core while it waits. A request of 0 stops it.
@@ -121,8 +121,7 @@ pub(super) fn poll_requests(words: &[AtomicU64; 2], mut on_bulk: impl FnMut()) {
     }
 }
 
-/// In the child: answers through shared memory, copying its block into the shared array
-/// when asked.
+/// In the child: answers through shared memory, copying its block into the array when asked.
 fn shared_echo((words, array): (SharedAtomic<[AtomicU64; 2]>, Array<u8>)) {
     let block = bulk_block(array.len());
     poll_requests(&words, || array.lock().unwrap().copy_from_slice(&block));
