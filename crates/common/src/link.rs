@@ -328,6 +328,13 @@ impl Link {
                 Ok(FromWorker::Hello { protocol, .. }) => {
                     Err(self.not_ready(&format!("speaks protocol {protocol}, not {PROTOCOL}")))
                 }
+                Ok(FromWorker::Unready { reason }) => {
+                    let pid = self.child.pid();
+                    self.child.kill_and_wait();
+                    Err(Error::spawn(io::Error::other(format!(
+                        "worker {pid} could not set up: {reason}"
+                    ))))
+                }
                 _ => Err(self.not_ready("sent something other than hello")),
             },
             _ => Err(self.not_ready("ended before it was ready")),

@@ -94,7 +94,10 @@ fn start_clean() -> io::Result<OwnedFd> {
 /// Runs tasks for the parent, on the channel it gave us as standard input; returns the exit code.
 fn serve(tasks: &[&dyn Registered]) -> io::Result<i32> {
     let mut sock = UnixStream::from(start_clean()?);
-    let (progress, from_parent, to_parent) = receive_shared(&sock)?;
+    let (progress, from_parent, to_parent) = match receive_shared(&sock) {
+        Ok(shared) => shared,
+        Err(e) => return Ok(unready(&mut sock, &e)),
+    };
     let hello = FromWorker::Hello {
         pid: std::process::id(),
         protocol: PROTOCOL,
@@ -198,9 +201,14 @@ fn receive_shared(sock: &UnixStream) -> io::Result<(Progress, SharedFile, Shared
     let mut fds = Vec::new();
     sys::read_with_fds(sock.as_fd(), &mut [0], &mut fds)?;
     let [page, theirs, ours]: [OwnedFd; 3] = fds.try_into().map_err(|fds: Vec<OwnedFd>| {
+        // The kernel drops what does not fit in our descriptor table.
         io::Error::new(
             io::ErrorKind::InvalidData,
-            format!("expected 3 descriptors, got {}", fds.len()),
+            format!(
+                "{} of its 3 shared descriptors arrived (is the descriptor limit, ulimit -n, \
+                 too low?)",
+                fds.len()
+            ),
         )
     })?;
     let progress = Progress::open(page)?;
@@ -208,6 +216,18 @@ fn receive_shared(sock: &UnixStream) -> io::Result<(Progress, SharedFile, Shared
     let to_parent = SharedFile::from_fd(sys::move_high(ours.as_fd())?);
     drop((theirs, ours));
     Ok((progress, from_parent, to_parent))
+}
+
+/// A worker that could not set up tells its parent why, instead of saying hello, and leaves
+/// the reporting to it: one line, from the program, rather than one from every worker. If the
+/// parent cannot be told, it has given up on this worker already (and said why) or is gone.
+/// Returns the exit code.
+fn unready(sock: &mut UnixStream, why: &io::Error) -> i32 {
+    let unready = FromWorker::Unready {
+        reason: why.to_string(),
+    };
+    let _ = wire::write_frame(sock, None, &unready, &[]);
+    101
 }
 
 /// Every item of a chunk whose task this binary does not have fails (the parent checks first,

@@ -305,7 +305,15 @@ fn read_timed_out(e: &io::Error) -> bool {
 /// Sorts a failed request into the reasons a learner can act on.
 fn request_error(e: &reqwest::Error, url: &Url, timeout: Duration) -> DownloadError {
     if e.is_timeout() {
-        DownloadError::Timeout(timeout)
+        // A server on this machine (the built-in one runs in this very process) that had no
+        // descriptor left could not take the connection off its queue: that is the cause.
+        match descriptors_short().filter(|_| is_loopback(url)) {
+            Some(why) => DownloadError::Http(format!(
+                "no answer within {}: {why}, so the server could not accept the connection",
+                support::units::seconds(timeout.as_secs_f64())
+            )),
+            None => DownloadError::Timeout(timeout),
+        }
     } else if e.is_dns() {
         DownloadError::Dns {
             host: url.host_str().unwrap_or_default().to_owned(),

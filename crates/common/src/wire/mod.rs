@@ -92,6 +92,10 @@ pub(crate) enum FromWorker {
         count: u32,
         times: Vec<(u64, u64, bool)>,
     },
+    // ANCHOR_END: messages
+    /// Sent instead of `Hello` by a worker that could not set up, and then exits.
+    Unready { reason: String },
+    // ANCHOR: messages
 }
 // ANCHOR_END: messages
 
