@@ -153,8 +153,8 @@ pub fn run(runs: usize, machine: &Machine) -> Result<Outcome, Error> {
     );
     outln!(
         "Reading: on {} cores, starting and joining a Process child took {} as long as a \
-         thread forked from the fork server ({} vs {}), {} started again by spawn ({}); a bare \
-         fork(), which loads no new program, {}.",
+         thread when forked from the fork server ({} vs {}), {} when started again by spawn \
+         ({}); a bare fork(), which loads no new program, {}.",
         machine.cores,
         times(forked / thread),
         seconds(forked),
