@@ -106,6 +106,11 @@ fn write_line((pipe, i): (Descriptor, u32)) -> u32 {
     }
     i
 }
+fn write_len((pipe, body): (Descriptor, Vec<u8>)) -> usize {
+    let mut writer = std::io::PipeWriter::from(pipe.into_owned());
+    writeln!(writer, "{}", body.len()).unwrap();
+    body.len()
+}
 fn write_byte(pipe: Descriptor) -> u8 {
     let mut writer = std::io::PipeWriter::from(pipe.into_owned());
     writer.write_all(b"!").unwrap();
@@ -137,6 +142,7 @@ const WAIT_FOR_LOCK: Task<Lock, String> = task!(wait_for_lock);
 const WRITE_LINE: Task<(Descriptor, u32), u32> = task!(write_line);
 const COUNT_DESCRIPTORS: Task<Vec<Descriptor>, usize> = task!(count_descriptors);
 const WRITE_BYTE: Task<Descriptor, u8> = task!(write_byte);
+const WRITE_LEN: Task<(Descriptor, Vec<u8>), usize> = task!(write_len);
 
 fn main() {
     common::init(&[
@@ -155,6 +161,7 @@ fn main() {
         &WRITE_LINE,
         &COUNT_DESCRIPTORS,
         &WRITE_BYTE,
+        &WRITE_LEN,
     ]);
     let args = libtest_mimic::Arguments::from_args();
     let tests = vec![
@@ -198,6 +205,10 @@ fn main() {
         test(
             "bare_descriptors_travel_as_items_of_a_map",
             bare_descriptors_travel_as_items_of_a_map,
+        ),
+        test(
+            "a_descriptor_travels_beside_a_body_too_large_for_the_socket",
+            a_descriptor_travels_beside_a_body_too_large_for_the_socket,
         ),
         test(
             "too_many_descriptors_in_one_chunk_is_an_encode_error",
@@ -436,6 +447,20 @@ fn bare_descriptors_travel_as_items_of_a_map() {
         reader.read_to_string(&mut text).unwrap();
         assert_eq!(text, "!");
     }
+}
+
+fn a_descriptor_travels_beside_a_body_too_large_for_the_socket() {
+    // A body of 64 KiB or more goes through the shared file; the descriptor still rides on the
+    // frame's first byte, on the socket.
+    let pool = Pool::new(1).unwrap();
+    let (mut reader, writer) = std::io::pipe().unwrap();
+    let body = vec![7u8; 1 << 20];
+    let arg = (Descriptor::from(writer), body);
+    assert_eq!(pool.apply(&WRITE_LEN, arg).unwrap(), 1 << 20);
+    drop(pool);
+    let mut text = String::new();
+    reader.read_to_string(&mut text).unwrap();
+    assert_eq!(text, format!("{}\n", 1 << 20));
 }
 
 fn too_many_descriptors_in_one_chunk_is_an_encode_error() {
