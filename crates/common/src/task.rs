@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 
 use crate::chunk::ChunkRun;
 use crate::error::{Error, Result};
-use crate::panic;
+use crate::panic::{self, Caught};
 use crate::wire::word::{self, Kind};
 use crate::wire::{self, Failure, Layout};
 
@@ -231,11 +231,7 @@ where
                 Ok(Ok(None)) => return Ok(()),
                 Ok(Err(channel)) => return Err(channel),
                 Ok(Ok(Some(failure))) => failure,
-                Err(caught) => match stage.get() {
-                    Stage::Decode => Failure::Decode(caught.describe("decoding")),
-                    Stage::Run => Failure::from(caught),
-                    Stage::Encode => Failure::Encode(caught.describe("encoding")),
-                },
+                Err(caught) => stage.get().failure(caught),
             };
             run.push_failure(failure)?;
             if args.len() < 8 * (item + 1) {
@@ -277,11 +273,7 @@ where
                 Ok(Ok(None)) => return Ok(()),
                 Ok(Err(channel)) => return Err(channel),
                 Ok(Ok(Some(message))) => Failure::Decode(message),
-                Err(caught) => match stage.get() {
-                    Stage::Decode => Failure::Decode(caught.describe("decoding")),
-                    Stage::Run => Failure::from(caught),
-                    Stage::Encode => Failure::Encode(caught.describe("encoding")),
-                },
+                Err(caught) => stage.get().failure(caught),
             };
             run.push_failure(failure)?;
             // After an argument that could not be decoded, the next cannot be found: the chunk
@@ -304,6 +296,17 @@ enum Stage {
     Run,
     /// Encoding its result.
     Encode,
+}
+
+impl Stage {
+    /// The failure of an item whose code panicked at this stage.
+    fn failure(self, caught: Caught) -> Failure {
+        match self {
+            Stage::Decode => Failure::Decode(caught.describe("decoding")),
+            Stage::Run => Failure::from(caught),
+            Stage::Encode => Failure::Encode(caught.describe("encoding")),
+        }
+    }
 }
 
 /// A registered task's types, by key.
